@@ -1,0 +1,46 @@
+# qa — two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run index ask serve test test-fast lint format bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH (or make PY=python3)"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first, pinned: the CPU wheel; an unpinned torch would pull a multi-GB CUDA build
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: $(STAMP)
+	$(BIN)/qa index seeds/ --if-stale
+
+run: index
+	@$(BIN)/qa ask "Who is the Kremlin's top foreign policy aide?"
+	@echo
+	@echo 'Ask more with:  .venv/bin/qa ask "your question"   (add --json for scripts)'
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check qa tests
+	$(BIN)/ruff format --check qa tests
+
+format: $(STAMP)
+	$(BIN)/ruff format qa tests
+	$(BIN)/ruff check --fix qa tests
+
+clean:
+	rm -rf $(VENV) index/default .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""qa: source-grounded extractive question answering."""

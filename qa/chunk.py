@@ -1,0 +1,104 @@
+"""Split a document into sentences (syntok) and sentences into passages, with offsets.
+
+A passage is a paragraph; a paragraph longer than ``max_words`` becomes windows of whole
+sentences with ``overlap`` sentences shared between neighbours, and a single sentence
+longer than that is cut into word windows. Passages never cross a paragraph break, and
+``doc.text[p.start:p.end] == p.text`` for every passage by construction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from qa.types import Document, Passage
+
+_PARA_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)(?:[ \t\f\v]*(?:\r\n|\r|\n))*")
+_WORD = re.compile(r"\S+")
+Span = tuple[int, int]
+
+
+def _trim(text: str, start: int, end: int) -> Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def paragraphs(text: str) -> list[Span]:
+    """Spans of the non-blank paragraphs of ``text`` (separated by blank lines)."""
+    spans: list[Span] = []
+    pos = 0
+    for m in _PARA_BREAK.finditer(text):
+        spans.append(_trim(text, pos, m.start()))
+        pos = m.end()
+    spans.append(_trim(text, pos, len(text)))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans inside ``text[start:end]``; together they cover it, whitespace trimmed."""
+    import syntok.segmenter as segmenter
+
+    end = len(text) if end is None else end
+    chunk = text[start:end]
+    starts: list[int] = []
+    for para in segmenter.analyze(chunk):
+        for sent in para:
+            if sent:
+                starts.append(start + sent[0].offset)
+    starts = sorted(set(s for s in starts if start <= s < end))
+    if not starts or starts[0] != start:
+        starts.insert(0, start)
+    bounds = [*starts, end]
+    spans = [_trim(text, a, b) for a, b in itertools.pairwise(bounds)]
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _word_windows(text: str, start: int, end: int, max_words: int) -> list[Span]:
+    words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
+    return [
+        (words[i][0], words[min(i + max_words, len(words)) - 1][1])
+        for i in range(0, len(words), max_words)
+    ]
+
+
+def _count_words(text: str, start: int, end: int) -> int:
+    return sum(1 for _ in _WORD.finditer(text, start, end))
+
+
+def passage_spans(text: str, max_words: int = 150, overlap: int = 1) -> list[Span]:
+    """Passage spans of ``text``: see the module docstring."""
+    if max_words < 1:
+        raise ValueError("max_words must be at least 1")
+    if overlap < 0:
+        raise ValueError("overlap must be 0 or more")
+    out: list[Span] = []
+    for ps, pe in paragraphs(text):
+        if _count_words(text, ps, pe) <= max_words:
+            out.append((ps, pe))
+            continue
+        units: list[tuple[Span, int]] = []  # sentences, over-long ones cut into word windows
+        for ss, se in sentences(text, ps, pe):
+            n = _count_words(text, ss, se)
+            if n <= max_words:
+                units.append(((ss, se), n))
+            else:
+                units.extend((w, max_words) for w in _word_windows(text, ss, se, max_words))
+        i = 0
+        while i < len(units):
+            j, words = i, 0
+            while j < len(units) and (j == i or words + units[j][1] <= max_words):
+                words += units[j][1]
+                j += 1
+            out.append((units[i][0][0], units[j - 1][0][1]))
+            if j >= len(units):
+                break
+            i = max(i + 1, j - overlap)
+    return out
+
+
+def chunk(doc: Document, max_words: int = 150, overlap: int = 1) -> list[Passage]:
+    """The passages of ``doc``, in document order."""
+    return [Passage.make(doc, s, e) for s, e in passage_spans(doc.text, max_words, overlap)]

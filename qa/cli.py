@@ -1,0 +1,242 @@
+"""The command line: ``qa index``, ``add``, ``rm``, ``docs``, ``ask``, ``cite`` and more.
+
+Heavy libraries load inside commands, so ``qa --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from qa.config import Settings
+from qa.errors import QAError
+
+app = typer.Typer(
+    help="Source-grounded extractive question answering with exact citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index folder (default: index/default, or $QA_INDEX_DIR)."),
+]
+
+
+def _engine(index: Path | None):
+    from qa.engine import Engine
+
+    return Engine(Settings.from_env(index_dir=index))
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("passages"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _with_progress(fn, *args):
+    with _progress_bar() as bar:
+        task = bar.add_task("embedding", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return fn(*args, progress=progress)
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to index.")] = None,
+    index: IndexOpt = None,
+    if_stale: Annotated[
+        bool, typer.Option("--if-stale", help="Rebuild only if the sources or settings changed.")
+    ] = False,
+) -> None:
+    """Build the index from files and folders (.txt, .md, .html), replacing what was there."""
+    paths = paths or [Path("seeds")]
+    engine = _engine(index)
+    if if_stale and not engine.is_stale(paths):
+        err.print(f"index at {engine.settings.index_dir}/ is up to date")
+        return
+    store = _with_progress(engine.index, paths)
+    err.print(
+        f"indexed {len(store.documents)} documents, {len(store)} passages "
+        f"into {engine.settings.index_dir}/"
+    )
+
+
+@app.command()
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to add.")],
+    index: IndexOpt = None,
+) -> None:
+    """Add documents to the index (already-indexed contents are skipped)."""
+    engine = _engine(index)
+    added = _with_progress(engine.add, paths)
+    for d in added:
+        console.print(f"added {d.id}  {escape(d.source)}")
+    if not added:
+        console.print("nothing new: every document is already indexed")
+
+
+@app.command()
+def rm(
+    doc_id: Annotated[str, typer.Argument(help="Document id (see 'qa docs').")],
+    index: IndexOpt = None,
+) -> None:
+    """Remove a document from the index."""
+    doc = _engine(index).remove(doc_id)
+    console.print(f"removed {doc.id}  {escape(doc.source)}")
+
+
+@app.command()
+def docs(
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """List the indexed documents."""
+    rows = _engine(index).documents()
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("id", "source", "title", "chars", "passages")
+    for r in rows:
+        table.add_row(*(escape(str(r[k])) for k in ("id", "source", "title", "chars", "passages")))
+    console.print(table)
+
+
+def _render(resp) -> None:
+    from qa.engine import NO_ANSWER
+
+    console.print(f"[bold]Q:[/bold] {escape(resp.question)}")
+    a = resp.answer
+    if a is None:
+        console.print(f"[bold]A:[/bold] [yellow]{NO_ANSWER}[/yellow] Closest passages:")
+    else:
+        n = resp.answer_citation
+        console.print(
+            f"[bold]A:[/bold] [bold green]{escape(a.text)}[/bold green] [{n}]"
+            f"  [dim](score {a.score:.2f})[/dim]"
+        )
+    for c in resp.citations:
+        text = c.text
+        if a is not None and c.id == a.passage_id:
+            s, e = a.start - c.start, a.end - c.start
+            body = (
+                escape(text[:s])
+                + "[bold green on grey15]"
+                + escape(text[s:e])
+                + "[/bold green on grey15]"
+                + escape(text[e:])
+            )
+        else:
+            body = escape(text if len(text) <= 300 else text[:300] + "…")
+        console.print(
+            f"\n[bold cyan][{c.n}][/bold cyan] {escape(c.title)}  "
+            f"[dim]{escape(c.source)} chars {c.start}–{c.end}  id {c.id}[/dim]"
+        )
+        console.print(body, highlight=False)
+    t = resp.timings_ms
+    console.print(
+        f"\n[dim]{t.get('total', 0):.0f} ms (encode {t.get('encode', 0):.0f}, "
+        f"retrieve {t.get('retrieve', 0):.0f}, read {t.get('read', 0):.0f})[/dim]"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str, typer.Argument(help="The question, or - to read one per line from stdin.")
+    ],
+    k: Annotated[int | None, typer.Option("-k", help="Passages to read and cite.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Answer a question with a verbatim span of the sources and the passages that prove it."""
+    from qa.types import response_to_dict
+
+    engine = _engine(index)
+    questions = (
+        [line.strip() for line in sys.stdin if line.strip()] if question == "-" else [question]
+    )
+    for q in questions:
+        try:
+            resp = engine.ask(q, k)
+        except QAError as e:
+            if question != "-":
+                raise
+            print(json.dumps({"question": q, "error": str(e)}) if as_json else f"error: {e}")
+            continue
+        if as_json:
+            print(json.dumps(response_to_dict(resp), ensure_ascii=False), flush=True)
+        else:
+            _render(resp)
+            if len(questions) > 1:
+                console.rule()
+
+
+@app.command()
+def cite(
+    citation_id: Annotated[str, typer.Argument(help="A citation id from 'qa ask'.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Show the exact passage behind a citation id, with its document, offsets and context."""
+    c = _engine(index).cite(citation_id)
+    if as_json:
+        print(json.dumps(c, ensure_ascii=False))
+        return
+    console.print(
+        f"[bold]{escape(str(c['title']))}[/bold]  [dim]{escape(str(c['source']))}  "
+        f"doc {c['doc_id']}  chars {c['start']}–{c['end']}[/dim]\n"
+    )
+    console.print(
+        f"[dim]…{escape(str(c['context_before']))}[/dim][bold]{escape(str(c['text']))}"
+        f"[/bold][dim]{escape(str(c['context_after']))}…[/dim]",
+        highlight=False,
+    )
+
+
+def _register_optional() -> None:
+    try:
+        from qa import cli_reader
+    except ImportError:
+        return
+    app.command("train-reader")(cli_reader.train_reader_cmd)
+    app.command("eval")(cli_reader.eval_cmd)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Entry point: user errors print one line and exit 1, never a traceback."""
+    try:
+        app()
+    except QAError as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""One typed settings object, with defaults overridable from the environment (``QA_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_READER_DIR = PACKAGE_DIR / "models" / "reader"
+
+
+def _default_index_dir() -> Path:
+    return Path("index") / "default"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes an index or an answer.
+
+    ``max_passage_words`` and ``overlap_sentences`` are recorded in the index manifest:
+    changing them requires a rebuild (the store says so when it opens).
+    """
+
+    index_dir: Path = field(default_factory=_default_index_dir)
+    reader_dir: Path | None = DEFAULT_READER_DIR
+    top_k: int = 3
+    alpha: float = 0.5  # weight of the dense score in the dense + BM25 interpolation
+    candidates: int = 50  # passages each retriever proposes before fusion
+    max_passage_words: int = 150
+    overlap_sentences: int = 1
+    batch_size: int = 32
+    max_question_chars: int = 1000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then ``QA_<FIELD>`` environment variables, then explicit overrides."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"QA_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.name in ("index_dir", "reader_dir"):
+                values[f.name] = Path(raw) if raw else None
+            elif f.name == "alpha":
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = int(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)  # type: ignore[arg-type]

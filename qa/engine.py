@@ -1,0 +1,306 @@
+"""The engine wires the stages together; it is the only thing the CLI and the API talk to.
+
+Reads and writes may overlap: a write builds a changed copy of the store, saves it, then
+swaps it in with one assignment, so a question in flight keeps the snapshot it started with.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa import ingest
+from qa.chunk import chunk
+from qa.config import Settings
+from qa.embed import Encoder, SentenceEncoder
+from qa.errors import BadInput, NotFound
+from qa.read import Reader, load_reader
+from qa.retrieve import Retriever
+from qa.store import IndexSpec, Store, read_manifest, text_sha256
+from qa.types import Citation, Document, Hit, Response
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+NO_ANSWER = "The sources do not answer this question."
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    store: Store
+    retriever: Retriever
+
+
+class Engine:
+    """Questions in, answers with citations out. Cheap to build: models load on first use."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        encoder: Encoder | None = None,
+        reader: Reader | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self._encoder = encoder
+        self._reader = reader
+        self._snap: _Snapshot | None = None
+        self._write_lock = threading.Lock()
+
+    # -- construction --------------------------------------------------------------------
+    @classmethod
+    def in_memory(
+        cls,
+        documents: Sequence[Document],
+        settings: Settings | None = None,
+        encoder: Encoder | None = None,
+        reader: Reader | None = None,
+        progress: Progress | None = None,
+    ) -> Engine:
+        """An engine over ``documents`` whose index lives in memory only (benchmarks, tests)."""
+        engine = cls(settings, encoder, reader)
+        engine._swap(engine.build(documents, progress))
+        return engine
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = SentenceEncoder()
+        return self._encoder
+
+    @property
+    def reader(self) -> Reader:
+        if self._reader is None:
+            terms = self._snapshot().retriever.lexical.terms if self._snap else None
+            self._reader = load_reader(self.settings.reader_dir, terms=terms)
+        return self._reader
+
+    @property
+    def spec(self) -> IndexSpec:
+        s = self.settings
+        return IndexSpec(
+            embedder=self.encoder.name,
+            dim=self.encoder.dim,
+            chunking={
+                "splitter": "syntok",
+                "max_passage_words": s.max_passage_words,
+                "overlap_sentences": s.overlap_sentences,
+            },
+        )
+
+    @property
+    def store(self) -> Store:
+        return self._snapshot().store
+
+    def load(self) -> Engine:
+        """Open the index and load the models now rather than on the first question."""
+        self._snapshot()
+        for part in (self.encoder, self.reader):
+            loader = getattr(part, "load", None)
+            if callable(loader):
+                loader()
+        return self
+
+    def _ensure_loaded(self) -> None:
+        if not getattr(self, "_loaded", False):
+            self.load()
+            self._loaded = True
+
+    def _snapshot(self) -> _Snapshot:
+        if self._snap is None:
+            with self._write_lock:
+                if self._snap is None:
+                    self._swap(Store.open(self.settings.index_dir, self.spec))
+        assert self._snap is not None
+        return self._snap
+
+    def _swap(self, store: Store) -> None:
+        retriever = Retriever(store, self.encoder, self.settings.alpha, self.settings.candidates)
+        retriever.lexical  # noqa: B018 -- build BM25 before the snapshot goes live
+        self._snap = _Snapshot(store, retriever)
+
+    # -- writing -------------------------------------------------------------------------
+    def _embed_into(
+        self, store: Store, documents: Sequence[Document], progress: Progress | None
+    ) -> None:
+        s = self.settings
+        chunked = [(d, chunk(d, s.max_passage_words, s.overlap_sentences)) for d in documents]
+        total = sum(len(ps) for _, ps in chunked)
+        texts = [p.text for _, ps in chunked for p in ps]
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("embed", done, total)
+
+        if progress:
+            progress("embed", 0, total)
+        vectors = self.encoder.encode(texts, batch_size=s.batch_size, progress=tick)
+        i = 0
+        for doc, ps in chunked:
+            store.add(doc, ps, vectors[i : i + len(ps)])
+            i += len(ps)
+
+    def build(self, documents: Sequence[Document], progress: Progress | None = None) -> Store:
+        """A new store holding ``documents`` (nothing is written to disk)."""
+        store = Store(self.spec)
+        self._embed_into(store, documents, progress)
+        return store
+
+    def index(self, paths: Iterable[Path], progress: Progress | None = None) -> Store:
+        """Rebuild the index from ``paths`` and save it (atomically) to ``settings.index_dir``."""
+        docs = ingest.load(list(paths))
+        if not docs:
+            raise BadInput("no .txt, .md or .html files found there: nothing to index")
+        with self._write_lock:
+            store = self.build(docs, progress)
+            store.save(self.settings.index_dir)
+            self._swap(store)
+        return store
+
+    def is_stale(self, paths: Iterable[Path]) -> bool:
+        """Whether the saved index differs from what ``paths`` and the settings would build."""
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is None:
+            return True
+        spec = self.spec.to_json()
+        if manifest.get("format") != 1 or any(manifest.get(k) != v for k, v in spec.items()):
+            return True
+        have = {(d["source"], d["sha256"]) for d in manifest.get("documents", [])}  # type: ignore[union-attr]
+        want = {(d.source, text_sha256(d.text)) for d in ingest.load(list(paths))}
+        return have != want
+
+    def add_documents(
+        self, documents: Sequence[Document], progress: Progress | None = None
+    ) -> list[Document]:
+        """Add (or replace) documents and save; returns those that were not already indexed."""
+        with self._write_lock:
+            current = self._snapshot_unlocked()
+            new = [d for d in documents if d.id not in current.store.documents]
+            if not new:
+                return []
+            store = current.store.copy()
+            self._embed_into(store, new, progress)
+            store.save(self.settings.index_dir)
+            self._swap(store)
+            return new
+
+    def add(self, paths: Iterable[Path], progress: Progress | None = None) -> list[Document]:
+        """Add the documents under ``paths`` to the saved index."""
+        docs = ingest.load(list(paths))
+        if not docs:
+            raise BadInput("no .txt, .md or .html files found there: nothing to add")
+        return self.add_documents(docs, progress)
+
+    def remove(self, doc_id: str) -> Document:
+        """Remove a document by id and save."""
+        with self._write_lock:
+            current = self._snapshot_unlocked()
+            if doc_id not in current.store.documents:
+                raise NotFound(f"no document {doc_id!r} in the index; 'qa docs' lists the ids")
+            store = current.store.copy()
+            doc = store.remove(doc_id)
+            store.save(self.settings.index_dir)
+            self._swap(store)
+            return doc
+
+    def _snapshot_unlocked(self) -> _Snapshot:
+        if self._snap is None:
+            self._swap(Store.open(self.settings.index_dir, self.spec))
+        assert self._snap is not None
+        return self._snap
+
+    # -- reading -------------------------------------------------------------------------
+    def documents(self) -> list[dict[str, object]]:
+        store = self.store
+        return [
+            {
+                "id": d.id,
+                "source": d.source,
+                "title": d.title,
+                "chars": len(d.text),
+                "passages": len(store.doc_passages(d.id)),
+            }
+            for d in store.documents.values()
+        ]
+
+    def check_question(self, question: str) -> str:
+        q = question.strip()
+        if not q:
+            raise BadInput(
+                'the question is empty: ask something, e.g. qa ask "who visited Moscow?"'
+            )
+        if len(q) > self.settings.max_question_chars:
+            raise BadInput(
+                f"the question is {len(q)} characters long; the limit is "
+                f"{self.settings.max_question_chars} (QA_MAX_QUESTION_CHARS)"
+            )
+        return q
+
+    def _check_k(self, k: int | None) -> int:
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= 50:
+            raise BadInput(f"k must be between 1 and 50, not {k}")
+        return k
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
+        """The top ``k`` passages for ``question``."""
+        q = self.check_question(question)
+        return self._snapshot().retriever.retrieve(q, self._check_k(k))
+
+    def ask(self, question: str, k: int | None = None) -> Response:
+        """Answer ``question`` from the top ``k`` passages, citing them."""
+        q = self.check_question(question)
+        k = self._check_k(k)
+        snap = self._snapshot()
+        reader = self.reader
+        self._ensure_loaded()
+        t0 = time.perf_counter()
+        qvec = self.encoder.encode([q])[0]
+        t1 = time.perf_counter()
+        hits = snap.retriever.retrieve(q, k, query_vector=qvec)
+        t2 = time.perf_counter()
+        answer = reader.read(q, hits) if hits else None
+        t3 = time.perf_counter()
+        citations = [
+            self._citation(snap.store, n, h.passage.id, h.score) for n, h in enumerate(hits, 1)
+        ]
+        timings = {
+            "encode": round((t1 - t0) * 1000, 2),
+            "retrieve": round((t2 - t1) * 1000, 2),
+            "read": round((t3 - t2) * 1000, 2),
+            "total": round((t3 - t0) * 1000, 2),
+        }
+        return Response(question=q, answer=answer, citations=citations, timings_ms=timings)
+
+    @staticmethod
+    def _citation(store: Store, n: int, passage_id: str, score: float) -> Citation:
+        p = store.passages[passage_id]
+        d = store.documents[p.doc_id]
+        return Citation(n, p.id, d.id, d.source, d.title, p.start, p.end, p.text, round(score, 4))
+
+    def cite(self, citation_id: str, context_chars: int = 300) -> dict[str, object]:
+        """The passage behind a citation id, with its document, offsets and surrounding text."""
+        store = self.store
+        cid = citation_id.strip()
+        if cid not in store.passages:
+            raise NotFound(
+                f"no citation {cid!r} in this index; citation ids come from 'qa ask' "
+                f"(and change only when their document changes)"
+            )
+        p = store.passages[cid]
+        d = store.documents[p.doc_id]
+        return {
+            "id": p.id,
+            "doc_id": d.id,
+            "source": d.source,
+            "title": d.title,
+            "start": p.start,
+            "end": p.end,
+            "text": p.text,
+            "context_before": d.text[max(0, p.start - context_chars) : p.start],
+            "context_after": d.text[p.end : p.end + context_chars],
+        }

@@ -1,0 +1,162 @@
+"""Read .txt, .md and .html files (or folders of them) into `Document`s.
+
+For .txt and .md the document text is the file's decoded text, unchanged (CRLF kept), so
+offsets index the file itself. HTML is parsed with BeautifulSoup (lxml) into plain text
+with one blank line between blocks; offsets then index that extracted text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from qa.errors import BadInput
+from qa.types import Document
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+
+_BLOCK_TAGS = [
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "dd",
+    "dt",
+    "dl",
+    "figure",
+    "figcaption",
+    "br",
+    "hr",
+    "title",
+]
+_DROP_TAGS = ["script", "style", "noscript", "template", "head", "svg", "iframe", "form"]
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadInput(
+            f"{where} is not UTF-8 text (byte {e.start}); convert it, e.g. "
+            f"'iconv -f latin1 -t utf-8', and try again"
+        ) from None
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Plain text and title of an HTML page; blocks are separated by one blank line."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    title = ""
+    if soup.title and soup.title.get_text(strip=True):
+        title = soup.title.get_text(" ", strip=True)
+    else:
+        h1 = soup.find("h1")
+        if h1:
+            title = h1.get_text(" ", strip=True)
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    raw = soup.get_text()
+    lines = [re.sub(r"[ \t\f\v\u00a0]+", " ", line).strip() for line in raw.splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text, title
+
+
+def _markdown_title(text: str) -> str:
+    m = re.search(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", text, flags=re.MULTILINE)
+    return m.group(1).strip() if m else ""
+
+
+def from_string(text: str, source: str, kind: str = "text", title: str = "") -> Document:
+    """A `Document` from text already in memory; ``kind`` is ``text``, ``markdown`` or ``html``."""
+    if kind == "html":
+        body, html_title = html_to_text(text)
+        return Document.from_text(body, source=source, title=title or html_title or source)
+    if kind == "markdown":
+        return Document.from_text(
+            text, source=source, title=title or _markdown_title(text) or source
+        )
+    if kind == "text":
+        return Document.from_text(text, source=source, title=title or source)
+    raise BadInput(f"unknown document kind {kind!r}: use 'text', 'markdown' or 'html'")
+
+
+def load_file(path: Path) -> Document:
+    """One file → one `Document` (source = the path as given, title from the content)."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise BadInput(
+            f"{path}: unsupported file type {suffix or '(none)'!r}; "
+            f"qa reads {', '.join(sorted(SUFFIXES))}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise BadInput(f"cannot read {path}: {e.strerror}") from None
+    text = _decode(data, str(path))
+    if suffix in HTML_SUFFIXES:
+        kind = "html"
+    elif suffix == ".txt":
+        kind = "text"
+    else:
+        kind = "markdown"
+    doc = from_string(text, source=str(path), kind=kind, title="")
+    if doc.title == str(path):
+        doc = Document(id=doc.id, text=doc.text, source=doc.source, title=path.stem)
+    return doc
+
+
+def iter_files(paths: Iterable[Path]) -> list[Path]:
+    """The readable files under ``paths`` (folders recursively, hidden entries skipped), sorted."""
+    out: list[Path] = []
+    for p in paths:
+        if not p.exists():
+            raise BadInput(f"{p} does not exist: give a file or folder of .txt, .md or .html")
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if (
+                    f.is_file()
+                    and f.suffix.lower() in SUFFIXES
+                    and not any(part.startswith(".") for part in rel)
+                ):
+                    out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def load(paths: Path | Iterable[Path]) -> list[Document]:
+    """Every document under ``paths``; identical contents are kept once."""
+    if isinstance(paths, Path):
+        paths = [paths]
+    docs: dict[str, Document] = {}
+    for f in iter_files(paths):
+        doc = load_file(f)
+        docs.setdefault(doc.id, doc)
+    return list(docs.values())

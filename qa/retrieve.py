@@ -1,0 +1,108 @@
+"""Dense + BM25 retrieval, fused by score interpolation.
+
+Each retriever proposes ``candidates`` passages; every candidate gets both scores (the dense
+cosine is recomputed from its stored vector, BM25 scores come for all passages at once),
+each score list is min-max normalised over the candidates, and the fused score is
+``alpha * dense + (1 - alpha) * bm25``. Ties break on passage id, so the ranking does not
+depend on the order passages were added in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from qa.embed import Encoder
+from qa.store import Store
+from qa.types import Hit, Passage
+
+
+class Lexical:
+    """BM25 over passages: English stop words removed, Snowball-stemmed (bm25s)."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        import bm25s
+        import Stemmer
+        from bm25s.tokenization import Tokenizer
+
+        self.passages = list(passages)
+        self.row = {p.id: i for i, p in enumerate(self.passages)}
+        self._tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english"))
+        self._bm25 = bm25s.BM25()
+        if self.passages:
+            tokens = self._tokenizer.tokenize(
+                [p.text for p in self.passages], return_as="tuple", show_progress=False
+            )
+            self._bm25.index(tokens, show_progress=False)
+
+    def terms(self, text: str) -> list[str]:
+        """The stemmed, stop-word-free terms of ``text``."""
+        toks = self._tokenizer.tokenize(
+            [text], update_vocab=False, return_as="string", show_progress=False
+        )[0]
+        return [t for t in toks if t]
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage (in ``self.passages`` order) for ``question``."""
+        if not self.passages:
+            return np.zeros(0, dtype=np.float32)
+        terms = self.terms(question)
+        if not terms:
+            return np.zeros(len(self.passages), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    if x.size == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    if hi - lo < 1e-9:
+        return np.ones_like(x) if hi > 0 else np.zeros_like(x)
+    return (x - lo) / (hi - lo)
+
+
+class Retriever:
+    """Hybrid retrieval over a `Store`; the BM25 index follows the store's changes."""
+
+    def __init__(
+        self, store: Store, encoder: Encoder, alpha: float = 0.5, candidates: int = 50
+    ) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.alpha = alpha
+        self.candidates = candidates
+        self._lexical: Lexical | None = None
+        self._lexical_version = -1
+
+    @property
+    def lexical(self) -> Lexical:
+        if self._lexical is None or self._lexical_version != self.store.version:
+            self._lexical = Lexical(list(self.store.passages.values()))
+            self._lexical_version = self.store.version
+        return self._lexical
+
+    def retrieve(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``question``, best first."""
+        if k <= 0 or not len(self.store):
+            return []
+        q = self.encoder.encode([question])[0] if query_vector is None else query_vector
+        lexical = self.lexical
+        n = max(k, self.candidates)
+        pool: dict[str, Passage] = {p.id: p for p, _ in self.store.search(q, n)}
+        bm25 = lexical.scores(question)
+        if bm25.size and float(bm25.max()) > 0:
+            top = np.argsort(-bm25, kind="stable")[:n]
+            for i in top:
+                if bm25[i] > 0:
+                    p = lexical.passages[int(i)]
+                    pool.setdefault(p.id, p)
+        ids = sorted(pool)
+        dense = self.store.vectors(ids) @ q.astype(np.float32)
+        lex = np.array([bm25[lexical.row[i]] for i in ids], dtype=np.float32)
+        fused = self.alpha * _minmax(dense) + (1 - self.alpha) * _minmax(lex)
+        order = sorted(range(len(ids)), key=lambda i: (-float(fused[i]), ids[i]))[:k]
+        return [
+            Hit(pool[ids[i]], float(fused[i]), dense=float(dense[i]), lexical=float(lex[i]))
+            for i in order
+        ]

@@ -1,0 +1,287 @@
+"""The index on disk: FAISS vectors keyed by passage id, the passage table and a manifest.
+
+Layout of an index folder::
+
+    CURRENT            name of the live generation (replaced atomically)
+    gen-<n>/manifest.json, vectors.faiss, documents.jsonl, passages.jsonl
+
+A save writes a new generation beside the live one, then swaps ``CURRENT``; a crash at
+any moment leaves the previous generation readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexMismatch, IndexNotFound
+from qa.types import Document, Passage
+
+FORMAT_VERSION = 1
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def faiss_id(passage_id: str) -> int:
+    """The int64 FAISS key of a passage id (``p`` + 15 hex digits = 60 bits)."""
+    return int(passage_id[1:], 16)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """What an index must agree with to be searched: the embedder and the chunking."""
+
+    embedder: str
+    dim: int
+    chunking: dict[str, object]
+
+    def to_json(self) -> dict[str, object]:
+        return {"embedder": {"name": self.embedder, "dim": self.dim}, "chunking": self.chunking}
+
+
+class Store:
+    """Documents, passages and their vectors; exact inner-product search over the vectors."""
+
+    def __init__(self, spec: IndexSpec) -> None:
+        import faiss
+
+        self.spec = spec
+        self.documents: dict[str, Document] = {}
+        self.passages: dict[str, Passage] = {}
+        self._doc_passages: dict[str, list[str]] = {}
+        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(spec.dim))
+        self._by_key: dict[int, str] = {}
+        self.version = 0  # bumped on every change, so derived structures know to rebuild
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    # -- changes -----------------------------------------------------------------------
+    def add(self, doc: Document, passages: list[Passage], vectors: np.ndarray) -> None:
+        """Add a document with its passages and their vectors (replacing an equal-id one)."""
+        if vectors.shape != (len(passages), self.spec.dim):
+            raise ValueError(f"expected vectors of shape {(len(passages), self.spec.dim)}")
+        if doc.id in self.documents:
+            self.remove(doc.id)
+        self.documents[doc.id] = doc
+        self._doc_passages[doc.id] = [p.id for p in passages]
+        keys = np.array([faiss_id(p.id) for p in passages], dtype=np.int64)
+        for p, k in zip(passages, keys, strict=True):
+            self.passages[p.id] = p
+            self._by_key[int(k)] = p.id
+        if len(passages):
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
+        self.version += 1
+
+    def remove(self, doc_id: str) -> Document:
+        """Remove a document and its passages; raises KeyError if it is not here."""
+        doc = self.documents.pop(doc_id)
+        pids = self._doc_passages.pop(doc_id)
+        keys = np.array([faiss_id(p) for p in pids], dtype=np.int64)
+        if len(keys):
+            self.index.remove_ids(keys)
+        for pid, k in zip(pids, keys, strict=True):
+            self.passages.pop(pid, None)
+            self._by_key.pop(int(k), None)
+        self.version += 1
+        return doc
+
+    def copy(self) -> Store:
+        """An independent copy (FAISS index cloned) to change while this one keeps serving."""
+        import faiss
+
+        new = Store(self.spec)
+        new.documents = dict(self.documents)
+        new.passages = dict(self.passages)
+        new._doc_passages = {k: list(v) for k, v in self._doc_passages.items()}
+        new._by_key = dict(self._by_key)
+        new.index = faiss.clone_index(self.index)
+        new.version = self.version
+        return new
+
+    # -- reads -------------------------------------------------------------------------
+    def doc_passages(self, doc_id: str) -> list[Passage]:
+        return [self.passages[p] for p in self._doc_passages.get(doc_id, [])]
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[Passage, float]]:
+        """The ``k`` passages whose vectors have the largest inner product with ``query``."""
+        if not len(self.passages) or k <= 0:
+            return []
+        scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        return [
+            (self.passages[self._by_key[int(key)]], float(s))
+            for s, key in zip(scores[0], keys[0], strict=True)
+            if key >= 0
+        ]
+
+    def vectors(self, passage_ids: Iterable[str]) -> np.ndarray:
+        """The stored vectors of ``passage_ids``, in order."""
+        ids = list(passage_ids)
+        if not ids:
+            return np.zeros((0, self.spec.dim), dtype=np.float32)
+        return np.stack([self.index.reconstruct(faiss_id(p)) for p in ids])
+
+    # -- disk --------------------------------------------------------------------------
+    def manifest(self) -> dict[str, object]:
+        return {
+            "format": FORMAT_VERSION,
+            **self.spec.to_json(),
+            "counts": {"documents": len(self.documents), "passages": len(self.passages)},
+            "documents": [
+                {
+                    "id": d.id,
+                    "source": d.source,
+                    "title": d.title,
+                    "sha256": text_sha256(d.text),
+                    "chars": len(d.text),
+                    "passages": len(self._doc_passages[d.id]),
+                }
+                for d in self.documents.values()
+            ],
+        }
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a new generation beside the live one, then swap ``CURRENT``."""
+        import faiss
+
+        path.mkdir(parents=True, exist_ok=True)
+        old = _current_generation(path)
+        n = int(old.split("-")[1]) + 1 if old else 1
+        gen = f"gen-{n}"
+        tmp = path / f".{gen}.tmp-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        faiss.write_index(self.index, str(tmp / "vectors.faiss"))
+        with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
+            for d in self.documents.values():
+                f.write(
+                    json.dumps(
+                        {"id": d.id, "source": d.source, "title": d.title, "text": d.text},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
+            for d in self.documents.values():
+                for pid in self._doc_passages[d.id]:
+                    p = self.passages[pid]
+                    f.write(
+                        json.dumps({"id": p.id, "doc_id": p.doc_id, "start": p.start, "end": p.end})
+                        + "\n"
+                    )
+        (tmp / "manifest.json").write_text(
+            json.dumps(self.manifest(), indent=2, ensure_ascii=False)
+        )
+        for f in tmp.iterdir():
+            _fsync(f)
+        os.replace(tmp, path / gen)
+        cur_tmp = path / f".CURRENT.tmp-{os.getpid()}"
+        cur_tmp.write_text(gen + "\n")
+        _fsync(cur_tmp)
+        os.replace(cur_tmp, path / "CURRENT")
+        for stale in path.iterdir():  # older generations and leftovers of crashed saves
+            if stale.name not in (gen, "CURRENT") and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+
+    @classmethod
+    def open(cls, path: Path, expected: IndexSpec) -> Store:
+        """Load the index at ``path``; raise with a one-sentence fix if it does not fit."""
+        import faiss
+
+        gen = _current_generation(path)
+        if gen is None:
+            raise IndexNotFound(f"no index at {path}/ — build one with 'qa index seeds/'")
+        folder = path / gen
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise IndexMismatch(
+                f"the index at {path}/ is unreadable ({e}); rebuild it with 'qa index seeds/'"
+            ) from None
+        check_manifest(manifest, expected, path)
+        store = cls(expected)
+        store.index = faiss.read_index(str(folder / "vectors.faiss"))
+        docs: dict[str, Document] = {}
+        with open(folder / "documents.jsonl", encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                docs[r["id"]] = Document(r["id"], r["text"], r["source"], r["title"])
+        store.documents = docs
+        store._doc_passages = {d: [] for d in docs}
+        with open(folder / "passages.jsonl", encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                doc = docs[r["doc_id"]]
+                p = Passage(r["id"], doc.id, r["start"], r["end"], doc.text[r["start"] : r["end"]])
+                store.passages[p.id] = p
+                store._doc_passages[doc.id].append(p.id)
+                store._by_key[faiss_id(p.id)] = p.id
+        if store.index.ntotal != len(store.passages):
+            raise IndexMismatch(
+                f"the index at {path}/ has {store.index.ntotal} vectors for "
+                f"{len(store.passages)} passages; rebuild it with 'qa index seeds/'"
+            )
+        return store
+
+
+def read_manifest(path: Path) -> dict[str, object] | None:
+    """The live manifest at ``path``, or None when there is no readable index."""
+    gen = _current_generation(path)
+    if gen is None:
+        return None
+    try:
+        return json.loads((path / gen / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def check_manifest(manifest: dict[str, object], expected: IndexSpec, path: Path) -> None:
+    """Raise `IndexMismatch`, in one sentence with the fix, when ``manifest`` ≠ ``expected``."""
+    fix = "rebuild it with 'qa index seeds/' (or the folders it was built from)"
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"the index at {path}/ has format {manifest.get('format')}, this qa reads "
+            f"format {FORMAT_VERSION}; {fix}"
+        )
+    emb = manifest.get("embedder") or {}
+    assert isinstance(emb, dict)
+    if emb.get("name") != expected.embedder or emb.get("dim") != expected.dim:
+        raise IndexMismatch(
+            f"the index at {path}/ was built with embedder {emb.get('name')} "
+            f"(dim {emb.get('dim')}) but qa now embeds with {expected.embedder} "
+            f"(dim {expected.dim}); {fix}"
+        )
+    if manifest.get("chunking") != expected.chunking:
+        raise IndexMismatch(
+            f"the index at {path}/ was chunked with {manifest.get('chunking')} but the "
+            f"settings ask for {expected.chunking}; {fix}, or restore the settings"
+        )
+
+
+def _current_generation(path: Path) -> str | None:
+    try:
+        gen = (path / "CURRENT").read_text().strip()
+    except OSError:
+        return None
+    return gen if gen.startswith("gen-") and (path / gen).is_dir() else None
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,145 @@
+"""Frozen dataclasses shared by every stage.
+
+All offsets are character offsets into ``Document.text`` (half-open ``[start, end)``),
+so ``doc.text[x.start:x.end] == x.text`` holds for passages, answers and citations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def content_id(*parts: str, prefix: str = "", length: int = 16) -> str:
+    """A stable id derived from ``parts`` (sha256, hex, truncated)."""
+    h = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"{prefix}{h[:length]}"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document; ``id`` derives from its text, so equal texts share an id."""
+
+    id: str
+    text: str
+    source: str
+    title: str
+
+    @classmethod
+    def from_text(cls, text: str, source: str, title: str) -> Document:
+        return cls(
+            id=content_id(text, prefix="d", length=15), text=text, source=source, title=title
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A slice ``[start, end)`` of a document; ``id`` derives from the document and offsets."""
+
+    id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def make(cls, doc: Document, start: int, end: int) -> Passage:
+        return cls(
+            id=content_id(doc.id, str(start), str(end), prefix="p", length=15),
+            doc_id=doc.id,
+            start=start,
+            end=end,
+            text=doc.text[start:end],
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its fused score and the scores it was fused from."""
+
+    passage: Passage
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A verbatim span of a document, found inside ``passage_id``."""
+
+    text: str
+    score: float
+    doc_id: str
+    start: int
+    end: int
+    passage_id: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered passage an answer rests on, with everything needed to check it."""
+
+    n: int
+    id: str
+    doc_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Response:
+    """What every face renders: the answer (None: the sources do not answer) and citations."""
+
+    question: str
+    answer: Answer | None
+    citations: list[Citation]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def answer_citation(self) -> int | None:
+        if self.answer is None:
+            return None
+        for c in self.citations:
+            if c.id == self.answer.passage_id:
+                return c.n
+        return None
+
+
+def response_to_dict(resp: Response) -> dict[str, object]:
+    """The JSON contract shared by ``qa ask --json`` and the HTTP API."""
+    answer = None
+    if resp.answer is not None:
+        a = resp.answer
+        answer = {
+            "text": a.text,
+            "score": a.score,
+            "doc_id": a.doc_id,
+            "start": a.start,
+            "end": a.end,
+            "citation": resp.answer_citation,
+            "passage_id": a.passage_id,
+        }
+    return {
+        "question": resp.question,
+        "answer": answer,
+        "citations": [citation_to_dict(c) for c in resp.citations],
+        "timings_ms": resp.timings_ms,
+    }
+
+
+def citation_to_dict(c: Citation) -> dict[str, object]:
+    return {
+        "n": c.n,
+        "id": c.id,
+        "doc_id": c.doc_id,
+        "source": c.source,
+        "title": c.title,
+        "start": c.start,
+        "end": c.end,
+        "text": c.text,
+        "score": c.score,
+    }
