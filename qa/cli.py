@@ -215,6 +215,25 @@ def cite(
     )
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    index: IndexOpt = None,
+) -> None:
+    """Serve the HTTP API (REST, OpenAI-compatible chat, citation lookup) with uvicorn."""
+    import uvicorn
+
+    from qa.api import create_app
+    from qa.engine import Engine
+
+    engine = Engine(Settings.from_env(index_dir=index))
+    err.print("loading the index and models…")
+    engine.load()
+    err.print(f"serving on http://{host}:{port}  (docs at http://{host}:{port}/docs)")
+    uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+
+
 def _register_optional() -> None:
     try:
         from qa import cli_reader

@@ -72,8 +72,7 @@ class Engine:
     @property
     def reader(self) -> Reader:
         if self._reader is None:
-            terms = self._snapshot().retriever.lexical.terms if self._snap else None
-            self._reader = load_reader(self.settings.reader_dir, terms=terms)
+            self._reader = load_reader(self.settings.reader_dir)
         return self._reader
 
     @property

@@ -24,7 +24,7 @@ _MONTH = (
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
-    rf"|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|(?:in\s+)?\d{{4}}s?|(?:last|next|on)\s+{_DAY}"
+    rf"|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{4}}s?|(?:last|next|on)\s+{_DAY}"
     rf"|{_DAY}|(?:last|next)\s+(?:week|month|year))\b"
 )
 _NUMBER = re.compile(
@@ -52,9 +52,9 @@ class SentenceReader:
 
     def terms(self, text: str) -> list[str]:
         if self._terms is None:
-            from qa.retrieve import Lexical
+            from qa.retrieve import terms
 
-            self._terms = Lexical([]).terms
+            self._terms = terms
         return self._terms(text)
 
     def read(self, question: str, hits: Sequence[Hit]) -> Answer | None:

@@ -154,9 +154,9 @@ class Store:
         import faiss
 
         path.mkdir(parents=True, exist_ok=True)
-        old = _current_generation(path)
-        n = int(old.split("-")[1]) + 1 if old else 1
-        gen = f"gen-{n}"
+        # A crashed save may have left a newer generation that never went live: skip past it.
+        taken = [int(p.name[4:]) for p in path.glob("gen-*") if p.name[4:].isdigit()]
+        gen = f"gen-{max(taken, default=0) + 1}"
         tmp = path / f".{gen}.tmp-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)

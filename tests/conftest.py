@@ -1,0 +1,85 @@
+"""Shared fixtures: a deterministic fake encoder, tiny corpora, engines over temp folders."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import Settings
+from qa.engine import Engine
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
+
+
+class FakeEncoder:
+    """Hashed bag of lower-cased words: deterministic, instant, similar texts score higher."""
+
+    name = "test/fake-hashing-encoder"
+    dim = 64
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                h = int.from_bytes(hashlib.md5(w.encode()).digest()[:4], "little")
+                out[i, h % self.dim] += 1.0
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+        if progress:
+            progress(len(texts))
+        return out
+
+
+CORPUS = {
+    "paris.txt": (
+        "Paris is the capital of France. It has a population of about 2.1 million people.\n\n"
+        "The Eiffel Tower was completed in 1889. Gustave Eiffel's company built it.\r\n\r\n"
+        "The Louvre is the world's most visited museum."
+    ),
+    "bees.md": (
+        "# Honey bees\n\n"
+        "Honey bees live in colonies with a single queen. Worker bees are female.\n\n"
+        "A colony can hold around 60,000 bees in summer. Drones are the male bees."
+    ),
+    "moon.html": (
+        "<html><head><title>The Moon</title><style>p{}</style></head><body>"
+        "<h1>The Moon</h1><p>The Moon orbits the Earth every 27 days.</p>"
+        "<p>Neil Armstrong walked on the Moon in July 1969.</p><script>var x=1;</script>"
+        "</body></html>"
+    ),
+}
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for name, text in CORPUS.items():
+        (d / name).write_bytes(text.encode("utf-8"))
+    return d
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index", reader_dir=None)
+
+
+@pytest.fixture
+def engine(settings: Settings, fake_encoder: FakeEncoder, corpus_dir: Path) -> Engine:
+    e = Engine(settings, encoder=fake_encoder)
+    e.index([corpus_dir])
+    return e

@@ -1,0 +1,105 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa import cli
+from qa.config import Settings
+from qa.engine import Engine
+
+from .conftest import FakeEncoder
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path, monkeypatch) -> Path:
+    """Route the CLI's engine to a temp index and the fake encoder."""
+    path = tmp_path / "idx"
+
+    def engine(index):
+        return Engine(Settings(index_dir=index or path, reader_dir=None), encoder=FakeEncoder())
+
+    monkeypatch.setattr(cli, "_engine", engine)
+    return path
+
+
+def _run(*args: str, input: str | None = None):
+    result = runner.invoke(cli.app, list(args), input=input, catch_exceptions=True)
+    return result
+
+
+def test_ask_without_index_says_how_to_build_one(index_dir: Path, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["qa", "ask", "Who?"])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 1
+    out = capsys.readouterr()
+    assert "no index at" in out.err and "qa index seeds/" in out.err
+    assert "Traceback" not in out.err + out.out
+
+
+def test_index_ask_json_cite_docs_rm(index_dir: Path, corpus_dir: Path):
+    r = _run("index", str(corpus_dir))
+    assert r.exit_code == 0, r.output
+    assert "indexed 3 documents" in r.output
+
+    r = _run("ask", "When was the Eiffel Tower completed?", "--json", "-k", "2")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["answer"]["text"] == "1889"
+    assert len(d["citations"]) == 2
+    cited = d["citations"][d["answer"]["citation"] - 1]
+    assert cited["start"] <= d["answer"]["start"] < d["answer"]["end"] <= cited["end"]
+
+    r = _run("cite", cited["id"], "--json")
+    c = json.loads(r.stdout)
+    assert (c["id"], c["start"], c["end"], c["text"]) == (
+        cited["id"],
+        cited["start"],
+        cited["end"],
+        cited["text"],
+    )
+    assert {"context_before", "context_after", "doc_id", "source", "title"} <= set(c)
+
+    r = _run("cite", cited["id"])
+    assert r.exit_code == 0 and "1889" in r.stdout
+
+    r = _run("docs", "--json")
+    docs = json.loads(r.stdout)
+    assert len(docs) == 3
+    r = _run("rm", docs[0]["id"])
+    assert r.exit_code == 0 and "removed" in r.stdout
+    assert len(json.loads(_run("docs", "--json").stdout)) == 2
+
+
+def test_ask_human_output_highlights_answer_and_lists_citations(index_dir, corpus_dir):
+    _run("index", str(corpus_dir))
+    r = _run("ask", "Who walked on the Moon?")
+    assert r.exit_code == 0
+    assert "Q: Who walked on the Moon?" in r.stdout
+    assert "A: Neil Armstrong walked on the Moon in July 1969." in r.stdout
+    assert "[1]" in r.stdout and "[2]" in r.stdout and "ms (encode" in r.stdout
+
+
+def test_ask_stdin_one_json_per_line(index_dir, corpus_dir):
+    _run("index", str(corpus_dir))
+    r = _run("ask", "-", "--json", input="Who walked on the Moon?\n\n   \nWhat is in Paris?\n")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["question"] for x in lines] == ["Who walked on the Moon?", "What is in Paris?"]
+    assert all("citations" in x for x in lines)
+
+
+def test_ask_stdin_reports_bad_lines_and_goes_on(index_dir, corpus_dir):
+    _run("index", str(corpus_dir))
+    r = _run("ask", "-", "--json", input="x" * 2000 + "\nWho walked on the Moon?\n")
+    first, second = (json.loads(x) for x in r.stdout.splitlines())
+    assert "limit is 1000" in first["error"]
+    assert second["answer"] is not None
+
+
+def test_index_if_stale_skips_when_up_to_date(index_dir, corpus_dir):
+    assert "indexed" in _run("index", str(corpus_dir), "--if-stale").output
+    out = _run("index", str(corpus_dir), "--if-stale").output
+    assert "is up to date" in " ".join(out.split())

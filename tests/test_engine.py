@@ -1,0 +1,157 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.engine import Engine
+from qa.errors import BadInput, IndexMismatch, IndexNotFound, NotFound
+from qa.types import response_to_dict
+
+from .conftest import FakeEncoder
+
+QUESTIONS = [
+    "When was the Eiffel Tower completed?",
+    "How many bees can a colony hold?",
+    "Who walked on the Moon?",
+    "What is the capital of France?",
+    "Which museum is the most visited?",
+]
+
+
+def _check_offsets(engine: Engine, resp) -> None:
+    docs = engine.store.documents
+    for c in resp.citations:
+        assert docs[c.doc_id].text[c.start : c.end] == c.text
+    if resp.answer is not None:
+        a = resp.answer
+        assert docs[a.doc_id].text[a.start : a.end] == a.text
+        cited = [c for c in resp.citations if c.n == resp.answer_citation]
+        assert len(cited) == 1 and cited[0].start <= a.start and a.end <= cited[0].end
+
+
+def _answers(engine: Engine) -> list[dict]:
+    out = []
+    for q in QUESTIONS:
+        d = response_to_dict(engine.ask(q, 3))
+        d.pop("timings_ms")
+        out.append(d)
+    return out
+
+
+def test_answers_and_citations_are_verbatim_slices(engine: Engine):
+    for q in QUESTIONS:
+        resp = engine.ask(q, 3)
+        assert len(resp.citations) == 3
+        assert [c.n for c in resp.citations] == [1, 2, 3]
+        _check_offsets(engine, resp)
+    resp = engine.ask("When was the Eiffel Tower completed?")
+    assert resp.answer is not None and resp.answer.text == "1889"
+
+
+def test_json_contract(engine: Engine):
+    d = json.loads(json.dumps(response_to_dict(engine.ask("Who walked on the Moon?", 2))))
+    assert set(d) >= {"question", "answer", "citations", "timings_ms"}
+    assert set(d["answer"]) >= {"text", "score", "doc_id", "start", "end", "citation"}
+    assert set(d["citations"][0]) >= {
+        "n",
+        "id",
+        "doc_id",
+        "source",
+        "title",
+        "start",
+        "end",
+        "text",
+        "score",
+    }
+    assert d["answer"]["citation"] in {c["n"] for c in d["citations"]}
+    assert set(d["timings_ms"]) >= {"encode", "retrieve", "read", "total"}
+
+
+def test_no_answer_is_explicit_and_still_cites(engine: Engine):
+    resp = engine.ask("What is the boiling point of mercury in kelvin?")
+    assert resp.answer is None
+    assert resp.citations
+
+
+def test_add_and_remove_answer_exactly_like_a_rebuild(tmp_path: Path, corpus_dir: Path, settings):
+    enc = FakeEncoder()
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Mount Everest is 8,849 metres tall.\n\nIt is in the Himalayas.")
+    incremental = Engine(settings, encoder=enc)
+    incremental.index([corpus_dir / "paris.txt"])
+    added = incremental.add([corpus_dir])  # paris.txt is already there: skipped
+    assert sorted(d.source for d in added) == sorted(
+        str(corpus_dir / n) for n in ("bees.md", "moon.html")
+    )
+    incremental.add([extra])
+    extra_id = next(d["id"] for d in incremental.documents() if d["source"] == str(extra))
+    incremental.remove(extra_id)
+
+    rebuilt_settings = type(settings)(index_dir=tmp_path / "rebuilt", reader_dir=None)
+    rebuilt = Engine(rebuilt_settings, encoder=enc)
+    rebuilt.index([corpus_dir])
+    assert _answers(incremental) == _answers(rebuilt)
+    for resp in (incremental.ask(q) for q in QUESTIONS):
+        _check_offsets(incremental, resp)
+    # and the saved index reopens to the same answers
+    assert _answers(Engine(settings, encoder=enc)) == _answers(rebuilt)
+
+
+def test_citation_ids_survive_a_rebuild(engine: Engine, corpus_dir: Path):
+    before = engine.ask("Who walked on the Moon?")
+    engine.index([corpus_dir])
+    for c in before.citations:
+        got = engine.cite(c.id)
+        assert (got["doc_id"], got["start"], got["end"], got["text"]) == (
+            c.doc_id,
+            c.start,
+            c.end,
+            c.text,
+        )
+
+
+def test_cite_gives_context_and_unknown_ids_are_clear(engine: Engine):
+    c = engine.ask("How many bees can a colony hold?").citations[0]
+    got = engine.cite(c.id)
+    doc = engine.store.documents[c.doc_id].text
+    assert got["context_before"] + got["text"] + got["context_after"] in doc
+    assert doc[: got["start"]].endswith(got["context_before"])
+    with pytest.raises(NotFound, match="no citation 'nope'"):
+        engine.cite("nope")
+
+
+def test_bad_input_is_named(engine: Engine):
+    with pytest.raises(BadInput, match="empty"):
+        engine.ask("   ")
+    with pytest.raises(BadInput, match="limit is 1000"):
+        engine.ask("x" * 1001)
+    with pytest.raises(BadInput, match="between 1 and 50"):
+        engine.ask("Who?", k=0)
+    with pytest.raises(NotFound, match="qa docs"):
+        engine.remove("d000")
+
+
+def test_missing_and_mismatched_index(settings, fake_encoder, corpus_dir):
+    with pytest.raises(IndexNotFound, match="qa index seeds/"):
+        Engine(settings, encoder=fake_encoder).ask("Who?")
+    Engine(settings, encoder=fake_encoder).index([corpus_dir])
+
+    class Other(FakeEncoder):
+        name = "test/another-encoder"
+
+    with pytest.raises(IndexMismatch, match="built with embedder test/fake-hashing-encoder"):
+        Engine(settings, encoder=Other()).ask("Who?")
+
+
+def test_staleness_follows_sources_and_settings(settings, fake_encoder, corpus_dir):
+    e = Engine(settings, encoder=fake_encoder)
+    assert e.is_stale([corpus_dir])
+    e.index([corpus_dir])
+    assert not e.is_stale([corpus_dir])
+    (corpus_dir / "paris.txt").write_text("Changed.")
+    assert e.is_stale([corpus_dir])
+    e.index([corpus_dir])
+    other = Engine(
+        type(settings)(index_dir=settings.index_dir, max_passage_words=20), encoder=fake_encoder
+    )
+    assert other.is_stale([corpus_dir])

@@ -1,0 +1,92 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.chunk import chunk
+from qa.errors import IndexMismatch, IndexNotFound
+from qa.store import IndexSpec, Store, read_manifest
+from qa.types import Document
+
+SPEC = IndexSpec("test/enc", 4, {"splitter": "syntok", "max_passage_words": 150})
+
+
+def _store(*texts: str) -> Store:
+    store = Store(SPEC)
+    rng = np.random.default_rng(0)
+    for i, t in enumerate(texts):
+        doc = Document.from_text(t, f"{i}.txt", f"doc {i}")
+        ps = chunk(doc)
+        v = rng.normal(size=(len(ps), 4)).astype(np.float32)
+        store.add(doc, ps, v / np.linalg.norm(v, axis=1, keepdims=True))
+    return store
+
+
+def test_save_and_open_round_trip(tmp_path: Path):
+    store = _store("One.\n\nTwo.", "Three.")
+    store.save(tmp_path / "idx")
+    back = Store.open(tmp_path / "idx", SPEC)
+    assert back.passages == store.passages
+    assert back.documents == store.documents
+    q = store.vectors([next(iter(store.passages))])[0]
+    assert back.search(q, 3) == store.search(q, 3)
+    m = read_manifest(tmp_path / "idx")
+    assert m is not None and m["counts"] == {"documents": 2, "passages": 3}
+
+
+def test_remove_drops_vectors_and_passages():
+    store = _store("One.\n\nTwo.", "Three.")
+    doc_id = next(iter(store.documents))
+    store.remove(doc_id)
+    assert len(store) == 1 and store.index.ntotal == 1
+    assert all(p.doc_id != doc_id for p in store.passages.values())
+
+
+def test_open_missing_index_says_how_to_build(tmp_path: Path):
+    with pytest.raises(IndexNotFound, match="qa index seeds/"):
+        Store.open(tmp_path / "none", SPEC)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (IndexSpec("other/enc", 4, SPEC.chunking), "built with embedder test/enc"),
+        (IndexSpec("test/enc", 8, SPEC.chunking), r"\(dim 4\)"),
+        (IndexSpec("test/enc", 4, {**SPEC.chunking, "max_passage_words": 99}), "chunked with"),
+    ],
+)
+def test_open_with_another_model_or_chunking_explains(tmp_path: Path, spec, message):
+    _store("One.").save(tmp_path / "idx")
+    with pytest.raises(IndexMismatch, match=message):
+        Store.open(tmp_path / "idx", spec)
+
+
+def test_crash_during_save_leaves_previous_index_usable(tmp_path: Path, monkeypatch):
+    path = tmp_path / "idx"
+    old = _store("Old text.")
+    old.save(path)
+    real_replace = os.replace
+
+    def crash(src, dst):
+        if str(dst).endswith("CURRENT"):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        _store("New text.", "More.").save(path)
+    monkeypatch.undo()
+    assert Store.open(path, SPEC).passages == old.passages
+    new = _store("New text.", "More.")
+    new.save(path)  # the next save cleans up and wins
+    assert Store.open(path, SPEC).passages == new.passages
+    live = (path / "CURRENT").read_text().strip()
+    assert sorted(p.name for p in path.iterdir()) == ["CURRENT", live]
+
+
+def test_copy_is_independent():
+    store = _store("One.", "Two.")
+    copy = store.copy()
+    copy.remove(next(iter(copy.documents)))
+    assert len(store) == 2 and store.index.ntotal == 2 and len(copy) == 1
