@@ -1,0 +1,193 @@
+"""Reader evaluation on SQuAD files (closed book: the gold paragraph; open: retrieval).
+
+Scores are the official SQuAD EM/F1 (0–100). On ``squad-v1.1-dev.json`` only the 32
+evaluation articles are used unless ``eval_split=False`` (see ``qa.squad``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa import squad
+from qa.types import Document, Hit, Passage
+
+
+def _percentile(xs: Sequence[float], q: float) -> float:
+    if not xs:
+        return 0.0
+    s = sorted(xs)
+    k = min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))
+    return float(s[k])
+
+
+def gold_hit(ex: squad.Example) -> Hit:
+    """The closed-book input: one hit whose passage is the whole gold paragraph."""
+    doc = Document.from_text(ex.context, source=f"{ex.title}#{ex.paragraph_index}", title=ex.title)
+    return Hit(passage=Passage.make(doc, 0, len(doc.text)), score=1.0)
+
+
+def select(file: str | Path, *, limit: int | None = None,
+           eval_split: bool = True) -> list[squad.Example]:
+    """The questions to evaluate: the eval articles of v1.1 dev, else the whole file.
+
+    ``limit`` takes a fixed random sample (seed 0), kept in file order.
+    """
+    path = Path(file)
+    if eval_split and path.name == squad.V1_DEV:
+        data_dir = path.parent if (path.parent / squad.V2_HALF).exists() else squad.DATA_DIR
+        examples = squad.load(path, titles=squad.eval_titles(data_dir))
+    else:
+        examples = squad.load(path)
+    if limit is not None and limit < len(examples):
+        keep = sorted(random.Random(0).sample(range(len(examples)), limit))
+        examples = [examples[i] for i in keep]
+    return examples
+
+
+def documents(file: str | Path) -> list[Document]:
+    """Every paragraph of ``file`` as one document (``source`` is ``title#index``)."""
+    data = json.loads(Path(file).read_text(encoding="utf-8"))["data"]
+    return [
+        Document.from_text(p["context"], source=f"{a.get('title', '')}#{i}",
+                           title=a.get("title", ""))
+        for a in data
+        for i, p in enumerate(a["paragraphs"])
+    ]
+
+
+def evaluate(
+    file: str | Path,
+    reader: Any,
+    mode: str = "closed",
+    limit: int | None = None,
+    engine: Any = None,
+    *,
+    eval_split: bool = True,
+    k: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """EM/F1 of ``reader`` on ``file``; returns a flat dict of metrics.
+
+    Keys: ``em``, ``f1`` (0–100), ``n``, ``mode``, ``latency_p50_ms``/``p95`` (the reader in
+    closed mode, ``engine.ask`` in open mode); ``noans_precision``/``noans_recall`` when
+    the file has unanswerable questions; in open mode ``recall@1/3/5/10`` and ``mrr@10``
+    (a hit counts when its document is the gold paragraph). Open mode builds
+    ``Engine.in_memory`` over every paragraph of the file unless ``engine`` is given;
+    ``k`` is the number of passages the engine reads (default: its setting).
+    """
+    if mode not in ("closed", "open"):
+        raise ValueError("mode must be 'closed' or 'open'")
+    examples = select(file, limit=limit, eval_split=eval_split)
+    if mode == "open" and engine is None:
+        from qa.engine import Engine
+
+        engine = Engine.in_memory(documents(file), reader=reader)
+    if hasattr(reader, "load"):
+        reader.load()
+
+    from tqdm import tqdm
+
+    ems: list[float] = []
+    f1s: list[float] = []
+    lat: list[float] = []
+    abstained: list[bool] = []
+    ranks: list[int | None] = []
+    for ex in tqdm(examples, desc=f"eval {mode}", disable=not progress, file=sys.stderr,
+                   mininterval=5):
+        if mode == "closed":
+            hits = [gold_hit(ex)]
+            t0 = time.perf_counter()
+            ans = reader.read(ex.question, hits)
+            lat.append((time.perf_counter() - t0) * 1000)
+        else:
+            gold_doc = Document.from_text(ex.context, source="", title="").id
+            retrieved = engine.retrieve(ex.question, 10)
+            rank = next((r for r, h in enumerate(retrieved, 1)
+                         if h.passage.doc_id == gold_doc), None)
+            ranks.append(rank)
+            t0 = time.perf_counter()
+            ans = engine.ask(ex.question, k).answer
+            lat.append((time.perf_counter() - t0) * 1000)
+        pred = ans.text if ans is not None else None
+        em, f1 = squad.score(pred, [a for a, _ in ex.answers])
+        ems.append(em)
+        f1s.append(f1)
+        abstained.append(pred is None)
+
+    n = len(examples)
+    out: dict[str, Any] = {
+        "em": 100.0 * sum(ems) / max(1, n),
+        "f1": 100.0 * sum(f1s) / max(1, n),
+        "n": n,
+        "mode": mode,
+        "file": Path(file).name,
+        "latency_p50_ms": _percentile(lat, 50),
+        "latency_p95_ms": _percentile(lat, 95),
+        "latency_mean_ms": statistics.fmean(lat) if lat else 0.0,
+        "abstained": sum(abstained),
+    }
+    impossible = [ex.is_impossible for ex in examples]
+    if any(impossible):
+        tp = sum(1 for a, i in zip(abstained, impossible, strict=True) if a and i)
+        out["n_impossible"] = sum(impossible)
+        out["noans_precision"] = 100.0 * tp / max(1, sum(abstained))
+        out["noans_recall"] = 100.0 * tp / sum(impossible)
+        has = [i for i, imp in enumerate(impossible) if not imp]
+        out["has_ans_f1"] = 100.0 * sum(f1s[i] for i in has) / max(1, len(has))
+    if mode == "open":
+        for cut in (1, 3, 5, 10):
+            out[f"recall@{cut}"] = 100.0 * sum(1 for r in ranks if r and r <= cut) / max(1, n)
+        out["mrr@10"] = sum(1.0 / r for r in ranks if r) / max(1, n)
+    return out
+
+
+def calibrate_reader(reader: Any, examples: Sequence[squad.Example], *,
+                     write: bool = True, progress: bool = True) -> dict[str, float]:
+    """Calibrate ``reader.null_threshold`` on held-out questions (closed book).
+
+    Picks the span-vs-null margin threshold that maximises F1 over ``examples`` (which
+    must include unanswerable ones), sets it on the reader and, with ``write``, stores
+    it with its precision/recall in the model folder's ``qa_reader.json``.
+    """
+    from tqdm import tqdm
+
+    from qa.neural import READER_JSON, calibrate
+
+    margins: list[float] = []
+    f1_if: list[float] = []
+    impossible: list[bool] = []
+    for ex in tqdm(examples, desc="calibrate", disable=not progress, file=sys.stderr,
+                   mininterval=5):
+        found = reader.best(ex.question, [gold_hit(ex)])
+        if found is None:
+            margins.append(float("-inf"))
+            f1_if.append(0.0)
+        else:
+            ans, margin = found
+            margins.append(margin)
+            f1_if.append(squad.score(ans.text, [a for a, _ in ex.answers])[1]
+                         if ex.answers else 0.0)
+        impossible.append(ex.is_impossible)
+    res = calibrate(margins, f1_if, impossible)
+    res["f1_answer_all"] = 100.0 * sum(
+        f for f, imp in zip(f1_if, impossible, strict=True) if not imp) / max(1, len(margins))
+    reader.null_threshold = res["null_threshold"]
+    if write:
+        path = Path(reader.model_dir) / READER_JSON
+        meta = json.loads(path.read_text()) if path.exists() else {}
+        meta["null_threshold"] = res["null_threshold"]
+        meta["calibration"] = {
+            "articles": sorted({ex.title for ex in examples}),
+            "questions": len(examples),
+            "unanswerable": sum(impossible),
+            **{k: round(v, 3) for k, v in res.items() if k != "null_threshold"},
+        }
+        path.write_text(json.dumps(meta, indent=2) + "\n")
+    return res
