@@ -586,6 +586,7 @@ def test_openai_client_against_live_server(live_server: str) -> None:
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.generation.modes import GenerationMode  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     response_schema_conformance,
     status_code_conformance,
@@ -610,11 +611,15 @@ def test_schema_no_server_errors(api_schema: Any) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 10
 
-    for op in operations:
+    runs = [(op, GenerationMode.POSITIVE) for op in operations]
+    # invalid bodies too (plain-string path parameters have no invalid values)
+    runs += [(op, GenerationMode.NEGATIVE) for op in operations if len(op.body)]
+    assert len(runs) == len(operations) + 3  # ask, chat, add document
+    for op, mode in runs:
 
-        @given(case=op.as_strategy())
+        @given(case=op.as_strategy(generation_mode=mode))
         @settings(
-            max_examples=6,
+            max_examples=10,
             deadline=None,
             derandomize=True,
             database=None,
