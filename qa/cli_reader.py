@@ -106,9 +106,26 @@ def eval_cmd(
     Console().print(table)
 
 
+def calibrate_cmd(
+    reader: Annotated[Path, typer.Option("--reader", help="Reader model folder to calibrate.")],
+    quantize: Annotated[
+        bool | None, typer.Option("--quantize/--no-quantize", help="Calibrate the int8 model.")
+    ] = None,
+) -> None:
+    """Set the no-answer threshold on the held-out v2.0 articles (writes qa_reader.json)."""
+    from qa.evaluate import calibrate_reader
+    from qa.neural import NeuralReader
+    from qa.squad import heldout_examples
+
+    r = NeuralReader(reader, quantize=quantize)
+    res = calibrate_reader(r, heldout_examples())
+    typer.echo(json.dumps(res))
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 app.command("train-reader")(train_reader_cmd)
 app.command("eval")(eval_cmd)
+app.command("calibrate-reader")(calibrate_cmd)
 
 if __name__ == "__main__":
     app()

