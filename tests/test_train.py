@@ -83,6 +83,9 @@ def test_train_export_resume_and_read(tmp_path: Path) -> None:
     size = sum(p.stat().st_size for p in out.iterdir())
     assert size < 50_000_000
     assert (out / "model.safetensors").exists() and (out / "config.json").exists()
+    card = (out / "README.md").read_text()
+    assert "## Training" in card and "tiny.json" in card
+    assert "40 steps of batch 8" in card
     from safetensors import safe_open
 
     with safe_open(str(out / "model.safetensors"), "pt") as f:
