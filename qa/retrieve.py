@@ -98,8 +98,14 @@ class Retriever:
         if k <= 0 or not len(self.store):
             return []
         q = self.encoder.encode([question])[0] if query_vector is None else query_vector
+        passages, dense, lex = self.candidates_for(question, q, max(k, self.candidates))
+        return fuse(passages, dense, lex, k, self.alpha)
+
+    def candidates_for(
+        self, question: str, q: np.ndarray, n: int
+    ) -> tuple[list[Passage], np.ndarray, np.ndarray]:
+        """The union of both retrievers' top ``n``, sorted by id, with dense and BM25 scores."""
         lexical = self.lexical
-        n = max(k, self.candidates)
         pool: dict[str, Passage] = {p.id: p for p, _ in self.store.search(q, n)}
         bm25 = lexical.scores(question)
         if bm25.size and float(bm25.max()) > 0:
@@ -111,9 +117,16 @@ class Retriever:
         ids = sorted(pool)
         dense = self.store.vectors(ids) @ q.astype(np.float32)
         lex = np.array([bm25[lexical.row[i]] for i in ids], dtype=np.float32)
-        fused = self.alpha * _minmax(dense) + (1 - self.alpha) * _minmax(lex)
-        order = sorted(range(len(ids)), key=lambda i: (-float(fused[i]), ids[i]))[:k]
-        return [
-            Hit(pool[ids[i]], float(fused[i]), dense=float(dense[i]), lexical=float(lex[i]))
-            for i in order
-        ]
+        return [pool[i] for i in ids], dense, lex
+
+
+def fuse(
+    passages: Sequence[Passage], dense: np.ndarray, lex: np.ndarray, k: int, alpha: float
+) -> list[Hit]:
+    """The top ``k`` of ``alpha * minmax(dense) + (1 - alpha) * minmax(lex)``; ties by id."""
+    fused = alpha * _minmax(dense) + (1 - alpha) * _minmax(lex)
+    order = sorted(range(len(passages)), key=lambda i: (-float(fused[i]), passages[i].id))[:k]
+    return [
+        Hit(passages[i], float(fused[i]), dense=float(dense[i]), lexical=float(lex[i]))
+        for i in order
+    ]
