@@ -23,10 +23,21 @@ install: $(STAMP)
 index: $(STAMP)
 	$(BIN)/qa index seeds/ --if-stale
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: index
 	@$(BIN)/qa ask "Who is the Kremlin's top foreign policy aide?"
 	@echo
-	@echo 'Ask more with:  .venv/bin/qa ask "your question"   (add --json for scripts)'
+	@echo 'Ask from another terminal:  .venv/bin/qa ask "your question"   (--json for scripts)'
+	@echo 'or over HTTP:  curl -s $(HOST):$(PORT)/v1/ask -H "content-type: application/json" -d '"'"'{"question": "Who will visit Moscow?"}'"'"
+	$(BIN)/qa serve --host $(HOST) --port $(PORT)
+
+ask: index
+	@$(BIN)/qa ask "$(Q)"
+
+serve: index
+	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

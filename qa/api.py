@@ -282,6 +282,7 @@ class Ready(BaseModel):
     status: str
     documents: int
     passages: int
+    index: str  # fingerprint of the indexed contents (qa.store.index_fingerprint)
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -653,6 +654,7 @@ def create_app(
             "status": "ready",
             "documents": len(store.documents),
             "passages": len(store.passages),
+            "index": engine.fingerprint,
         }
 
     @app.get(

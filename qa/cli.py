@@ -6,6 +6,7 @@ Heavy libraries load inside commands, so ``qa --help`` stays instant.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -161,6 +162,66 @@ def _render(resp) -> None:
     )
 
 
+class _Server:
+    """A running ``qa serve`` that holds the same index: questions go there, models stay warm."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        key = os.environ.get("QA_API_KEY")
+        self.headers = {"content-type": "application/json"}
+        if key:
+            self.headers["authorization"] = f"Bearer {key}"
+
+    def _call(self, path: str, body: dict | None = None, timeout: float = 60.0) -> dict:
+        import urllib.request
+
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, headers=self.headers)
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    @classmethod
+    def find(cls, index_dir: Path, required: bool) -> _Server | None:
+        """The server at $QA_SERVER_URL (default 127.0.0.1:8000) if it serves ``index_dir``."""
+        from qa.manifest import index_fingerprint
+
+        server = cls(os.environ.get("QA_SERVER_URL", "http://127.0.0.1:8000"))
+        try:
+            ready = server._call("/readyz", timeout=5.0 if required else 0.5)
+        except (OSError, ValueError) as e:
+            if required:
+                raise QAError(
+                    f"no qa server answers at {server.url} ({e}); start one with "
+                    "'qa serve' or drop --server"
+                ) from None
+            return None
+        if ready.get("index") != index_fingerprint(index_dir):
+            if required:
+                raise QAError(
+                    f"the server at {server.url} serves another index than "
+                    f"{index_dir}/; restart it or drop --server"
+                )
+            return None
+        return server
+
+    def ask(self, question: str, k: int | None):
+        import urllib.error
+
+        from qa.types import response_from_dict
+
+        body: dict[str, object] = {"question": question}
+        if k is not None:
+            body["k"] = k
+        try:
+            return response_from_dict(self._call("/v1/ask", body))
+        except urllib.error.HTTPError as e:
+            try:
+                message = json.loads(e.read())["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = f"HTTP {e.code}"
+            raise QAError(message) from None
+
+
 @app.command()
 def ask(
     question: Annotated[
@@ -168,12 +229,22 @@ def ask(
     ],
     k: Annotated[int | None, typer.Option("-k", help="Passages to read and cite.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
+    server: Annotated[
+        bool | None,
+        typer.Option(
+            "--server/--local",
+            help="Ask a running 'qa serve' ($QA_SERVER_URL, default http://127.0.0.1:8000) or "
+            "load the models here. Default: the server when it holds the same index.",
+        ),
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with a verbatim span of the sources and the passages that prove it."""
     from qa.types import response_to_dict
 
-    engine = _engine(index)
+    settings = Settings.from_env(index_dir=index)
+    remote = None if server is False else _Server.find(settings.index_dir, server is True)
+    engine = remote or _engine(index)
     questions = (
         [line.strip() for line in sys.stdin if line.strip()] if question == "-" else [question]
     )

@@ -17,9 +17,10 @@ from qa.chunk import chunk
 from qa.config import Settings
 from qa.embed import Encoder, SentenceEncoder
 from qa.errors import BadInput, NotFound
+from qa.manifest import manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
 from qa.retrieve import Retriever
-from qa.store import IndexSpec, Store, read_manifest, text_sha256
+from qa.store import IndexSpec, Store, text_sha256
 from qa.types import Citation, Document, Hit, Response
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -47,6 +48,8 @@ class Engine:
         self._reader = reader
         self._snap: _Snapshot | None = None
         self._write_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._loaded = False
 
     # -- construction --------------------------------------------------------------------
     @classmethod
@@ -92,19 +95,31 @@ class Engine:
     def store(self) -> Store:
         return self._snapshot().store
 
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the indexed contents; equal to `qa.store.index_fingerprint` once saved."""
+        return manifest_fingerprint(self.store.manifest())
+
     def load(self) -> Engine:
-        """Open the index and load the models now rather than on the first question."""
-        self._snapshot()
+        """Open the index, load the models and run each once, so the first question is fast."""
+        snap = self._snapshot()
         for part in (self.encoder, self.reader):
             loader = getattr(part, "load", None)
             if callable(loader):
                 loader()
+        # The first forward pass of a torch model pays one-off costs; pay them here.
+        self.encoder.encode(["warm-up"])
+        first = next(iter(snap.store.passages.values()), None)
+        if first is not None:
+            self.reader.read("What is this about?", [Hit(first, 1.0)])
+        self._loaded = True
         return self
 
     def _ensure_loaded(self) -> None:
-        if not getattr(self, "_loaded", False):
-            self.load()
-            self._loaded = True
+        if not self._loaded:
+            with self._load_lock:
+                if not self._loaded:
+                    self.load()
 
     def _snapshot(self) -> _Snapshot:
         if self._snap is None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexMismatch, IndexNotFound
+from qa.manifest import current_generation
 from qa.types import Document, Passage
 
 FORMAT_VERSION = 1
@@ -198,7 +199,7 @@ class Store:
         """Load the index at ``path``; raise with a one-sentence fix if it does not fit."""
         import faiss
 
-        gen = _current_generation(path)
+        gen = current_generation(path)
         if gen is None:
             raise IndexNotFound(f"no index at {path}/ — build one with 'qa index seeds/'")
         folder = path / gen
@@ -234,17 +235,6 @@ class Store:
         return store
 
 
-def read_manifest(path: Path) -> dict[str, object] | None:
-    """The live manifest at ``path``, or None when there is no readable index."""
-    gen = _current_generation(path)
-    if gen is None:
-        return None
-    try:
-        return json.loads((path / gen / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def check_manifest(manifest: dict[str, object], expected: IndexSpec, path: Path) -> None:
     """Raise `IndexMismatch`, in one sentence with the fix, when ``manifest`` ≠ ``expected``."""
     fix = "rebuild it with 'qa index seeds/' (or the folders it was built from)"
@@ -266,14 +256,6 @@ def check_manifest(manifest: dict[str, object], expected: IndexSpec, path: Path)
             f"the index at {path}/ was chunked with {manifest.get('chunking')} but the "
             f"settings ask for {expected.chunking}; {fix}, or restore the settings"
         )
-
-
-def _current_generation(path: Path) -> str | None:
-    try:
-        gen = (path / "CURRENT").read_text().strip()
-    except OSError:
-        return None
-    return gen if gen.startswith("gen-") and (path / gen).is_dir() else None
 
 
 def _fsync(path: Path) -> None:

@@ -131,6 +131,19 @@ def response_to_dict(resp: Response) -> dict[str, object]:
     }
 
 
+def response_from_dict(d: dict) -> Response:
+    """The inverse of `response_to_dict` (for answers that come back over HTTP)."""
+    citations = [
+        Citation(**{k: c[k] for k in Citation.__dataclass_fields__}) for c in d["citations"]
+    ]
+    answer = None
+    if d.get("answer"):
+        a = d["answer"]
+        pid = a.get("passage_id") or next(c.id for c in citations if c.n == a["citation"])
+        answer = Answer(a["text"], a["score"], a["doc_id"], a["start"], a["end"], pid)
+    return Response(d["question"], answer, citations, d.get("timings_ms", {}))
+
+
 def citation_to_dict(c: Citation) -> dict[str, object]:
     return {
         "n": c.n,

@@ -4,7 +4,6 @@ and schemathesis against the app's own OpenAPI schema. Fake encoder + sentence r
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from qa.api import MODEL_ID, create_app, is_follow_up, retrieval_query
 from qa.config import Settings
 from qa.engine import NO_ANSWER, Engine
 from qa.types import Document, response_to_dict
+
+from .conftest import live_server as serve_in_thread
 
 WITKOFF = (
     "Steve Witkoff is the special envoy of President Donald Trump. "
@@ -533,27 +533,8 @@ def test_writes_while_questions_are_answered(client: TestClient) -> None:
 # -- a live server and the official openai client ----------------------------------------------
 @pytest.fixture
 def live_server(engine: Engine) -> Iterator[str]:
-    import uvicorn
-
-    app: FastAPI = create_app(engine, api_key=KEY)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "the server thread died"
-        assert time.monotonic() < deadline, "the server did not start in 20 s"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(create_app(engine, api_key=KEY)) as url:
+        yield url
 
 
 def test_openai_client_against_live_server(live_server: str) -> None:

@@ -8,15 +8,17 @@ from qa import cli
 from qa.config import Settings
 from qa.engine import Engine
 
-from .conftest import FakeEncoder
+from .conftest import FakeEncoder, live_server
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def index_dir(tmp_path: Path, monkeypatch) -> Path:
-    """Route the CLI's engine to a temp index and the fake encoder."""
+    """Route the CLI's engine to a temp index and the fake encoder; no server to find."""
     path = tmp_path / "idx"
+    monkeypatch.setenv("QA_SERVER_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("QA_API_KEY", raising=False)
 
     def engine(index):
         return Engine(Settings(index_dir=index or path, reader_dir=None), encoder=FakeEncoder())
@@ -103,3 +105,31 @@ def test_index_if_stale_skips_when_up_to_date(index_dir, corpus_dir):
     assert "indexed" in _run("index", str(corpus_dir), "--if-stale").output
     out = _run("index", str(corpus_dir), "--if-stale").output
     assert "is up to date" in " ".join(out.split())
+
+
+def test_ask_goes_to_a_running_server_holding_the_same_index(
+    index_dir, corpus_dir, tmp_path, monkeypatch
+):
+    from qa.api import create_app
+
+    _run("index", str(corpus_dir))
+    local = json.loads(_run("ask", "Who walked on the Moon?", "--json", "--local").stdout)
+    engine = Engine(Settings(index_dir=index_dir, reader_dir=None), encoder=FakeEncoder())
+    with live_server(create_app(engine)) as url:
+        monkeypatch.setenv("QA_SERVER_URL", url)
+        # the CLI's own engine must not be used: make building one fail loudly
+        monkeypatch.setattr(cli, "_engine", lambda index: pytest.fail("loaded models locally"))
+        at = ("--index", str(index_dir))
+        remote = json.loads(_run("ask", "Who walked on the Moon?", "--json", *at).stdout)
+        r = _run("ask", "Who walked on the Moon?", *at)
+        assert "A: Neil Armstrong walked on the Moon in July 1969." in r.stdout
+        r = _run("ask", " ", "--server", *at)
+        assert r.exit_code == 1 and "empty" in str(r.exception)
+        other = tmp_path / "other"
+        r = _run("ask", "Who?", "--server", "--index", str(other))
+        assert "serves another index" in str(r.exception)
+    for d in (local, remote):
+        d.pop("timings_ms")
+    assert remote == local
+    r = _run("ask", "Who?", "--server", "--index", str(index_dir))  # the server is gone
+    assert "no qa server answers" in str(r.exception)

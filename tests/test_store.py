@@ -6,7 +6,8 @@ import pytest
 
 from qa.chunk import chunk
 from qa.errors import IndexMismatch, IndexNotFound
-from qa.store import IndexSpec, Store, read_manifest
+from qa.manifest import read_manifest
+from qa.store import IndexSpec, Store
 from qa.types import Document
 
 SPEC = IndexSpec("test/enc", 4, {"splitter": "syntok", "max_passage_words": 150})

@@ -1,0 +1,43 @@
+"""Reading an index's manifest without loading it: cheap, standard library only.
+
+The CLI uses this to check whether a running server holds the same index before it
+hands a question over, so nothing heavy is imported on that path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+
+def manifest_fingerprint(manifest: dict[str, object]) -> str:
+    """A short hash of a manifest: equal fingerprints mean the same indexed contents."""
+    blob = json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def index_fingerprint(path: Path) -> str | None:
+    """The fingerprint of the saved index at ``path`` (None if there is none)."""
+    manifest = read_manifest(path)
+    return None if manifest is None else manifest_fingerprint(manifest)
+
+
+def read_manifest(path: Path) -> dict[str, object] | None:
+    """The live manifest at ``path``, or None when there is no readable index."""
+    gen = current_generation(path)
+    if gen is None:
+        return None
+    try:
+        return json.loads((path / gen / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def current_generation(path: Path) -> str | None:
+    """The live generation folder name at ``path``, or None."""
+    try:
+        gen = (path / "CURRENT").read_text().strip()
+    except OSError:
+        return None
+    return gen if gen.startswith("gen-") and (path / gen).is_dir() else None
