@@ -30,6 +30,8 @@ class Settings:
     max_passage_words: int = 150
     overlap_sentences: int = 1
     batch_size: int = 32
+    ivf_threshold: int = 200_000  # passages from which the vector index is IVF, not exact
+    nprobe: int = 32
     max_question_chars: int = 1000
 
     @classmethod

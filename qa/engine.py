@@ -124,9 +124,7 @@ class Engine:
     def _snapshot(self) -> _Snapshot:
         if self._snap is None:
             with self._write_lock:
-                if self._snap is None:
-                    self._swap(Store.open(self.settings.index_dir, self.spec))
-        assert self._snap is not None
+                return self._snapshot_unlocked()
         return self._snap
 
     def _swap(self, store: Store) -> None:
@@ -157,6 +155,7 @@ class Engine:
         for doc, ps in chunked:
             store.add(doc, ps, vectors[i : i + len(ps)])
             i += len(ps)
+        store.optimise(s.ivf_threshold, s.nprobe)
 
     def build(self, documents: Sequence[Document], progress: Progress | None = None) -> Store:
         """A new store holding ``documents`` (nothing is written to disk)."""
@@ -222,8 +221,11 @@ class Engine:
             return doc
 
     def _snapshot_unlocked(self) -> _Snapshot:
+        """The live snapshot, opening the saved index first if needed (hold the write lock)."""
         if self._snap is None:
-            self._swap(Store.open(self.settings.index_dir, self.spec))
+            store = Store.open(self.settings.index_dir, self.spec)
+            store.set_nprobe(self.settings.nprobe)
+            self._swap(store)
         assert self._snap is not None
         return self._snap
 

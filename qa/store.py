@@ -66,6 +66,40 @@ class Store:
     def __len__(self) -> int:
         return len(self.passages)
 
+    @property
+    def kind(self) -> str:
+        """``flat`` (exact search) or ``ivf`` (inverted lists, for large stores)."""
+        import faiss
+
+        return "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
+
+    def optimise(self, ivf_threshold: int, nprobe: int = 32) -> None:
+        """Move to an IVF index once the store holds ``ivf_threshold`` passages or more.
+
+        Exact search grows linearly with the store; IVF scans ``nprobe`` of ``4·√n`` lists.
+        IVF (unlike HNSW) can remove ids, which ``qa rm`` needs. The lists are trained on
+        the vectors at hand; later additions go to the nearest existing list.
+        """
+        import faiss
+
+        n = len(self)
+        if self.kind == "ivf" or n < max(ivf_threshold, 1):
+            self.set_nprobe(nprobe)
+            return
+        flat = faiss.downcast_index(self.index.index)
+        vectors = faiss.vector_to_array(flat.codes).view(np.float32).reshape(n, self.spec.dim)
+        keys = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        nlist = max(1, min(int(4 * n**0.5), n // 39))
+        ivf = faiss.index_factory(self.spec.dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
+        ivf.train(np.ascontiguousarray(sample))
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct + remove by id
+        ivf.add_with_ids(np.ascontiguousarray(vectors), keys)
+        ivf.nprobe = nprobe
+        self.index = ivf
+        self.version += 1
+
     # -- changes -----------------------------------------------------------------------
     def add(self, doc: Document, passages: list[Passage], vectors: np.ndarray) -> None:
         """Add a document with its passages and their vectors (replacing an equal-id one)."""
@@ -109,6 +143,11 @@ class Store:
         new.version = self.version
         return new
 
+    def set_nprobe(self, nprobe: int) -> None:
+        """Lists an IVF search scans (more: slower, closer to exact); no-op for flat."""
+        if self.kind == "ivf":
+            self.index.nprobe = nprobe
+
     # -- reads -------------------------------------------------------------------------
     def doc_passages(self, doc_id: str) -> list[Passage]:
         return [self.passages[p] for p in self._doc_passages.get(doc_id, [])]
@@ -136,6 +175,7 @@ class Store:
         return {
             "format": FORMAT_VERSION,
             **self.spec.to_json(),
+            "vector_index": self.kind,
             "counts": {"documents": len(self.documents), "passages": len(self.passages)},
             "documents": [
                 {

@@ -91,3 +91,34 @@ def test_copy_is_independent():
     copy = store.copy()
     copy.remove(next(iter(copy.documents)))
     assert len(store) == 2 and store.index.ntotal == 2 and len(copy) == 1
+
+
+def test_large_store_moves_to_ivf_and_keeps_answers_removals_and_saves(tmp_path: Path):
+    rng = np.random.default_rng(1)
+    spec = IndexSpec("test/enc", 8, {})
+    store = Store(spec)
+    docs = []
+    for i in range(300):
+        doc = Document.from_text(f"Document number {i}.", f"{i}.txt", str(i))
+        ps = chunk(doc)
+        v = rng.normal(size=(len(ps), 8)).astype(np.float32)
+        store.add(doc, ps, v / np.linalg.norm(v, axis=1, keepdims=True))
+        docs.append(doc)
+    q = store.vectors([next(iter(store.passages))])[0]
+    exact = store.search(q, 5)
+    store.optimise(ivf_threshold=1000)
+    assert store.kind == "flat"
+    store.optimise(ivf_threshold=100, nprobe=1000)  # nprobe ≥ lists: the search is exhaustive
+    assert store.kind == "ivf"
+    assert [p.id for p, _ in store.search(q, 5)] == [p.id for p, _ in exact]
+    assert np.allclose(store.vectors([exact[0][0].id])[0], q)
+    store.remove(docs[0].id)
+    assert store.index.ntotal == 299 and len(store) == 299
+    store.save(tmp_path / "idx")
+    back = Store.open(tmp_path / "idx", spec)
+    back.set_nprobe(1000)
+    assert back.kind == "ivf" and back.manifest()["vector_index"] == "ivf"
+    assert back.search(q, 5) == store.search(q, 5)
+    copy = back.copy()
+    copy.remove(docs[1].id)
+    assert copy.kind == "ivf" and copy.index.ntotal == 298 and back.index.ntotal == 299
