@@ -305,16 +305,15 @@ def serve(
     uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
 
 
-def _register_optional() -> None:
-    try:
-        from qa import cli_reader
-    except ImportError:
-        return
+def _register_reader_commands() -> None:
+    from qa import cli_reader
+
     app.command("train-reader")(cli_reader.train_reader_cmd)
     app.command("eval")(cli_reader.eval_cmd)
+    app.command("calibrate-reader")(cli_reader.calibrate_cmd)
 
 
-_register_optional()
+_register_reader_commands()
 
 
 def main() -> None:
