@@ -21,11 +21,12 @@ from pathlib import Path
 def _data_dir() -> Path:
     if env := os.environ.get("QA_DATA_DIR"):
         return Path(env)
-    local = Path(__file__).resolve().parent.parent / "data"
-    return local if (local / "squad-v1.1-dev.json").exists() else Path("/work/shared/data")
+    root = Path(__file__).resolve().parent.parent
+    local = root / "data"
+    return local if (local / "squad-v1.1-dev.json").exists() else root.parent / "shared" / "data"
 
 
-DATA_DIR = _data_dir()  # $QA_DATA_DIR, else the repo's data/, else /work/shared/data
+DATA_DIR = _data_dir()  # $QA_DATA_DIR, else the repo's data/, else ../shared/data beside it
 TRAIN_FILES = (
     "squadshifts-new-wiki.json",
     "squadshifts-reddit.json",
