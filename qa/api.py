@@ -608,34 +608,7 @@ def create_app(
         """Read with the last turn; retrieve with the recent turns when it is a follow-up."""
         question = engine.check_question(turns[-1])
         query = retrieval_query(turns, engine.settings.max_question_chars)
-        if query == question:
-            return engine.ask(question, k)
-        t0 = time.perf_counter()
-        hits = engine.retrieve(query, k)
-        t1 = time.perf_counter()
-        answer = engine.reader.read(question, hits) if hits else None
-        t2 = time.perf_counter()
-        store = engine.store
-        citations = []
-        for hit in hits:
-            p = hit.passage
-            d = store.documents.get(p.doc_id)
-            if d is None:  # removed while this question was answered
-                continue
-            n = len(citations) + 1
-            citations.append(
-                Citation(
-                    n, p.id, d.id, d.source, d.title, p.start, p.end, p.text, round(hit.score, 4)
-                )
-            )
-        if answer is not None and all(c.id != answer.passage_id for c in citations):
-            answer = None
-        timings = {
-            "retrieve": round((t1 - t0) * 1000, 2),
-            "read": round((t2 - t1) * 1000, 2),
-            "total": round((t2 - t0) * 1000, 2),
-        }
-        return QAResponse(question=question, answer=answer, citations=citations, timings_ms=timings)
+        return engine.ask(question, k, retrieval_query=query)
 
     # -- endpoints -------------------------------------------------------------------------
     @app.get("/healthz", response_model=Health, tags=["ops"])

@@ -267,17 +267,24 @@ class Engine:
         q = self.check_question(question)
         return self._snapshot().retriever.retrieve(q, self._check_k(k))
 
-    def ask(self, question: str, k: int | None = None) -> Response:
-        """Answer ``question`` from the top ``k`` passages, citing them."""
+    def ask(
+        self, question: str, k: int | None = None, retrieval_query: str | None = None
+    ) -> Response:
+        """Answer ``question`` from the top ``k`` passages, citing them.
+
+        ``retrieval_query`` (e.g. a chat follow-up joined with earlier turns) is what
+        passages are retrieved with; the reader still reads ``question``.
+        """
         q = self.check_question(question)
+        rq = q if retrieval_query is None else self.check_question(retrieval_query)
         k = self._check_k(k)
         snap = self._snapshot()
         reader = self.reader
         self._ensure_loaded()
         t0 = time.perf_counter()
-        qvec = self.encoder.encode([q])[0]
+        qvec = self.encoder.encode([rq])[0]
         t1 = time.perf_counter()
-        hits = snap.retriever.retrieve(q, k, query_vector=qvec)
+        hits = snap.retriever.retrieve(rq, k, query_vector=qvec)
         t2 = time.perf_counter()
         answer = reader.read(q, hits) if hits else None
         t3 = time.perf_counter()

@@ -415,27 +415,28 @@ def test_chat_errors(client: TestClient) -> None:
 def test_follow_up_retrieves_with_earlier_turns(
     client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queries: list[str] = []
-    real = engine.retrieve
+    calls: list[tuple[str, str | None]] = []
+    real = engine.ask
 
-    def spy(question: str, k: int | None = None) -> Any:
-        queries.append(question)
-        return real(question, k)
+    def spy(question: str, k: int | None = None, retrieval_query: str | None = None) -> Any:
+        calls.append((question, retrieval_query))
+        return real(question, k, retrieval_query=retrieval_query)
 
-    monkeypatch.setattr(engine, "retrieve", spy)
+    monkeypatch.setattr(engine, "ask", spy)
     msgs = [
         _user("When will Witkoff visit Moscow?"),
         {"role": "assistant", "content": "Witkoff will visit Moscow next week. [1]"},
         _user("and who is he?"),
     ]
     out = client.post("/v1/chat/completions", json={"messages": msgs}).json()
-    assert queries == ["When will Witkoff visit Moscow? and who is he?"]
+    assert calls == [("and who is he?", "When will Witkoff visit Moscow? and who is he?")]
     assert out["citations"][0]["source"] == "news/witkoff.txt"
 
-    # the same follow-up alone has no history to lean on: it is asked as is
-    queries.clear()
+    # the same follow-up alone has no history to lean on: it is retrieved with as is
+    calls.clear()
     alone = client.post("/v1/chat/completions", json={"messages": [_user("and who is he?")]})
-    assert alone.status_code == 200 and queries == []
+    assert alone.status_code == 200
+    assert calls == [("and who is he?", "and who is he?")]
 
 
 def test_follow_up_heuristics() -> None:

@@ -155,3 +155,12 @@ def test_staleness_follows_sources_and_settings(settings, fake_encoder, corpus_d
         type(settings)(index_dir=settings.index_dir, max_passage_words=20), encoder=fake_encoder
     )
     assert other.is_stale([corpus_dir])
+
+
+def test_retrieval_query_chooses_passages_and_question_is_read(engine: Engine):
+    resp = engine.ask("When was it completed?", k=1, retrieval_query="Eiffel Tower completed")
+    assert resp.question == "When was it completed?"
+    assert "Eiffel Tower" in resp.citations[0].text
+    assert resp.answer is not None and resp.answer.text == "1889"
+    with pytest.raises(BadInput, match="empty"):
+        engine.ask("Who?", retrieval_query="  ")
