@@ -290,6 +290,9 @@ def cite(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    max_in_flight: Annotated[
+        int, typer.Option(help="Questions answered at once; more get 503 + Retry-After.")
+    ] = 4,
     index: IndexOpt = None,
 ) -> None:
     """Serve the HTTP API (REST, OpenAI-compatible chat, citation lookup) with uvicorn."""
@@ -302,7 +305,8 @@ def serve(
     err.print("loading the index and models…")
     engine.load()
     err.print(f"serving on http://{host}:{port}  (docs at http://{host}:{port}/docs)")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+    app = create_app(engine, max_in_flight=max_in_flight)  # QA_API_KEY, QA_CORS_ORIGINS
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def _register_reader_commands() -> None:
