@@ -1,3 +1,7 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.chunk import chunk
 from qa.read import SentenceReader
 from qa.types import Document, Hit, Passage
 
@@ -35,3 +39,30 @@ def test_no_answer_when_nothing_supports_one():
     assert SentenceReader().read("What is the boiling point of mercury?", hits) is None
     assert SentenceReader().read("the of", hits) is None
     assert SentenceReader().read("Who makes honey?", []) is None
+
+
+def _joined(pieces: list[str], max_size: int) -> st.SearchStrategy[str]:
+    return st.lists(st.sampled_from(pieces), max_size=max_size).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    paragraphs=st.lists(
+        _joined([*"abc xyz.!?\n", "“", "’", "é", "1889", " 300 ", "March "], 60),
+        min_size=1,
+        max_size=4,
+    ),
+    question=_joined([*"abc xyz?", "when ", "how many "], 12),
+)
+def test_answers_are_slices_of_the_document_inside_their_passage(paragraphs, question):
+    paragraphs = [p for p in paragraphs if p.strip()]
+    if not paragraphs:
+        return
+    doc = Document.from_text("\r\n\r\n".join(paragraphs), "d.txt", "d")
+    hits = [Hit(p, 1.0) for p in chunk(doc, max_words=8)]
+    a = SentenceReader().read(question, hits)
+    if a is None:
+        return
+    assert doc.text[a.start : a.end] == a.text and a.text
+    p = next(h.passage for h in hits if h.passage.id == a.passage_id)
+    assert p.start <= a.start and a.end <= p.end
