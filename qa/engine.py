@@ -187,26 +187,36 @@ class Engine:
         return have != want
 
     def add_documents(
-        self, documents: Sequence[Document], progress: Progress | None = None
+        self,
+        documents: Sequence[Document],
+        progress: Progress | None = None,
+        replace_sources: bool = False,
     ) -> list[Document]:
-        """Add (or replace) documents and save; returns those that were not already indexed."""
+        """Add documents and save; returns those that were not already indexed.
+
+        With ``replace_sources``, a document whose source is already indexed with other
+        contents (an edited file) replaces that older version.
+        """
         with self._write_lock:
             current = self._snapshot_unlocked()
             new = [d for d in documents if d.id not in current.store.documents]
             if not new:
                 return []
             store = current.store.copy()
+            sources = {d.source for d in new} if replace_sources else set()
+            for old in [d for d in store.documents.values() if d.source in sources]:
+                store.remove(old.id)
             self._embed_into(store, new, progress)
             store.save(self.settings.index_dir)
             self._swap(store)
             return new
 
     def add(self, paths: Iterable[Path], progress: Progress | None = None) -> list[Document]:
-        """Add the documents under ``paths`` to the saved index."""
+        """Add the files under ``paths``; an edited file replaces its older version."""
         docs = ingest.load(list(paths))
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to add")
-        return self.add_documents(docs, progress)
+        return self.add_documents(docs, progress, replace_sources=True)
 
     def remove(self, doc_id: str) -> Document:
         """Remove a document by id and save."""

@@ -164,3 +164,15 @@ def test_retrieval_query_chooses_passages_and_question_is_read(engine: Engine):
     assert resp.answer is not None and resp.answer.text == "1889"
     with pytest.raises(BadInput, match="empty"):
         engine.ask("Who?", retrieval_query="  ")
+
+
+def test_adding_an_edited_file_replaces_its_older_version(engine: Engine, corpus_dir: Path):
+    path = corpus_dir / "paris.txt"
+    old_id = next(d["id"] for d in engine.documents() if d["source"] == str(path))
+    path.write_text("Paris hosted the Olympic Games in 2024.", encoding="utf-8")
+    added = engine.add([path])
+    assert [d.source for d in added] == [str(path)]
+    sources = [d["source"] for d in engine.documents()]
+    assert sources.count(str(path)) == 1 and old_id not in engine.store.documents
+    resp = engine.ask("When did Paris host the Olympic Games?")
+    assert resp.answer is not None and resp.answer.text == "2024"
