@@ -54,13 +54,23 @@ def _progress_bar() -> Progress:
 
 
 def _with_progress(fn, *args):
-    with _progress_bar() as bar:
-        task = bar.add_task("embedding", total=None)
+    """Run ``fn(*args, progress=…)``; the bar appears with the first report (after the input
+    was read and checked), so an early error is not drawn under an empty bar."""
+    bar = _progress_bar()
+    task = None
 
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def progress(stage: str, done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task("embedding", total=total)
+        bar.update(task, completed=done, total=total)
 
+    try:
         return fn(*args, progress=progress)
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 @app.command()
