@@ -1,0 +1,1072 @@
+"""Every benchmark in one run: quality, latency, ingestion, the Haystack peer and scale.
+
+Writes ``BENCHMARKS.md`` (machine, date, commands, tables, goals met or missed) and
+``bench/results.json``. Each section also keeps its figures in ``bench/out/parts/`` so a
+section can be re-run alone (``--only``) and the report re-rendered from what is there.
+
+    .venv/bin/python bench/run.py                  # everything (~25 min on 2 cores)
+    .venv/bin/python bench/run.py --quick          # smoke run on small samples (~5 min)
+    .venv/bin/python bench/run.py --only scale     # one section, then re-render
+    .venv/bin/python bench/run.py --render         # re-render from bench/out/parts/
+
+Every section records how much CPU *other* processes used while it ran (from
+/proc/stat), so a figure taken on a busy machine says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from qa import squad
+from qa.config import Settings
+from qa.embed import SentenceEncoder
+from qa.engine import Engine
+from qa.evaluate import select
+from qa.types import Document
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import QUESTIONS as SEED_QUESTIONS  # bench/load.py
+from load import free_port, wait_ready
+from retrieval import paragraphs  # bench/retrieval.py
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+PARTS = OUT / "parts"
+BIN = Path(sys.executable).parent
+HAYSTACK_PY = ROOT / "bench" / ".venv-haystack" / "bin" / "python"
+SECTIONS = ("scale", "ingest", "latency", "peer", "quality", "cold", "http")
+
+GOALS = {
+    "ask_p50_ms": 50.0,
+    "ask_p95_ms": 100.0,
+    "haystack_latency_ratio": 3.0,
+    "cold_ask_s": 1.5,
+    "ingest_ratio": 0.90,
+    "scale_1m_ms": 5.0,
+    "scale_recall": 0.95,
+}
+
+
+# -- helpers ----------------------------------------------------------------------------
+def pct(xs: list[float], q: float) -> float:
+    return round(float(np.percentile(xs, q)), 2) if xs else float("nan")
+
+
+def summary_ms(xs: list[float]) -> dict[str, float]:
+    return {
+        "p50": pct(xs, 50),
+        "p95": pct(xs, 95),
+        "mean": round(statistics.fmean(xs), 2) if xs else float("nan"),
+        "n": len(xs),
+    }
+
+
+def _cpu() -> tuple[float, float, float, float]:
+    """(busy seconds of all CPUs, seconds used by this process and its children, wall)."""
+    with open("/proc/stat") as f:
+        vals = [int(v) for v in f.readline().split()[1:9]]
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = (sum(vals) - vals[3] - vals[4]) / hz
+    t = os.times()
+    return (
+        busy,
+        t.user + t.system + t.children_user + t.children_system,
+        time.monotonic(),
+        os.getloadavg()[0],
+    )
+
+
+@contextmanager
+def machine_state(record: dict[str, Any]) -> Iterator[None]:
+    """Fill ``record`` with the share of CPU other processes used during the block."""
+    b0, m0, w0, la = _cpu()
+    try:
+        yield
+    finally:
+        b1, m1, w1, _ = _cpu()
+        ncpu = os.cpu_count() or 1
+        wall = max(1e-9, w1 - w0)
+        others = max(0.0, (b1 - b0) - (m1 - m0)) / (wall * ncpu)
+        record["machine_state"] = {
+            "others_cpu_share": round(others, 3),
+            "quiet": others < 0.10,
+            "load_avg_at_start": round(la, 2),
+            "wall_s": round(wall, 1),
+        }
+
+
+def data_file(args: argparse.Namespace) -> Path:
+    return args.data / squad.V1_DEV
+
+
+def qa_env(args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "QA_READER_DIR": str(args.reader),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
+    )
+    return env
+
+
+def shown(cmd: list[str]) -> str:
+    """A command as a person would type it from the repository root."""
+    return " ".join(shlex.quote(c.replace(str(ROOT) + "/", "")) for c in cmd)
+
+
+def run_cmd(
+    cmd: list[str], env: dict[str, str] | None = None, timeout: float = 3600
+) -> subprocess.CompletedProcess[str]:
+    print("$ " + shown(cmd), flush=True)
+    res = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} exited {res.returncode}: {res.stderr[-2000:]}")
+    return res
+
+
+class Context:
+    """What sections share: the open-setting engine over SQuAD v1.1 dev and the questions."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._encoder: SentenceEncoder | None = None
+        self._engine: Engine | None = None
+        self.build_record: dict[str, Any] | None = None
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        if self._encoder is None:
+            self._encoder = SentenceEncoder().load()
+            self._encoder.encode(["warm up the encoder"] * 4)
+        return self._encoder
+
+    def engine(self) -> Engine:
+        """Engine.in_memory over all paragraphs, timed stage by stage (chunk, embed, rest)."""
+        if self._engine is None:
+            from qa.neural import NeuralReader
+
+            docs = paragraphs(data_file(self.args))
+            if self.args.quick:  # the questions' own paragraphs and 150 others
+                gold = {Document.from_text(e.context, "", "").id for e in self.questions()}
+                docs = [d for d in docs if d.id in gold] + [d for d in docs if d.id not in gold][
+                    :150
+                ]
+            settings = Settings(index_dir=OUT / "unused-index", reader_dir=self.args.reader)
+            encoder = self.encoder
+            marks: dict[str, float] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                now = time.perf_counter()
+                marks.setdefault("embed_start", now)
+                marks["embed_end"] = now
+
+            t0 = time.perf_counter()
+            engine = Engine.in_memory(
+                docs,
+                settings,
+                encoder=encoder,
+                reader=NeuralReader(self.args.reader),
+                progress=progress,
+            )
+            t1 = time.perf_counter()
+            n = len(engine.store)
+            self.build_record = {
+                "documents": len(docs),
+                "passages": n,
+                "total_s": round(t1 - t0, 2),
+                "chunk_s": round(marks["embed_start"] - t0, 2),
+                "embed_s": round(marks["embed_end"] - marks["embed_start"], 2),
+                "store_and_bm25_s": round(t1 - marks["embed_end"], 2),
+                "passages_per_s": round(n / (t1 - t0), 1),
+            }
+            self._engine = engine
+        return self._engine
+
+    def questions(self) -> list[squad.Example]:
+        return select(data_file(self.args), limit=self.args.questions)
+
+    def passage_texts(self) -> list[str]:
+        store = self.engine().store
+        return [p.text for d in store.documents for p in store.doc_passages(d)]
+
+
+# -- sections ---------------------------------------------------------------------------
+def section_ingest(ctx: Context) -> dict[str, Any]:
+    """Engine.build (chunk + embed + store + BM25) vs raw SentenceTransformer.encode."""
+    if ctx.build_record is not None:
+        raise RuntimeError("ingest must run before anything else builds the engine")
+    encoder = ctx.encoder  # loaded and warm before either clock starts
+    ctx.engine()
+    build = ctx.build_record
+    assert build is not None
+    texts = ctx.passage_texts()
+    model = encoder._model
+    assert model is not None
+    t0 = time.perf_counter()
+    model.encode(
+        texts,
+        batch_size=Settings().batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    raw_s = time.perf_counter() - t0
+    raw_pps = len(texts) / raw_s
+    return {
+        "corpus": "SQuAD v1.1 dev, "
+        + ("a quick subset of paragraphs" if ctx.args.quick else "all paragraphs (open setting)"),
+        "build": build,
+        "raw_encode": {
+            "passages": len(texts),
+            "seconds": round(raw_s, 2),
+            "passages_per_s": round(raw_pps, 1),
+            "batch_size": Settings().batch_size,
+        },
+        "ratio": round(build["passages_per_s"] / raw_pps, 3),
+        "embed_only_ratio": round((len(texts) / build["embed_s"]) / raw_pps, 3),
+    }
+
+
+def section_latency(ctx: Context) -> dict[str, Any]:
+    """Warm engine.ask per stage at K=3 and K=5 over the open SQuAD setting."""
+    engine = ctx.engine()
+    examples = ctx.questions()
+    for ex in examples[:5]:  # warm-up, not counted
+        engine.ask(ex.question, 5)
+    out: dict[str, Any] = {
+        "questions": len(examples),
+        "question_ids": [e.id for e in examples],
+        "setting": "open: every paragraph of SQuAD v1.1 dev pooled; "
+        "questions from the evaluation articles (seed-0 sample)",
+        "passages": len(engine.store),
+        "k": {},
+    }
+    for k in (3, 5):
+        stages: dict[str, list[float]] = {"encode": [], "retrieve": [], "read": [], "total": []}
+        wall: list[float] = []
+        ems: list[float] = []
+        f1s: list[float] = []
+        preds: dict[str, str | None] = {}
+        for ex in examples:
+            t0 = time.perf_counter()
+            resp = engine.ask(ex.question, k)
+            wall.append((time.perf_counter() - t0) * 1000)
+            for s in stages:
+                stages[s].append(float(resp.timings_ms[s]))
+            pred = resp.answer.text if resp.answer else None
+            preds[ex.id] = pred
+            em, f1 = squad.score(pred, [a for a, _ in ex.answers])
+            ems.append(em)
+            f1s.append(f1)
+        out["k"][str(k)] = {
+            "ask_wall_ms": summary_ms(wall),
+            "stages_ms": {s: summary_ms(v) for s, v in stages.items()},
+            "em": round(100 * statistics.fmean(ems), 2),
+            "f1": round(100 * statistics.fmean(f1s), 2),
+            "abstained": sum(1 for p in preds.values() if p is None),
+        }
+        (ctx.args.work / f"predictions-qa-k{k}.json").write_text(json.dumps(preds, indent=1))
+        print(
+            f"K={k}: ask p50 {out['k'][str(k)]['ask_wall_ms']['p50']} ms, "
+            f"F1 {out['k'][str(k)]['f1']}",
+            flush=True,
+        )
+    return out
+
+
+def section_peer(ctx: Context) -> dict[str, Any]:
+    """Haystack 2.31 on the same passages, embedder, reader, K and questions."""
+    if not HAYSTACK_PY.exists():
+        return {"skipped": "no bench/.venv-haystack: run bench/setup_haystack.sh"}
+    lat = load_part("latency")
+    examples = ctx.questions()
+    if lat is None or lat.get("question_ids") != [e.id for e in examples]:
+        raise RuntimeError(
+            "the peer compares against the latency section's questions: "
+            "run --only latency peer (same --questions)"
+        )
+    peer_dir = ctx.args.work / "peer"
+    peer_dir.mkdir(parents=True, exist_ok=True)
+    store = ctx.engine().store
+    with (peer_dir / "passages.jsonl").open("w", encoding="utf-8") as f:
+        for d in store.documents:
+            for p in store.doc_passages(d):
+                f.write(
+                    json.dumps({"id": p.id, "doc_id": p.doc_id, "text": p.text}, ensure_ascii=False)
+                    + "\n"
+                )
+    with (peer_dir / "questions.jsonl").open("w", encoding="utf-8") as f:
+        for e in examples:
+            f.write(json.dumps({"id": e.id, "question": e.question}, ensure_ascii=False) + "\n")
+    cmd = [
+        str(HAYSTACK_PY),
+        "bench/haystack_peer.py",
+        "--passages",
+        str(peer_dir / "passages.jsonl"),
+        "--questions",
+        str(peer_dir / "questions.jsonl"),
+        "--reader",
+        str(ctx.args.reader),
+        "--k",
+        "5",
+        "--out",
+        str(peer_dir / "predictions.jsonl"),
+    ]
+    env = dict(
+        os.environ,
+        HAYSTACK_TELEMETRY_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    run_cmd(cmd, env=env)
+    summary = json.loads((peer_dir / "predictions.json").read_text())
+    gold = {e.id: [a for a, _ in e.answers] for e in examples}
+    rows: dict[str, Any] = {}
+    by_pipe: dict[str, list[dict[str, Any]]] = {}
+    with (peer_dir / "predictions.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            by_pipe.setdefault(r["pipeline"], []).append(r)
+    for name, rs in by_pipe.items():
+        scores = [squad.score(r["answer"], gold[r["id"]]) for r in rs]
+        scores_null = [squad.score(r["answer_or_null"], gold[r["id"]]) for r in rs]
+        rows[name] = {
+            "latency_ms": summary_ms([r["ms"] for r in rs]),
+            "em": round(100 * statistics.fmean(s[0] for s in scores), 2),
+            "f1": round(100 * statistics.fmean(s[1] for s in scores), 2),
+            "f1_if_no_answer_allowed": round(100 * statistics.fmean(s[1] for s in scores_null), 2),
+        }
+    ours = lat["k"]["5"]
+    ours_p50 = ours["ask_wall_ms"]["p50"]
+    res: dict[str, Any] = {
+        "haystack": summary,
+        "pipelines": rows,
+        "ours": {
+            "latency_ms": ours["ask_wall_ms"],
+            "em": ours["em"],
+            "f1": ours["f1"],
+            "abstained": ours["abstained"],
+        },
+        "command": shown(cmd),
+    }
+    for name in rows:
+        res[f"ratio_{name}"] = round(rows[name]["latency_ms"]["p50"] / ours_p50, 2)
+    return res
+
+
+def section_quality(ctx: Context) -> dict[str, Any]:
+    """`qa eval` closed and open on the 32 evaluation articles of SQuAD v1.1 dev."""
+    out: dict[str, Any] = {}
+    for mode, limit in (("closed", ctx.args.closed_limit), ("open", ctx.args.open_limit)):
+        cmd = [
+            str(BIN / "qa"),
+            "eval",
+            str(data_file(ctx.args)),
+            "--mode",
+            mode,
+            "--reader",
+            str(ctx.args.reader),
+            "--json",
+        ]
+        if limit:
+            cmd += ["--limit", str(limit)]
+        res = run_cmd(cmd, env=qa_env(ctx.args))
+        metrics = json.loads(res.stdout.strip().splitlines()[-1])
+        metrics["command"] = shown(cmd)
+        metrics["sample"] = f"seed-0 sample of {limit}" if limit else "all 7,595 questions"
+        out[mode] = metrics
+        print(
+            f"{mode}: EM {metrics['em']:.1f} F1 {metrics['f1']:.1f} (n={metrics['n']})", flush=True
+        )
+    return out
+
+
+def seed_index(args: argparse.Namespace) -> Path:
+    path = OUT / "index-seed"
+    run_cmd(
+        [str(BIN / "qa"), "index", "seeds/", "--index", str(path), "--if-stale"], env=qa_env(args)
+    )
+    return path
+
+
+def section_cold(ctx: Context) -> dict[str, Any]:
+    """Wall time of `qa ask` in a fresh process (models and index load included)."""
+    index = seed_index(ctx.args)
+    walls: list[float] = []
+    inner: list[float] = []
+    cmd: list[str] = []
+    for i in range(ctx.args.cold_runs):
+        q = SEED_QUESTIONS[i % len(SEED_QUESTIONS)]
+        cmd = [str(BIN / "qa"), "ask", q, "--index", str(index), "--json"]
+        t0 = time.perf_counter()
+        res = run_cmd(cmd, env=qa_env(ctx.args))
+        walls.append(time.perf_counter() - t0)
+        inner.append(float(json.loads(res.stdout.strip().splitlines()[-1])["timings_ms"]["total"]))
+    return {
+        "runs_s": [round(w, 3) for w in walls],
+        "median_s": round(statistics.median(walls), 3),
+        "min_s": round(min(walls), 3),
+        "first_s": round(walls[0], 3),
+        "answer_ms_inside": summary_ms(inner),
+        "index": "seeds/ (the seed article)",
+        "note": "a fresh process each run; the OS file cache is warm after the first",
+        "command": shown(cmd),
+    }
+
+
+def section_http(ctx: Context) -> dict[str, Any]:
+    """POST /v1/ask round trips through `qa serve` on 127.0.0.1, one client, sequential."""
+    index = seed_index(ctx.args)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [
+        str(BIN / "qa"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--index",
+        str(index),
+    ]
+    log = ctx.args.work / "http-server.log"
+    out: dict[str, Any] = {
+        "clients": 1,
+        "index": "seeds/ (the seed article)",
+        "command": shown(cmd),
+    }
+    with log.open("wb") as lf:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=qa_env(ctx.args), stdout=lf, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_ready(url, 180, proc)
+        rts: list[float] = []
+        server: list[float] = []
+        with httpx.Client(base_url=url, timeout=60) as http:
+            for q in SEED_QUESTIONS[:3]:
+                http.post("/v1/ask", json={"question": q, "k": 5}).raise_for_status()
+            for i in range(ctx.args.http_requests):
+                q = SEED_QUESTIONS[i % len(SEED_QUESTIONS)]
+                t0 = time.perf_counter()
+                r = http.post("/v1/ask", json={"question": q, "k": 5})
+                rts.append((time.perf_counter() - t0) * 1000)
+                r.raise_for_status()
+                server.append(float(r.json()["timings_ms"]["total"]))
+        out |= {
+            "k": 5,
+            "round_trip_ms": summary_ms(rts),
+            "engine_ms": summary_ms(server),
+            "overhead_ms": summary_ms([a - b for a, b in zip(rts, server, strict=True)]),
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return out
+
+
+def section_scale(ctx: Context) -> dict[str, Any]:
+    """bench/scale.py: FAISS flat vs HNSW vs IVF at 100k and 1M vectors."""
+    out = ctx.args.work / "scale.json"
+    cmd = [sys.executable, "bench/scale.py", "--out", str(out)]
+    if ctx.args.quick:
+        cmd += ["--sizes", "20000", "--queries", "200", "--timed", "50", "--max-seconds", "3"]
+    else:
+        cmd += [
+            "--sizes",
+            *map(str, ctx.args.scale_sizes),
+            "--cache",
+            str(OUT / "scale-cache"),
+            "--cache-min",
+            str(ctx.args.scale_cache_min),
+        ]
+    res = run_cmd(cmd)
+    print(res.stdout[-3000:], flush=True)
+    data = json.loads(out.read_text())
+    data["command"] = shown(cmd)
+    return data
+
+
+RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
+    "scale": section_scale,
+    "ingest": section_ingest,
+    "latency": section_latency,
+    "peer": section_peer,
+    "quality": section_quality,
+    "cold": section_cold,
+    "http": section_http,
+}
+
+
+# -- parts and report -------------------------------------------------------------------
+def load_part(name: str) -> dict[str, Any] | None:
+    p = PARTS / f"{name}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def machine() -> dict[str, Any]:
+    import faiss
+    import torch
+    import transformers
+
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+        platform.processor(),
+    )
+    mem = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal")), 0)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem / 2**20, 1),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "transformers": transformers.__version__,
+        "faiss": faiss.__version__,
+        "numpy": np.__version__,
+        "os": platform.platform(),
+    }
+
+
+def state_note(part: dict[str, Any] | None) -> str:
+    if not part or "machine_state" not in part:
+        return ""
+    s = part["machine_state"]
+    word = "quiet" if s["quiet"] else "**busy**"
+    return (
+        f"_Measured {part.get('measured_at', '?')}, machine {word}: other processes used "
+        f"{100 * s['others_cpu_share']:.0f}% of the CPUs during this section "
+        f"({s['wall_s']:.0f} s){' — quick run' if part.get('quick') else ''}._"
+    )
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**MISSED**")
+
+
+def results_summary(parts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """The headline figures (bench/results.json), each with its goal and verdict."""
+    r: dict[str, Any] = {}
+    lat, peer, cold, ing, scale = (
+        parts.get(s) for s in ("latency", "peer", "cold", "ingest", "scale")
+    )
+    if lat:
+        k5 = lat["k"]["5"]
+        r["ask_p50_ms"] = k5["ask_wall_ms"]["p50"]
+        r["ask_p95_ms"] = k5["ask_wall_ms"]["p95"]
+        r["ask_k3_p50_ms"] = lat["k"]["3"]["ask_wall_ms"]["p50"]
+        r["open_f1_k5_sample"] = k5["f1"]
+    if peer and "pipelines" in peer:
+        r["haystack_latency_ratio"] = peer.get("ratio_hybrid")
+        r["haystack_dense_latency_ratio"] = peer.get("ratio_dense")
+        r["haystack_hybrid_f1"] = peer["pipelines"].get("hybrid", {}).get("f1")
+        r["haystack_dense_f1"] = peer["pipelines"].get("dense", {}).get("f1")
+    if cold:
+        r["cold_ask_s"] = cold["median_s"]
+    if ing:
+        r["ingest_passages_per_s"] = ing["build"]["passages_per_s"]
+        r["raw_encode_passages_per_s"] = ing["raw_encode"]["passages_per_s"]
+        r["ingest_ratio"] = ing["ratio"]
+    if parts.get("http"):
+        r["http_round_trip_p50_ms"] = parts["http"]["round_trip_ms"]["p50"]
+    if parts.get("quality"):
+        for mode in ("closed", "open"):
+            q = parts["quality"].get(mode)
+            if q:
+                r[f"{mode}_em"] = round(q["em"], 2)
+                r[f"{mode}_f1"] = round(q["f1"], 2)
+                r[f"{mode}_n"] = q["n"]
+    best = best_at_scale(scale, 1_000_000) if scale else None
+    if best:
+        r["scale_1m_best_index"] = best[0]
+        r["scale_1m_p50_ms"] = best[1]["single_query"]["1"]["p50_ms"]
+        r["scale_1m_recall@10"] = best[1]["recall@10"]
+    r["goals"] = goals(r)
+    return r
+
+
+def best_at_scale(scale: dict[str, Any], n: int) -> tuple[str, dict[str, Any]] | None:
+    size = scale.get("sizes", {}).get(str(n))
+    if not size:
+        return None
+    ok = [(k, v) for k, v in size["indexes"].items() if v.get("meets_target")]
+    return min(ok, key=lambda kv: kv[1]["single_query"]["1"]["p50_ms"]) if ok else None
+
+
+def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
+    g: list[dict[str, Any]] = []
+
+    def add(name: str, target: str, measured: str, ok: bool | None) -> None:
+        g.append({"goal": name, "target": target, "measured": measured, "met": ok})
+
+    if "ask_p50_ms" in r:
+        add(
+            "warm ask, K=5",
+            f"p50 ≤ {GOALS['ask_p50_ms']:.0f} ms, p95 ≤ {GOALS['ask_p95_ms']:.0f} ms",
+            f"p50 {r['ask_p50_ms']} ms, p95 {r['ask_p95_ms']} ms",
+            r["ask_p50_ms"] <= GOALS["ask_p50_ms"] and r["ask_p95_ms"] <= GOALS["ask_p95_ms"],
+        )
+    if r.get("haystack_latency_ratio") is not None:
+        f1_ok = r["open_f1_k5_sample"] >= (r.get("haystack_hybrid_f1") or 0)
+        add(
+            "vs Haystack (hybrid, same questions)",
+            "≥ 3× faster at equal or better F1",
+            f"{r['haystack_latency_ratio']}× faster; F1 {r['open_f1_k5_sample']} vs "
+            f"{r.get('haystack_hybrid_f1')}",
+            r["haystack_latency_ratio"] >= GOALS["haystack_latency_ratio"] and f1_ok,
+        )
+    if "cold_ask_s" in r:
+        add(
+            "cold `qa ask`",
+            f"≤ {GOALS['cold_ask_s']} s",
+            f"{r['cold_ask_s']} s (median)",
+            r["cold_ask_s"] <= GOALS["cold_ask_s"],
+        )
+    if "ingest_ratio" in r:
+        add(
+            "ingestion",
+            "≥ 90% of raw encoder throughput",
+            f"{100 * r['ingest_ratio']:.0f}% ({r['ingest_passages_per_s']} vs "
+            f"{r['raw_encode_passages_per_s']} passages/s)",
+            r["ingest_ratio"] >= GOALS["ingest_ratio"],
+        )
+    if "scale_1m_p50_ms" in r:
+        add(
+            "1M passages",
+            "≤ 5 ms per query at recall@10 ≥ 0.95",
+            f"{r['scale_1m_best_index']}: {r['scale_1m_p50_ms']} ms p50 (1 thread), "
+            f"recall@10 {r['scale_1m_recall@10']}",
+            r["scale_1m_p50_ms"] <= GOALS["scale_1m_ms"],
+        )
+    return g
+
+
+def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def render(
+    parts: dict[str, dict[str, Any] | None], summary: dict[str, Any], argv: list[str]
+) -> str:
+    m = machine()
+    L: list[str] = [
+        "# Benchmarks",
+        "",
+        f"Generated by `bench/run.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
+        "Every figure below was written by the scripts; re-run `make bench` to refresh them.",
+        "",
+        f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python "
+        f"{m['python']}, torch {m['torch']} ({m['torch_threads']} threads), transformers "
+        f"{m['transformers']}, faiss {m['faiss']}, numpy {m['numpy']}; {m['os']}.",
+        "",
+        "**Commands:** `make bench` (= `bench/setup_haystack.sh && .venv/bin/python "
+        "bench/run.py`); this report: `" + " ".join(["bench/run.py", *argv]) + "`. "
+        "Sections alone: `bench/run.py --only SECTION`; the peer alone: "
+        "`bench/.venv-haystack/bin/python bench/haystack_peer.py --help`; scale alone: "
+        "`.venv/bin/python bench/scale.py --help`.",
+        "",
+        "Each section notes how much CPU other processes took while it ran; a **busy** "
+        "figure is an upper bound, not the product's speed.",
+        "",
+        "## Goals",
+        "",
+    ]
+    L += md_table(
+        ["goal", "target", "measured", "verdict"],
+        [[g["goal"], g["target"], g["measured"], verdict(g["met"])] for g in summary["goals"]],
+    )
+
+    q = parts.get("quality")
+    L += ["## Quality: `qa eval` on the 32 evaluation articles of SQuAD v1.1 dev", ""]
+    if q:
+        rows = []
+        for mode in ("closed", "open"):
+            x = q.get(mode)
+            if x:
+                extra = (
+                    f"R@1 {x['recall@1']:.1f}, R@5 {x['recall@5']:.1f}, R@10 {x['recall@10']:.1f}"
+                    if mode == "open"
+                    else "gold paragraph"
+                )
+                rows.append(
+                    [
+                        mode,
+                        x["sample"],
+                        f"{x['em']:.1f}",
+                        f"{x['f1']:.1f}",
+                        x["abstained"],
+                        extra,
+                        f"`{x['command']}`",
+                    ]
+                )
+        L += md_table(["mode", "questions", "EM", "F1", "abstained", "retrieval", "command"], rows)
+        L += [state_note(q), ""]
+    else:
+        L += ["_not run_", ""]
+
+    lat = parts.get("latency")
+    L += ["## Latency: warm `engine.ask`, per stage", ""]
+    if lat:
+        L += [
+            f"{lat['setting']}; {lat['passages']:,} passages; {lat['questions']} questions, "
+            "each asked once after 5 warm-up questions. `wall` is the whole `engine.ask` "
+            "call; the stages come from its `timings_ms`. ms.",
+            "",
+        ]
+        rows = []
+        for k, x in lat["k"].items():
+            st = x["stages_ms"]
+            rows.append(
+                [
+                    k,
+                    f"{x['ask_wall_ms']['p50']} / {x['ask_wall_ms']['p95']}",
+                    *(
+                        f"{st[s]['p50']} / {st[s]['p95']}"
+                        for s in ("encode", "retrieve", "read", "total")
+                    ),
+                    x["em"],
+                    x["f1"],
+                    x["abstained"],
+                ]
+            )
+        L += md_table(
+            ["K", "wall p50 / p95", "encode", "retrieve", "read", "total", "EM", "F1", "abstained"],
+            rows,
+        )
+        L += [state_note(lat), ""]
+    else:
+        L += ["_not run_", ""]
+
+    cold = parts.get("cold")
+    L += ["## Cold `qa ask` (fresh process)", ""]
+    if cold:
+        L += md_table(
+            ["runs (s)", "median", "first", "answer inside the process (ms p50)"],
+            [
+                [
+                    ", ".join(map(str, cold["runs_s"])),
+                    f"{cold['median_s']} s",
+                    f"{cold['first_s']} s",
+                    cold["answer_ms_inside"]["p50"],
+                ]
+            ],
+        )
+        L += [
+            f"Index: {cold['index']}; {cold['note']}. Command: `{cold['command']}`.",
+            "",
+            state_note(cold),
+            "",
+        ]
+    else:
+        L += ["_not run_", ""]
+
+    http = parts.get("http")
+    L += ["## HTTP round trip through `qa serve` (127.0.0.1, one client)", ""]
+    if http:
+        L += md_table(
+            [
+                "K",
+                "requests",
+                "round trip p50 / p95 (ms)",
+                "engine p50 / p95",
+                "HTTP + JSON overhead p50",
+            ],
+            [
+                [
+                    http["k"],
+                    http["round_trip_ms"]["n"],
+                    f"{http['round_trip_ms']['p50']} / {http['round_trip_ms']['p95']}",
+                    f"{http['engine_ms']['p50']} / {http['engine_ms']['p95']}",
+                    f"{http['overhead_ms']['p50']} ms",
+                ]
+            ],
+        )
+        L += [f"Index: {http['index']}. Server: `{http['command']}`.", "", state_note(http), ""]
+    else:
+        L += ["_not run_", ""]
+
+    ing = parts.get("ingest")
+    L += ["## Ingestion: `Engine.build` vs raw `SentenceTransformer.encode`", ""]
+    if ing:
+        b, raw = ing["build"], ing["raw_encode"]
+        rows = [
+            [
+                "Engine.in_memory (chunk + embed + FAISS + BM25)",
+                b["passages"],
+                f"{b['total_s']} s",
+                b["passages_per_s"],
+            ],
+            [
+                f"raw SentenceTransformer.encode, same texts, batch {raw['batch_size']}",
+                raw["passages"],
+                f"{raw['seconds']} s",
+                raw["passages_per_s"],
+            ],
+        ]
+        peer = parts.get("peer")
+        if peer and "haystack" in peer:
+            h = peer["haystack"]
+            rows.append(
+                [
+                    "Haystack SentenceTransformersDocumentEmbedder, same passages",
+                    h["passages"],
+                    f"{h['embed_s']} s",
+                    h["embed_passages_per_s"],
+                ]
+            )
+        L += md_table(["what", "passages", "time", "passages/s"], rows)
+        L += [
+            f"{ing['corpus']}: {b['documents']:,} documents. Build stages: chunking "
+            f"{b['chunk_s']} s, embedding {b['embed_s']} s, FAISS + BM25 "
+            f"{b['store_and_bm25_s']} s. Ratio (build ÷ raw): **{ing['ratio']:.2f}**; "
+            f"embedding stage alone ÷ raw: {ing['embed_only_ratio']:.2f}. Models loaded "
+            "before the clocks start.",
+            "",
+            state_note(ing),
+            "",
+        ]
+    else:
+        L += ["_not run_", ""]
+
+    peer = parts.get("peer")
+    L += ["## The peer: Haystack 2.31 on the same models, passages, K and questions", ""]
+    if peer and "pipelines" in peer:
+        h = peer["haystack"]
+        ours = peer["ours"]
+        rows = [
+            [
+                "qa (dense + stemmed BM25, score interpolation)",
+                f"{ours['latency_ms']['p50']} / {ours['latency_ms']['p95']}",
+                "1.0",
+                ours["em"],
+                ours["f1"],
+                f"abstained on {ours['abstained']}",
+            ]
+        ]
+        names = {
+            "dense": "Haystack dense (TextEmbedder → EmbeddingRetriever → ExtractiveReader)",
+            "hybrid": "Haystack hybrid (+ BM25Retriever, DocumentJoiner RRF)",
+        }
+        for name, x in peer["pipelines"].items():
+            rows.append(
+                [
+                    names.get(name, name),
+                    f"{x['latency_ms']['p50']} / {x['latency_ms']['p95']}",
+                    f"{peer.get('ratio_' + name)}",
+                    x["em"],
+                    x["f1"],
+                    f"F1 {x['f1_if_no_answer_allowed']} if its no-answer may win",
+                ]
+            )
+        L += md_table(["system", "p50 / p95 ms", "p50 ÷ qa's", "EM", "F1", "note"], rows)
+        L += [
+            f"{h['questions']} questions (the latency section's sample), {h['passages']:,} "
+            f"passages exported from qa's chunker, K={h['k']}, reader "
+            f"`{h['reader']['model']}` at max_seq_length {h['reader']['max_seq_length']}, "
+            f"stride {h['reader']['stride']}, float32, torch threads {h['torch_threads']}; "
+            f"hybrid retrievers propose {h['candidates']} each. Versions: "
+            + ", ".join(f"{k} {v}" for k, v in h["versions"].items())
+            + ". "
+            + peer_caveats(h),
+            "",
+            f"Command: `{peer['command']}`",
+            "",
+            state_note(peer),
+            "",
+        ]
+    else:
+        L += [f"_{(peer or {}).get('skipped', 'not run')}_", ""]
+
+    scale = parts.get("scale")
+    L += ["## Scale: FAISS exact vs HNSW vs IVF (synthetic 384-d vectors)", ""]
+    if scale:
+        L += [
+            f"{scale['data']}. Recall@10 against exact search over {k_queries(scale)} "
+            f"queries; the knob is the smallest `nprobe`/`efSearch` reaching "
+            f"recall@10 ≥ {scale['target_recall@10']}; latency is one query per `search()` "
+            f"call, {scale['single_query_timing']}. {scale['machine']}.",
+            "",
+        ]
+        rows = []
+        for n, size in scale["sizes"].items():
+            for kind, x in size["indexes"].items():
+                if "skipped" in x:
+                    rows.append([f"{int(n):,}", kind, "—", "—", "—", "—", "—", "—", x["skipped"]])
+                    continue
+                sq = x["single_query"]
+                built = (
+                    f"{x['build_s']} s"
+                    + (" (cached build)" if x.get("from_cache") else "")
+                    + f", load {x['load_avg_at_build'][0]}"
+                )
+                rows.append(
+                    [
+                        f"{int(n):,}",
+                        kind,
+                        built,
+                        f"{x['bytes'] / 2**20:.0f} MiB ({x['bytes_per_vector']} B/vec)",
+                        f"{x['knob']}={x['chosen'] if x['chosen'] is not None else '—'}",
+                        x["recall@10"],
+                        " / ".join(f"{sq[t]['p50_ms']}" for t in sorted(sq)),
+                        " / ".join(f"{sq[t]['p95_ms']}" for t in sorted(sq)),
+                        "" if x["meets_target"] else "**recall target not reached**",
+                    ]
+                )
+        L += md_table(
+            [
+                "vectors",
+                "index",
+                "build (load avg)",
+                "serialised size",
+                "setting",
+                "recall@10",
+                "p50 ms (1 / 2 threads)",
+                "p95 ms (1 / 2 threads)",
+                "note",
+            ],
+            rows,
+        )
+        L += [
+            "Derived from the figures: " + "; ".join(scale.get("recommendation", [])) + ".",
+            "",
+            f"Command: `{scale['command']}`",
+            "",
+            state_note(scale),
+            "",
+        ]
+    else:
+        L += ["_not run_", ""]
+    return "\n".join(L) + "\n"
+
+
+def peer_caveats(h: dict[str, Any]) -> str:
+    """What the installed ExtractiveReader does differently from qa's reader (from its source)."""
+    notes = []
+    if h.get("reader_passes_token_type_ids") is False:
+        notes.append("feeds the model input_ids and attention_mask only (no token_type_ids)")
+    if h.get("reader_limits_answer_length") is False:
+        notes.append("has no maximum answer length (qa's reader caps spans at 30 tokens)")
+    if not notes:
+        return ""
+    return (
+        "The installed ExtractiveReader "
+        + " and ".join(notes)
+        + ": that is Haystack as shipped, and it shows in its F1."
+    )
+
+
+def k_queries(scale: dict[str, Any]) -> int:
+    return next(iter(scale["sizes"].values()))["queries"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small samples: a smoke run")
+    ap.add_argument("--only", nargs="+", choices=SECTIONS, help="run just these sections")
+    ap.add_argument("--skip", nargs="+", choices=SECTIONS, default=[])
+    ap.add_argument(
+        "--render",
+        action="store_true",
+        help="only re-render from bench/out/parts (parts-quick with --quick)",
+    )
+    ap.add_argument("--reader", type=Path, default=Settings().reader_dir)
+    ap.add_argument("--data", type=Path, default=squad.DATA_DIR)
+    ap.add_argument(
+        "--questions", type=int, default=300, help="open-setting questions for latency and the peer"
+    )
+    ap.add_argument("--closed-limit", type=int, default=0, help="0: all 7,595")
+    ap.add_argument("--open-limit", type=int, default=1500)
+    ap.add_argument("--cold-runs", type=int, default=5)
+    ap.add_argument("--http-requests", type=int, default=100)
+    ap.add_argument("--scale-sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument(
+        "--scale-cache-min",
+        type=int,
+        default=1_000_000,
+        help="reuse cached scale indexes of at least this size",
+    )
+    ap.add_argument("--md", type=Path, default=ROOT / "BENCHMARKS.md")
+    ap.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.questions = min(args.questions, 20)
+        args.closed_limit = args.closed_limit or 50
+        args.open_limit = min(args.open_limit, 30)
+        args.cold_runs = min(args.cold_runs, 2)
+        args.http_requests = min(args.http_requests, 10)
+    args.reader = args.reader.resolve()
+    global PARTS
+    args.work = OUT / "quick" if args.quick else OUT  # large outputs (git-ignored)
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.quick:  # a smoke run never overwrites the real report
+        PARTS = OUT / "parts-quick"
+        if args.md == ap.get_default("md"):
+            args.md = OUT / "BENCHMARKS-quick.md"
+        if args.results == ap.get_default("results"):
+            args.results = OUT / "results-quick.json"
+
+    if not args.render:
+        todo = [s for s in SECTIONS if (not args.only or s in args.only) and s not in args.skip]
+        needs_reader = set(todo) - {"scale", "ingest"}
+        if needs_reader and not (args.reader / "model.safetensors").is_file():
+            ap.error(f"no reader weights in {args.reader}; pass --reader DIR")
+        PARTS.mkdir(parents=True, exist_ok=True)
+        ctx = Context(args)
+        for name in todo:
+            print(f"\n== {name} ==", flush=True)
+            part: dict[str, Any] = {}
+            with machine_state(part):
+                part |= RUNNERS[name](ctx)
+            part["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            part["quick"] = args.quick
+            part["reader"] = str(args.reader)
+            (PARTS / f"{name}.json").write_text(json.dumps(part, indent=2) + "\n")
+            print(f"{name}: {part['machine_state']}", flush=True)
+
+    parts = {s: load_part(s) for s in SECTIONS}
+    summary = results_summary(parts)
+    summary["measured_at"] = {s: p.get("measured_at") for s, p in parts.items() if p}
+    summary["machine_quiet"] = {
+        s: p["machine_state"]["quiet"] for s, p in parts.items() if p and "machine_state" in p
+    }
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({**summary, "sections": parts}, indent=2) + "\n")
+    args.md.write_text(render(parts, summary, argv))
+    print(f"\nwrote {args.md} and {args.results}")
+    for g in summary["goals"]:
+        print(f"  {verdict(g['met']):>10}  {g['goal']}: {g['measured']} (target {g['target']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
