@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run index ask serve test test-fast lint format bench clean
+.PHONY: install run index ask serve test test-fast lint format bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH (or make PY=python3)"; exit 1; }
@@ -52,6 +52,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format qa tests
 	$(BIN)/ruff check --fix qa tests
+
+bench: $(STAMP) index
+	bash bench/setup_haystack.sh
+	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP) index
+	bash bench/setup_haystack.sh
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	rm -rf $(VENV) index/default .pytest_cache .ruff_cache
