@@ -106,15 +106,23 @@ class NeuralReader:
 
         Spans are widened to whole words (a real answer never starts inside a word).
         """
-        if not hits:
-            return []
+        return self.candidates_many([(question, hits)])[0]
+
+    def candidates_many(
+        self, items: Sequence[tuple[str, Sequence[Hit]]]
+    ) -> list[list[Candidate]]:
+        """``candidates`` for several questions in one forward pass (softmax per question)."""
         import numpy as np
         import torch
 
+        pairs = [(qi, hi) for qi, (_, hits) in enumerate(items) for hi in range(len(hits))]
+        result: list[list[Candidate]] = [[] for _ in items]
+        if not pairs:
+            return result
         self.load()
         enc = self._tok(
-            [question.lstrip()] * len(hits),
-            [h.passage.text for h in hits],
+            [items[qi][0].lstrip() for qi, _ in pairs],
+            [items[qi][1][hi].passage.text for qi, hi in pairs],
             truncation="only_second",
             max_length=self.max_length,
             stride=self.stride,
@@ -131,9 +139,9 @@ class NeuralReader:
         ends = out.end_logits.float().cpu().numpy()
         offsets = enc["offset_mapping"].numpy()
         sample = enc["overflow_to_sample_mapping"].tolist()
-        cands: list[Candidate] = []
         k = self.top_n
         for w in range(starts.shape[0]):
+            qi, hi = pairs[sample[w]]
             seq = enc.sequence_ids(w)
             ctx = np.array([s == 1 for s in seq])
             if not ctx.any():
@@ -165,15 +173,18 @@ class NeuralReader:
                     if c1 <= c0:
                         continue
                     logit = float(s_log[s] + e_log[e])
-                    cands.append(Candidate(sample[w], c0, c1, logit, logit - null))
-        if not cands:
-            return []
-        top = max(c.logit for c in cands)
-        z = sum(math.exp(c.logit - top) for c in cands)
-        return [
-            Candidate(c.hit_index, c.start, c.end, c.logit, c.margin, math.exp(c.logit - top) / z)
-            for c in cands
-        ]
+                    result[qi].append(Candidate(hi, c0, c1, logit, logit - null))
+        for qi, cands in enumerate(result):
+            if not cands:
+                continue
+            top = max(c.logit for c in cands)
+            z = sum(math.exp(c.logit - top) for c in cands)
+            result[qi] = [
+                Candidate(c.hit_index, c.start, c.end, c.logit, c.margin,
+                          math.exp(c.logit - top) / z)
+                for c in cands
+            ]
+        return result
 
     def best(self, question: str, hits: Sequence[Hit]) -> tuple[Answer, float] | None:
         """The best answer before the no-answer test, with its null margin.
@@ -181,36 +192,62 @@ class NeuralReader:
         Candidates with the same normalised text add their probabilities; the group's
         highest-probability span is the one returned, scored with the group's sum.
         """
-        cands = self.candidates(question, hits)
-        if not cands:
-            return None
-        groups: dict[str, list[Candidate]] = {}
-        for c in cands:
-            key = normalize_answer(hits[c.hit_index].passage.text[c.start:c.end])
-            groups.setdefault(key, []).append(c)
-        _, members = max(groups.items(), key=lambda kv: sum(c.prob for c in kv[1]))
-        total = min(1.0, sum(c.prob for c in members))
-        rep = max(members, key=lambda c: c.prob)
-        p = hits[rep.hit_index].passage
-        answer = Answer(
-            text=p.text[rep.start:rep.end],
-            score=float(total),
-            doc_id=p.doc_id,
-            start=p.start + rep.start,
-            end=p.start + rep.end,
-            passage_id=p.id,
-        )
-        return answer, rep.margin
+        return _pick(self.candidates(question, hits), hits)
 
-    def read(self, question: str, hits: list[Hit]) -> Answer | None:
-        """The answer span, or ``None`` when the sources do not answer the question."""
-        found = self.best(question, hits)
+    def best_many(
+        self, items: Sequence[tuple[str, Sequence[Hit]]], batch_size: int = 16
+    ) -> list[tuple[Answer, float] | None]:
+        """``best`` for many questions, batched (questions grouped by passage length)."""
+        order = sorted(range(len(items)),
+                       key=lambda i: sum(len(h.passage.text) for h in items[i][1]))
+        out: list[tuple[Answer, float] | None] = [None] * len(items)
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo:lo + batch_size]
+            for i, cands in zip(idx, self.candidates_many([items[i] for i in idx]),
+                                strict=True):
+                out[i] = _pick(cands, items[i][1])
+        return out
+
+    def read_many(
+        self, items: Sequence[tuple[str, Sequence[Hit]]], batch_size: int = 16
+    ) -> list[Answer | None]:
+        """``read`` for many questions, batched (answers as from ``read``, up to rounding)."""
+        return [self._gate(found) for found in self.best_many(items, batch_size)]
+
+    def _gate(self, found: tuple[Answer, float] | None) -> Answer | None:
         if found is None:
             return None
         answer, margin = found
         if self.null_threshold is not None and margin < self.null_threshold:
             return None
         return answer
+
+    def read(self, question: str, hits: list[Hit]) -> Answer | None:
+        """The answer span, or ``None`` when the sources do not answer the question."""
+        return self._gate(self.best(question, hits))
+
+
+def _pick(cands: list[Candidate], hits: Sequence[Hit]) -> tuple[Answer, float] | None:
+    """Group candidates by normalised text, sum their probabilities, keep the best group."""
+    if not cands:
+        return None
+    groups: dict[str, list[Candidate]] = {}
+    for c in cands:
+        key = normalize_answer(hits[c.hit_index].passage.text[c.start:c.end])
+        groups.setdefault(key, []).append(c)
+    _, members = max(groups.items(), key=lambda kv: sum(c.prob for c in kv[1]))
+    total = min(1.0, sum(c.prob for c in members))
+    rep = max(members, key=lambda c: c.prob)
+    p = hits[rep.hit_index].passage
+    answer = Answer(
+        text=p.text[rep.start:rep.end],
+        score=float(total),
+        doc_id=p.doc_id,
+        start=p.start + rep.start,
+        end=p.start + rep.end,
+        passage_id=p.id,
+    )
+    return answer, rep.margin
 
 
 def calibrate(

@@ -125,3 +125,25 @@ def test_gold_hit_covers_the_paragraph() -> None:
     h = gold_hit(ex)
     doc = Document.from_text("Some context.", source="Title#3", title="Title")
     assert h.passage.doc_id == doc.id and h.passage.text == ex.context
+
+
+def test_batched_closed_mode_matches_single(tmp_path: Path) -> None:
+    f = tmp_path / "d.json"
+    write_file(f)
+    words = {"What is the capital of France?": "Paris", "Where does the Nile flow?": "Nile"}
+
+    class Batched(Scripted):
+        def __init__(self) -> None:
+            super().__init__(words)
+            self.batches: list[int] = []
+
+        def read_many(self, items, batch_size=16):
+            self.batches.append(len(items))
+            return [self.read(q, h) for q, h in items]
+
+    single = evaluate(f, Scripted(words), progress=False)
+    r = Batched()
+    batched = evaluate(f, r, batch_size=2, latency_n=1, progress=False)
+    assert r.batches == [4]
+    for key in ("em", "f1", "n", "noans_precision", "noans_recall"):
+        assert batched[key] == single[key]

@@ -140,6 +140,22 @@ def test_agreement_between_passages_adds_probability(tokenizer) -> None:
     assert 0.5 < ans.score <= 1.0
 
 
+def test_read_many_matches_read(tokenizer) -> None:
+    texts = ["It was London, said one.", "Others said Paris.", "Nobody knows."]
+    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
+    hits = [hit_at(d, 0, len(d.text)) for d in docs]
+    model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 3.0},
+                          null=2.5)
+    r = make_reader(tokenizer, model, null_threshold=0.0)
+    items = [("Which city?", hits), ("Which one?", hits[1:]), ("None?", hits[2:]),
+             ("Empty?", [])]
+    single = [r.read(q, h) for q, h in items]
+    assert [a.text if a else None for a in single] == ["London", "Paris", None, None]
+    model.seen.clear()
+    assert r.read_many(items, batch_size=3) == single
+    assert len(model.seen) == 2  # two batches of questions
+
+
 def test_long_passage_is_read_in_strided_windows(tokenizer) -> None:
     filler = " ".join(f"word{i}" for i in range(200))
     text = f"{filler} The answer is Zanzibar island. {filler}"
