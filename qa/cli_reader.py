@@ -81,9 +81,14 @@ def eval_cmd(
     mode: Annotated[
         str, typer.Option(help="closed (gold paragraph) or open (retrieval).")
     ] = "closed",
-    limit: Annotated[int | None, typer.Option(help="First N questions only.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="A fixed random sample of N questions (seed 0).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object.")] = False,
     reader: Annotated[Path | None, typer.Option("--reader", help="Reader model folder.")] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Closed mode: questions per forward pass.")
+    ] = 16,
     eval_split: Annotated[
         bool,
         typer.Option("--eval-split/--all", help="Only the 32 evaluation articles of v1.1 dev."),
@@ -96,7 +101,7 @@ def eval_cmd(
     if mode not in ("closed", "open"):
         raise typer.BadParameter("mode must be closed or open")
     r = NeuralReader(reader) if reader else NeuralReader()
-    res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split)
+    res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size)
     if as_json:
         typer.echo(json.dumps(res))
         return
