@@ -89,6 +89,11 @@ def eval_cmd(
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Closed mode: questions per forward pass.")
     ] = 16,
+    abstain: Annotated[
+        bool,
+        typer.Option("--abstain/--always-answer",
+                     help="Use the calibrated no-answer threshold (default) or always answer."),
+    ] = True,
     eval_split: Annotated[
         bool,
         typer.Option("--eval-split/--all", help="Only the 32 evaluation articles of v1.1 dev."),
@@ -101,6 +106,8 @@ def eval_cmd(
     if mode not in ("closed", "open"):
         raise typer.BadParameter("mode must be closed or open")
     r = NeuralReader(reader) if reader else NeuralReader()
+    if not abstain:
+        r.null_threshold = None
     res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size)
     if as_json:
         typer.echo(json.dumps(res))
