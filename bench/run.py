@@ -541,7 +541,11 @@ def machine() -> dict[str, Any]:
         platform.processor(),
     )
     mem = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal")), 0)
+    from threadpoolctl import threadpool_info
+
+    pools = sorted({f"{p.get('internal_api')}×{p.get('num_threads')}" for p in threadpool_info()})
     return {
+        "thread_pools": ", ".join(pools),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gib": round(mem / 2**20, 1),
@@ -686,7 +690,8 @@ def render(
         "",
         f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python "
         f"{m['python']}, torch {m['torch']} ({m['torch_threads']} threads), transformers "
-        f"{m['transformers']}, faiss {m['faiss']}, numpy {m['numpy']}; {m['os']}.",
+        f"{m['transformers']}, faiss {m['faiss']}, numpy {m['numpy']}; thread pools "
+        f"{m['thread_pools']}; {m['os']}.",
         "",
         "**Commands:** `make bench` (= `bench/setup_haystack.sh && .venv/bin/python "
         "bench/run.py`); this report: `" + " ".join(["bench/run.py", *argv]) + "`. "
@@ -713,7 +718,8 @@ def render(
             x = q.get(mode)
             if x:
                 extra = (
-                    f"R@1 {x['recall@1']:.1f}, R@5 {x['recall@5']:.1f}, R@10 {x['recall@10']:.1f}"
+                    f"reads the top {Settings().top_k} (qa's default K); passage recall R@1 "
+                    f"{x['recall@1']:.1f}, R@5 {x['recall@5']:.1f}, R@10 {x['recall@10']:.1f}"
                     if mode == "open"
                     else "gold paragraph"
                 )
@@ -728,7 +734,7 @@ def render(
                         f"`{x['command']}`",
                     ]
                 )
-        L += md_table(["mode", "questions", "EM", "F1", "abstained", "retrieval", "command"], rows)
+        L += md_table(["mode", "questions", "EM", "F1", "abstained", "input", "command"], rows)
         L += [state_note(q), ""]
     else:
         L += ["_not run_", ""]

@@ -418,7 +418,42 @@ def recommend(result: dict[str, Any], budget_ms: float = 5.0) -> list[str]:
             f"exact search costs ≈ {per * 1e5:.2f} ms per 100k vectors (1 thread), so it "
             f"passes {budget_ms:g} ms per query at ≈ {budget_ms / per:,.0f} vectors"
         )
+        lines.append(store_advice(result, budget_ms / per))
     return lines
+
+
+def store_advice(result: dict[str, Any], threshold: float) -> str:
+    """Which FAISS index qa's store should use, by size, from the measured figures."""
+    parts = [
+        f"for qa's store: exact IndexFlatIP up to ≈ {threshold:,.0f} passages (no recall "
+        "loss, no training, remove_ids works)"
+    ]
+    ivf = {n: s["indexes"].get("ivf", {}) for n, s in result["sizes"].items()}
+    knobs = [
+        f"nprobe {x['chosen']} of {x['params']['nlist']} lists at {int(n):,} "
+        f"({x['single_query']['1']['p50_ms']} ms)"
+        for n, x in ivf.items()
+        if x.get("meets_target")
+    ]
+    if knobs:
+        parts.append("above it IVF-Flat, which supports remove_ids: " + ", ".join(knobs))
+    for n, size in result["sizes"].items():
+        h, i = size["indexes"].get("hnsw", {}), size["indexes"].get("ivf", {})
+        if h.get("meets_target") and i.get("meets_target"):
+            hm, im = h["single_query"]["1"]["p50_ms"], i["single_query"]["1"]["p50_ms"]
+            parts.append(
+                f"HNSW at {int(n):,} answers in {hm} ms vs IVF's {im} ms but FAISS HNSW "
+                "cannot remove_ids (deletes would need tombstones and rebuilds), and its "
+                f"build took {h['build_s']} s vs {i['build_s']} s"
+            )
+        pq = size["indexes"].get("ivfpq", {})
+        if pq and not pq.get("skipped"):
+            parts.append(
+                f"IVF-PQ at {int(n):,} is {pq['bytes_per_vector']} B/vector but tops out at "
+                f"recall@10 {max(x['recall@10'] for x in pq['sweep'])}"
+                + ("" if pq.get("meets_target") else " (below the target)")
+            )
+    return "; ".join(parts)
 
 
 if __name__ == "__main__":
