@@ -918,8 +918,8 @@ def render(
         L += [
             f"{scale['data']}. Recall@10 against exact search over {k_queries(scale)} "
             f"queries; the knob is the smallest `nprobe`/`efSearch` reaching "
-            f"recall@10 ≥ {scale['target_recall@10']}; latency is one query per `search()` "
-            f"call, {scale['single_query_timing']}. {scale['machine']}.",
+            f"recall@10 ≥ {scale['target_recall@10']}; latency: "
+            f"{scale['single_query_timing']}. {scale['machine']}.",
             "",
         ]
         rows = []
@@ -940,7 +940,9 @@ def render(
                         kind,
                         built,
                         f"{x['bytes'] / 2**20:.0f} MiB ({x['bytes_per_vector']} B/vec)",
-                        f"{x['knob']}={x['chosen'] if x['chosen'] is not None else '—'}",
+                        f"{x['knob']}={x['chosen']}"
+                        if x["chosen"] is not None
+                        else f"{x['knob']}={x['sweep'][-1]['value']} (the most tried)",
                         x["recall@10"],
                         " / ".join(f"{sq[t]['p50_ms']}" for t in sorted(sq)),
                         " / ".join(f"{sq[t]['p95_ms']}" for t in sorted(sq)),
