@@ -988,7 +988,7 @@ def peer_caveats(h: dict[str, Any]) -> str:
     return (
         "The installed ExtractiveReader "
         + " and ".join(notes)
-        + ": that is Haystack as shipped, and it shows in its F1."
+        + ": that is Haystack as shipped, measured as it comes."
     )
 
 
