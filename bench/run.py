@@ -946,7 +946,14 @@ def render(
                         x["recall@10"],
                         " / ".join(f"{sq[t]['p50_ms']}" for t in sorted(sq)),
                         " / ".join(f"{sq[t]['p95_ms']}" for t in sorted(sq)),
-                        "" if x["meets_target"] else "**recall target not reached**",
+                        "; ".join(
+                            ([] if x["meets_target"] else ["**recall target not reached**"])
+                            + (
+                                [f"build timed on a busy machine ({x['built_at']})"]
+                                if max(x["load_avg_at_build"]) > 1.5
+                                else []
+                            )
+                        ),
                     ]
                 )
         L += md_table(
