@@ -153,6 +153,23 @@ def load_avg() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def cpu_clock() -> tuple[float, float, float]:
+    """(busy CPU seconds of the machine, CPU seconds of this process, wall seconds)."""
+    with open("/proc/stat") as f:
+        vals = [int(v) for v in f.readline().split()[1:9]]
+    busy = (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
+    t = os.times()
+    return busy, t.user + t.system, time.monotonic()
+
+
+def others_share(start: tuple[float, float, float]) -> float:
+    """Share of all CPUs that other processes used since ``start`` (0: a quiet machine)."""
+    b0, m0, w0 = start
+    b1, m1, w1 = cpu_clock()
+    wall = max(1e-9, w1 - w0)
+    return round(max(0.0, (b1 - b0) - (m1 - m0)) / (wall * (os.cpu_count() or 1)), 3)
+
+
 def build(
     kind: str, data: np.ndarray, args: argparse.Namespace, cache: Path | None
 ) -> tuple[faiss.Index, dict[str, Any]]:
@@ -169,6 +186,7 @@ def build(
     faiss.omp_set_num_threads(args.build_threads)
     load_before = load_avg()
     shared = _COARSE.get(n) if kind.startswith("ivfpq") else None
+    clock = cpu_clock()
     t0 = time.perf_counter()
     index = make_index(kind, n, args.hnsw_m, args.ef_construction, shared[0] if shared else None)
     if not index.is_trained:
@@ -188,6 +206,7 @@ def build(
         "train_s": round(t_train + coarse_s, 2),
         "build_threads": args.build_threads,
         "load_avg_at_build": [load_before, load_avg()],
+        "others_cpu_share_during_build": others_share(clock),
         "built_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "params": build_params(kind, n, args),
         "from_cache": False,
@@ -306,9 +325,12 @@ def run_size(n: int, args: argparse.Namespace, log: Callable[[str], None]) -> di
         for threads in args.threads:
             faiss.omp_set_num_threads(threads)
             la = load_avg()
+            clock = cpu_clock()
+            timed = time_single(index, qs, args.timed, args.max_seconds)
             rec["single_query"][str(threads)] = {
-                **time_single(index, qs, args.timed, args.max_seconds),
+                **timed,
                 "load_avg": la,
+                "others_cpu_share": others_share(clock),
             }
         sq = rec["single_query"]
         log(
