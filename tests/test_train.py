@@ -70,7 +70,7 @@ def test_train_export_resume_and_read(tmp_path: Path) -> None:
     tiny_squad(data)
     run = tmp_path / "run"
     kw = dict(epochs=20, lr=5e-4, max_length=64, stride=16, batch_size=8, seed=0,
-              checkpoint_every_s=1e9, log_every=1000, threads=2)
+              checkpoint_every_s=1e9, log_every=1000, threads=1)
     # a first session stops early; the second resumes and finishes the schedule
     train.train_reader([data], run, max_steps=4, export_dir=tmp_path / "early", **kw)
     assert (run / "checkpoints" / "step-4" / "state.pt").exists()
