@@ -91,8 +91,10 @@ def eval_cmd(
     ] = 16,
     abstain: Annotated[
         bool,
-        typer.Option("--abstain/--always-answer",
-                     help="Use the calibrated no-answer threshold (default) or always answer."),
+        typer.Option(
+            "--abstain/--always-answer",
+            help="Use the calibrated no-answer threshold (default) or always answer.",
+        ),
     ] = True,
     eval_split: Annotated[
         bool,

@@ -33,8 +33,9 @@ def gold_hit(ex: squad.Example) -> Hit:
     return Hit(passage=Passage.make(doc, 0, len(doc.text)), score=1.0)
 
 
-def select(file: str | Path, *, limit: int | None = None,
-           eval_split: bool = True) -> list[squad.Example]:
+def select(
+    file: str | Path, *, limit: int | None = None, eval_split: bool = True
+) -> list[squad.Example]:
     """The questions to evaluate: the eval articles of v1.1 dev, else the whole file.
 
     ``limit`` takes a fixed random sample (seed 0), kept in file order.
@@ -55,8 +56,9 @@ def documents(file: str | Path) -> list[Document]:
     """Every paragraph of ``file`` as one document (``source`` is ``title#index``)."""
     data = json.loads(Path(file).read_text(encoding="utf-8"))["data"]
     return [
-        Document.from_text(p["context"], source=f"{a.get('title', '')}#{i}",
-                           title=a.get("title", ""))
+        Document.from_text(
+            p["context"], source=f"{a.get('title', '')}#{i}", title=a.get("title", "")
+        )
         for a in data
         for i, p in enumerate(a["paragraphs"])
     ]
@@ -106,17 +108,30 @@ def evaluate(
     batched: list[Any] | None = None
     if mode == "closed" and batch_size > 1 and hasattr(reader, "read_many"):
         batched = []
-        for lo in tqdm(range(0, len(examples), batch_size * 8), desc="eval closed (batched)",
-                       disable=not progress, file=sys.stderr, mininterval=5):
-            part = examples[lo:lo + batch_size * 8]
-            batched += reader.read_many([(ex.question, [gold_hit(ex)]) for ex in part],
-                                        batch_size=batch_size)
+        for lo in tqdm(
+            range(0, len(examples), batch_size * 8),
+            desc="eval closed (batched)",
+            disable=not progress,
+            file=sys.stderr,
+            mininterval=5,
+        ):
+            part = examples[lo : lo + batch_size * 8]
+            batched += reader.read_many(
+                [(ex.question, [gold_hit(ex)]) for ex in part], batch_size=batch_size
+            )
         for ex in examples[:latency_n]:
             t0 = time.perf_counter()
             reader.read(ex.question, [gold_hit(ex)])
             lat.append((time.perf_counter() - t0) * 1000)
-    for j, ex in enumerate(tqdm(examples, desc=f"eval {mode}", file=sys.stderr, mininterval=5,
-                                disable=not progress or batched is not None)):
+    for j, ex in enumerate(
+        tqdm(
+            examples,
+            desc=f"eval {mode}",
+            file=sys.stderr,
+            mininterval=5,
+            disable=not progress or batched is not None,
+        )
+    ):
         if batched is not None:
             ans = batched[j]
         elif mode == "closed":
@@ -127,8 +142,9 @@ def evaluate(
         else:
             gold_doc = Document.from_text(ex.context, source="", title="").id
             retrieved = engine.retrieve(ex.question, 10)
-            rank = next((r for r, h in enumerate(retrieved, 1)
-                         if h.passage.doc_id == gold_doc), None)
+            rank = next(
+                (r for r, h in enumerate(retrieved, 1) if h.passage.doc_id == gold_doc), None
+            )
             ranks.append(rank)
             t0 = time.perf_counter()
             ans = engine.ask(ex.question, k).answer
@@ -166,8 +182,9 @@ def evaluate(
     return out
 
 
-def calibrate_reader(reader: Any, examples: Sequence[squad.Example], *,
-                     write: bool = True, progress: bool = True) -> dict[str, float]:
+def calibrate_reader(
+    reader: Any, examples: Sequence[squad.Example], *, write: bool = True, progress: bool = True
+) -> dict[str, float]:
     """Calibrate ``reader.null_threshold`` on held-out questions (closed book).
 
     Picks the span-vs-null margin threshold that maximises F1 over ``examples`` (which
@@ -184,9 +201,12 @@ def calibrate_reader(reader: Any, examples: Sequence[squad.Example], *,
     if hasattr(reader, "best_many"):
         found_all = reader.best_many([(ex.question, [gold_hit(ex)]) for ex in examples])
     else:
-        found_all = [reader.best(ex.question, [gold_hit(ex)])
-                     for ex in tqdm(examples, desc="calibrate", disable=not progress,
-                                    file=sys.stderr, mininterval=5)]
+        found_all = [
+            reader.best(ex.question, [gold_hit(ex)])
+            for ex in tqdm(
+                examples, desc="calibrate", disable=not progress, file=sys.stderr, mininterval=5
+            )
+        ]
     for ex, found in zip(examples, found_all, strict=True):
         if found is None:
             margins.append(float("-inf"))
@@ -194,12 +214,16 @@ def calibrate_reader(reader: Any, examples: Sequence[squad.Example], *,
         else:
             ans, margin = found
             margins.append(margin)
-            f1_if.append(squad.score(ans.text, [a for a, _ in ex.answers])[1]
-                         if ex.answers else 0.0)
+            f1_if.append(
+                squad.score(ans.text, [a for a, _ in ex.answers])[1] if ex.answers else 0.0
+            )
         impossible.append(ex.is_impossible)
     res = calibrate(margins, f1_if, impossible)
-    res["f1_answer_all"] = 100.0 * sum(
-        f for f, imp in zip(f1_if, impossible, strict=True) if not imp) / max(1, len(margins))
+    res["f1_answer_all"] = (
+        100.0
+        * sum(f for f, imp in zip(f1_if, impossible, strict=True) if not imp)
+        / max(1, len(margins))
+    )
     reader.null_threshold = res["null_threshold"]
     if write:
         path = Path(reader.model_dir) / READER_JSON
@@ -215,8 +239,15 @@ def calibrate_reader(reader: Any, examples: Sequence[squad.Example], *,
     return res
 
 
-def reader_latency(reader: Any, examples: Sequence[squad.Example], *, passages: int = 5,
-                   max_tokens: int = 128, n: int = 200, warmup: int = 5) -> dict[str, float]:
+def reader_latency(
+    reader: Any,
+    examples: Sequence[squad.Example],
+    *,
+    passages: int = 5,
+    max_tokens: int = 128,
+    n: int = 200,
+    warmup: int = 5,
+) -> dict[str, float]:
     """p50/p95 ms of one ``reader.read`` over ``passages`` passages of ≤ ``max_tokens``.
 
     Each question gets its gold paragraph plus the next paragraphs of the list, each cut
@@ -228,8 +259,13 @@ def reader_latency(reader: Any, examples: Sequence[squad.Example], *, passages: 
     pos = {c: i for i, c in enumerate(contexts)}
 
     def cut(text: str) -> str:
-        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True,
-                  truncation=True, max_length=max_tokens)
+        enc = tok(
+            text,
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=max_tokens,
+        )
         offs = enc["offset_mapping"]
         end = offs[-1][1] if offs else len(text)
         return text[:end]
@@ -245,6 +281,11 @@ def reader_latency(reader: Any, examples: Sequence[squad.Example], *, passages: 
         reader.read(ex.question, hits)
         if j >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    return {"p50_ms": _percentile(times, 50), "p95_ms": _percentile(times, 95),
-            "mean_ms": statistics.fmean(times) if times else 0.0, "n": float(len(times)),
-            "passages": float(passages), "max_tokens": float(max_tokens)}
+    return {
+        "p50_ms": _percentile(times, 50),
+        "p95_ms": _percentile(times, 95),
+        "mean_ms": statistics.fmean(times) if times else 0.0,
+        "n": float(len(times)),
+        "passages": float(passages),
+        "max_tokens": float(max_tokens),
+    }

@@ -108,9 +108,7 @@ class NeuralReader:
         """
         return self.candidates_many([(question, hits)])[0]
 
-    def candidates_many(
-        self, items: Sequence[tuple[str, Sequence[Hit]]]
-    ) -> list[list[Candidate]]:
+    def candidates_many(self, items: Sequence[tuple[str, Sequence[Hit]]]) -> list[list[Candidate]]:
         """``candidates`` for several questions in one forward pass (softmax per question)."""
         import numpy as np
         import torch
@@ -131,8 +129,11 @@ class NeuralReader:
             padding="longest",
             return_tensors="pt",
         )
-        inputs = {k: enc[k].to(self.device) for k in ("input_ids", "token_type_ids",
-                                                     "attention_mask") if k in enc}
+        inputs = {
+            k: enc[k].to(self.device)
+            for k in ("input_ids", "token_type_ids", "attention_mask")
+            if k in enc
+        }
         with torch.inference_mode():
             out = self._model(**inputs)
         starts = out.start_logits.float().cpu().numpy()
@@ -180,8 +181,9 @@ class NeuralReader:
             top = max(c.logit for c in cands)
             z = sum(math.exp(c.logit - top) for c in cands)
             result[qi] = [
-                Candidate(c.hit_index, c.start, c.end, c.logit, c.margin,
-                          math.exp(c.logit - top) / z)
+                Candidate(
+                    c.hit_index, c.start, c.end, c.logit, c.margin, math.exp(c.logit - top) / z
+                )
                 for c in cands
             ]
         return result
@@ -198,13 +200,13 @@ class NeuralReader:
         self, items: Sequence[tuple[str, Sequence[Hit]]], batch_size: int = 16
     ) -> list[tuple[Answer, float] | None]:
         """``best`` for many questions, batched (questions grouped by passage length)."""
-        order = sorted(range(len(items)),
-                       key=lambda i: sum(len(h.passage.text) for h in items[i][1]))
+        order = sorted(
+            range(len(items)), key=lambda i: sum(len(h.passage.text) for h in items[i][1])
+        )
         out: list[tuple[Answer, float] | None] = [None] * len(items)
         for lo in range(0, len(order), batch_size):
-            idx = order[lo:lo + batch_size]
-            for i, cands in zip(idx, self.candidates_many([items[i] for i in idx]),
-                                strict=True):
+            idx = order[lo : lo + batch_size]
+            for i, cands in zip(idx, self.candidates_many([items[i] for i in idx]), strict=True):
                 out[i] = _pick(cands, items[i][1])
         return out
 
@@ -233,14 +235,14 @@ def _pick(cands: list[Candidate], hits: Sequence[Hit]) -> tuple[Answer, float] |
         return None
     groups: dict[str, list[Candidate]] = {}
     for c in cands:
-        key = normalize_answer(hits[c.hit_index].passage.text[c.start:c.end])
+        key = normalize_answer(hits[c.hit_index].passage.text[c.start : c.end])
         groups.setdefault(key, []).append(c)
     _, members = max(groups.items(), key=lambda kv: sum(c.prob for c in kv[1]))
     total = min(1.0, sum(c.prob for c in members))
     rep = max(members, key=lambda c: c.prob)
     p = hits[rep.hit_index].passage
     answer = Answer(
-        text=p.text[rep.start:rep.end],
+        text=p.text[rep.start : rep.end],
         score=float(total),
         doc_id=p.doc_id,
         start=p.start + rep.start,

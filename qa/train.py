@@ -459,9 +459,13 @@ def write_model_card(model_dir: str | Path) -> Path:
         "",
     ]
     if t.get("fractions"):
-        lines += ["Share of questions kept per file (fixed random sample, seed "
-                  f"{t.get('seed')}): " + ", ".join(f"{k} {v}" for k, v in t["fractions"].items())
-                  + "; the other files in full.", ""]
+        lines += [
+            "Share of questions kept per file (fixed random sample, seed "
+            f"{t.get('seed')}): "
+            + ", ".join(f"{k} {v}" for k, v in t["fractions"].items())
+            + "; the other files in full.",
+            "",
+        ]
     lines += [
         "## Training",
         "",
@@ -501,8 +505,9 @@ def write_model_card(model_dir: str | Path) -> Path:
         lines += ["## Measured", ""]
         for name, res in ev.items():
             if isinstance(res, dict):
-                shown = ", ".join(f"{k} {round(v, 2) if isinstance(v, float) else v}"
-                                  for k, v in res.items())
+                shown = ", ".join(
+                    f"{k} {round(v, 2) if isinstance(v, float) else v}" for k, v in res.items()
+                )
                 lines.append(f"- {name}: {shown}")
             else:
                 lines.append(f"- {name}: {res}")

@@ -15,8 +15,17 @@ from qa.squad import DATA_DIR, V1_DEV
 def test_help_lists_the_options() -> None:
     runner = CliRunner()
     out = runner.invoke(app, ["train-reader", "--help"]).output
-    for opt in ("--out", "--epochs", "--max-length", "--stride", "--batch-size", "--lr",
-                "--max-steps", "--resume", "--seed"):
+    for opt in (
+        "--out",
+        "--epochs",
+        "--max-length",
+        "--stride",
+        "--batch-size",
+        "--lr",
+        "--max-steps",
+        "--resume",
+        "--seed",
+    ):
         assert opt in out
     out = runner.invoke(app, ["eval", "--help"]).output
     for opt in ("--mode", "--limit", "--json", "--reader"):
@@ -24,8 +33,10 @@ def test_help_lists_the_options() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "model.safetensors").exists()
-                    or not (DATA_DIR / V1_DEV).exists(), reason="no shipped reader or data")
+@pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "model.safetensors").exists() or not (DATA_DIR / V1_DEV).exists(),
+    reason="no shipped reader or data",
+)
 def test_eval_json_last_line() -> None:
     res = CliRunner().invoke(app, ["eval", str(DATA_DIR / V1_DEV), "--limit", "8", "--json"])
     assert res.exit_code == 0, res.output

@@ -14,19 +14,46 @@ from qa.types import Answer, Document, Hit, Passage, Response
 def write_file(path: Path) -> None:
     ctx1 = "Paris is the capital of France."
     ctx2 = "The Nile flows north into the Mediterranean."
-    data = {"data": [{"title": "T", "paragraphs": [
-        {"context": ctx1, "qas": [
-            {"id": "1", "question": "What is the capital of France?",
-             "answers": [{"text": "Paris", "answer_start": 0}]},
-            {"id": "2", "question": "What is France?",
-             "answers": [{"text": "a country", "answer_start": 0}]},
-            {"id": "3", "question": "Who rules France?", "answers": [], "is_impossible": True},
-        ]},
-        {"context": ctx2, "qas": [
-            {"id": "4", "question": "Where does the Nile flow?",
-             "answers": [{"text": "north", "answer_start": ctx2.index("north")}]},
-        ]},
-    ]}]}
+    data = {
+        "data": [
+            {
+                "title": "T",
+                "paragraphs": [
+                    {
+                        "context": ctx1,
+                        "qas": [
+                            {
+                                "id": "1",
+                                "question": "What is the capital of France?",
+                                "answers": [{"text": "Paris", "answer_start": 0}],
+                            },
+                            {
+                                "id": "2",
+                                "question": "What is France?",
+                                "answers": [{"text": "a country", "answer_start": 0}],
+                            },
+                            {
+                                "id": "3",
+                                "question": "Who rules France?",
+                                "answers": [],
+                                "is_impossible": True,
+                            },
+                        ],
+                    },
+                    {
+                        "context": ctx2,
+                        "qas": [
+                            {
+                                "id": "4",
+                                "question": "Where does the Nile flow?",
+                                "answers": [{"text": "north", "answer_start": ctx2.index("north")}],
+                            },
+                        ],
+                    },
+                ],
+            }
+        ]
+    }
     path.write_text(json.dumps(data))
 
 
@@ -50,10 +77,14 @@ class Scripted:
 def test_closed_mode_scores(tmp_path: Path) -> None:
     f = tmp_path / "d.json"
     write_file(f)
-    r = Scripted({"What is the capital of France?": "Paris",
-                  "What is France?": "capital of France",  # F1 with "a country": 0
-                  "Who rules France?": None,
-                  "Where does the Nile flow?": "flows north"})  # F1 2/3
+    r = Scripted(
+        {
+            "What is the capital of France?": "Paris",
+            "What is France?": "capital of France",  # F1 with "a country": 0
+            "Who rules France?": None,
+            "Where does the Nile flow?": "flows north",
+        }
+    )  # F1 2/3
     res = evaluate(f, r, progress=False)
     assert res["n"] == 4 and res["mode"] == "closed"
     assert res["em"] == pytest.approx(100 * 2 / 4)
@@ -83,8 +114,9 @@ def test_open_mode_recall_and_mrr(tmp_path: Path) -> None:
             hits = self.retrieve(q, k or 2)
             return Response(q, reader.read(q, hits[:1]), [])
 
-    reader = Scripted({"What is the capital of France?": "Paris",
-                       "Where does the Nile flow?": "north"})
+    reader = Scripted(
+        {"What is the capital of France?": "Paris", "Where does the Nile flow?": "north"}
+    )
     res = evaluate(f, reader, mode="open", engine=Engine(), progress=False)
     assert res["recall@1"] == pytest.approx(75.0)
     assert res["recall@3"] == pytest.approx(100.0)
@@ -107,7 +139,7 @@ def test_calibrate_reader_writes_threshold(tmp_path: Path) -> None:
             p = hits[0].passage
             word = ex.answers[0][0] if ex.answers else "France"
             i = max(0, p.text.find(word))
-            a = Answer(p.text[i:i + len(word)], 0.5, p.doc_id, i, i + len(word), p.id)
+            a = Answer(p.text[i : i + len(word)], 0.5, p.doc_id, i, i + len(word), p.id)
             return a, margins[ex.id]
 
     r = R()

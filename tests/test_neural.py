@@ -81,8 +81,8 @@ def test_answer_is_a_verbatim_slice_at_document_offsets(tokenizer) -> None:
     a = make_reader(tokenizer, model, null_threshold=0.0).read("Where and when?", [hit])
     assert a is not None
     assert a.text == "Vienna in 1815"
-    assert text[a.start:a.end] == a.text  # document offsets
-    assert hit.passage.text[a.start - p0:a.end - p0] == a.text
+    assert text[a.start : a.end] == a.text  # document offsets
+    assert hit.passage.text[a.start - p0 : a.end - p0] == a.text
     assert (a.doc_id, a.passage_id) == (doc.id, hit.passage.id)
     assert 0.0 <= a.score <= 1.0
     # the model saw question/context segments
@@ -94,7 +94,7 @@ def test_case_and_accents_survive_the_uncased_tokenizer(tokenizer) -> None:
     doc = Document.from_text(text, source="t", title="T")
     model = ScriptedModel(tokenizer, {("paris", "paris"): 5.0})
     a = make_reader(tokenizer, model).read("where?", [hit_at(doc, 0, len(text))])
-    assert a is not None and a.text == "PARIS" and text[a.start:a.end] == "PARIS"
+    assert a is not None and a.text == "PARIS" and text[a.start : a.end] == "PARIS"
 
 
 def test_no_answer_when_null_beats_the_threshold(tokenizer) -> None:
@@ -121,7 +121,7 @@ def test_multi_passage_picks_the_passage_that_holds_the_answer(tokenizer) -> Non
     ans = make_reader(tokenizer, model).read("Where?", hits)
     assert ans is not None and ans.text == "Kyoto"
     assert ans.doc_id == db.id and ans.passage_id == hits[1].passage.id
-    assert b_text[ans.start:ans.end] == "Kyoto"
+    assert b_text[ans.start : ans.end] == "Kyoto"
     assert model.seen and len(model.seen) == 1  # one batch for all passages
     assert model.seen[0]["input_ids"].shape[0] == 2
 
@@ -144,11 +144,9 @@ def test_read_many_matches_read(tokenizer) -> None:
     texts = ["It was London, said one.", "Others said Paris.", "Nobody knows."]
     docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
     hits = [hit_at(d, 0, len(d.text)) for d in docs]
-    model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 3.0},
-                          null=2.5)
+    model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 3.0}, null=2.5)
     r = make_reader(tokenizer, model, null_threshold=0.0)
-    items = [("Which city?", hits), ("Which one?", hits[1:]), ("None?", hits[2:]),
-             ("Empty?", [])]
+    items = [("Which city?", hits), ("Which one?", hits[1:]), ("None?", hits[2:]), ("Empty?", [])]
     single = [r.read(q, h) for q, h in items]
     assert [a.text if a else None for a in single] == ["London", "Paris", None, None]
     model.seen.clear()
@@ -167,7 +165,7 @@ def test_long_passage_is_read_in_strided_windows(tokenizer) -> None:
     assert model.seen[0]["input_ids"].shape[0] > 3  # several windows
     assert model.seen[0]["input_ids"].shape[1] <= 96
     assert ans is not None
-    assert text[ans.start:ans.end] == ans.text
+    assert text[ans.start : ans.end] == ans.text
     assert ans.text == "Zanzibar island"
 
 
@@ -193,8 +191,9 @@ def test_calibrate_picks_the_f1_maximising_threshold() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "model.safetensors").exists(),
-                    reason="no shipped reader")
+@pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "model.safetensors").exists(), reason="no shipped reader"
+)
 def test_shipped_reader_answers_and_abstains() -> None:
     text = (
         "The Amazon river flows through Brazil. It is about 6,400 km long. "
@@ -205,7 +204,7 @@ def test_shipped_reader_answers_and_abstains() -> None:
     r = NeuralReader()
     a = r.read("Who named the Amazon river?", [hit])
     assert a is not None and "Orellana" in a.text
-    assert text[a.start:a.end] == a.text
+    assert text[a.start : a.end] == a.text
     b = r.read("When was the river named?", [hit])
     assert b is not None and b.text == "1542"
     found = r.best("In what year was the Amazon named?", [hit])

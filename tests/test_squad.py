@@ -53,10 +53,17 @@ def test_load_v1_and_v2(tmp_path: Path) -> None:
                     {
                         "context": "Paris is in France.",
                         "qas": [
-                            {"id": "q1", "question": "Where is Paris?",
-                             "answers": [{"text": "France", "answer_start": 12}]},
-                            {"id": "q2", "question": "Where is Rome?", "answers": [],
-                             "is_impossible": True},
+                            {
+                                "id": "q1",
+                                "question": "Where is Paris?",
+                                "answers": [{"text": "France", "answer_start": 12}],
+                            },
+                            {
+                                "id": "q2",
+                                "question": "Where is Rome?",
+                                "answers": [],
+                                "is_impossible": True,
+                            },
                         ],
                     }
                 ],

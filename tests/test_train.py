@@ -21,17 +21,27 @@ def tiny_squad(path: Path) -> None:
     for i, thing in enumerate(THINGS):
         color = COLORS[i % len(COLORS)]
         ctx = f"Our {thing} was bought last year. The {thing} is painted {color} all over."
-        paragraphs.append({
-            "context": ctx,
-            "qas": [
-                {"id": f"{thing}-c", "question": f"What color is the {thing}?",
-                 "answers": [{"text": color, "answer_start": ctx.index(color)}]},
-                {"id": f"{thing}-n", "question": f"Who sold the {thing}?", "answers": [],
-                 "is_impossible": True},
-            ],
-        })
-    path.write_text(json.dumps({"version": "v2.0",
-                                "data": [{"title": "Tiny", "paragraphs": paragraphs}]}))
+        paragraphs.append(
+            {
+                "context": ctx,
+                "qas": [
+                    {
+                        "id": f"{thing}-c",
+                        "question": f"What color is the {thing}?",
+                        "answers": [{"text": color, "answer_start": ctx.index(color)}],
+                    },
+                    {
+                        "id": f"{thing}-n",
+                        "question": f"Who sold the {thing}?",
+                        "answers": [],
+                        "is_impossible": True,
+                    },
+                ],
+            }
+        )
+    path.write_text(
+        json.dumps({"version": "v2.0", "data": [{"title": "Tiny", "paragraphs": paragraphs}]})
+    )
 
 
 def test_features_label_spans_and_cls() -> None:
@@ -47,11 +57,12 @@ def test_features_label_spans_and_cls() -> None:
     labelled = [f for f in feats if f.start]
     assert labelled, "the window holding the answer is labelled"
     for f in labelled:
-        assert tok.decode(f.input_ids[f.start:f.end + 1]) == "lisbon"
+        assert tok.decode(f.input_ids[f.start : f.end + 1]) == "lisbon"
         assert f.token_type_ids[f.start] == 1
     assert any(f.start == f.end == 0 for f in feats)  # windows without it point at CLS
-    none = train.make_features([Example("b", "t", "Short text.", "Q?", ())], tok,
-                               max_length=32, stride=8)
+    none = train.make_features(
+        [Example("b", "t", "Short text.", "Q?", ())], tok, max_length=32, stride=8
+    )
     assert [(f.start, f.end) for f in none] == [(0, 0)]
 
 
@@ -69,8 +80,17 @@ def test_train_export_resume_and_read(tmp_path: Path) -> None:
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     run = tmp_path / "run"
-    kw = dict(epochs=20, lr=5e-4, max_length=64, stride=16, batch_size=8, seed=0,
-              checkpoint_every_s=1e9, log_every=1000, threads=1)
+    kw = dict(
+        epochs=20,
+        lr=5e-4,
+        max_length=64,
+        stride=16,
+        batch_size=8,
+        seed=0,
+        checkpoint_every_s=1e9,
+        log_every=1000,
+        threads=1,
+    )
     # a first session stops early; the second resumes and finishes the schedule
     train.train_reader([data], run, max_steps=4, export_dir=tmp_path / "early", **kw)
     assert (run / "checkpoints" / "step-4" / "state.pt").exists()
@@ -99,4 +119,4 @@ def test_train_export_resume_and_read(tmp_path: Path) -> None:
     ans = reader.read("What color is the kite?", [hit])
     assert ans is not None
     assert ans.text == "red"
-    assert doc.text[ans.start:ans.end] == "red"
+    assert doc.text[ans.start : ans.end] == "red"
