@@ -143,8 +143,9 @@ class AnswerOut(BaseModel):
     passage_id: str
 
 
-class CitationOut(BaseModel):
-    n: int
+class PassageOut(BaseModel):
+    """A passage with its document and offsets: ``document.text[start:end] == text``."""
+
     id: str
     doc_id: str
     source: str
@@ -152,6 +153,10 @@ class CitationOut(BaseModel):
     start: int
     end: int
     text: str
+
+
+class CitationOut(PassageOut):
+    n: int
     score: float
 
 
@@ -164,14 +169,7 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
-class CiteResponse(BaseModel):
-    id: str
-    doc_id: str
-    source: str
-    title: str
-    start: int
-    end: int
-    text: str
+class CiteResponse(PassageOut):
     context_before: str
     context_after: str
 
