@@ -42,7 +42,9 @@ class NeuralReader:
     ``max_length``/``stride``/``null_threshold``/``quantize`` default to the values in the
     model folder's ``qa_reader.json``. ``threads`` sets ``torch.set_num_threads`` at load
     (default: the CPUs this process may use). ``quantize`` applies dynamic int8 to the
-    Linear layers (CPU only).
+    Linear layers (CPU only). ``backend`` is ``"onnx"`` (the int8 ONNX Runtime model of
+    ``qa.int8``, built once and cached; the CPU default when onnxruntime is installed) or
+    ``"torch"`` (the weights as stored, fp32); ``$QA_READER_BACKEND`` overrides the default.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class NeuralReader:
         quantize: bool | None = None,
         threads: int | None = None,
         device: str = "cpu",
+        backend: str | None = None,
     ) -> None:
         self.model_dir = Path(model_dir)
         meta: dict[str, Any] = {}
@@ -72,20 +75,35 @@ class NeuralReader:
         self.quantize = bool(meta.get("quantize", False)) if quantize is None else quantize
         self.threads = threads
         self.device = device
+        self.backend = backend or os.environ.get("QA_READER_BACKEND") or self._default_backend()
+        if self.backend not in ("onnx", "torch"):
+            raise ValueError(f"reader backend must be 'onnx' or 'torch', not {self.backend!r}")
         self._model: Any = None
         self._tok: Any = None
 
+    def _default_backend(self) -> str:
+        from qa import int8
+
+        if self.device == "cpu" and not self.quantize and int8.available():
+            return "onnx"
+        return "torch"
+
     def load(self) -> NeuralReader:
-        """Load tokenizer and weights (fp32; int8 Linear layers when ``quantize``)."""
+        """Load tokenizer and model (int8 ONNX, or torch fp32 / int8 Linear when ``quantize``)."""
         if self._model is not None:
             return self
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import torch
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+        from transformers import AutoTokenizer
 
-        n = self.threads or len(os.sched_getaffinity(0))
-        torch.set_num_threads(max(1, n))
+        n = max(1, self.threads or len(os.sched_getaffinity(0)))
         self._tok = AutoTokenizer.from_pretrained(self.model_dir)
+        if self.backend == "onnx":
+            self._model = self._load_int8(n)
+            return self
+        import torch
+        from transformers import AutoModelForQuestionAnswering
+
+        torch.set_num_threads(n)
         model = AutoModelForQuestionAnswering.from_pretrained(
             self.model_dir, dtype=torch.float32
         ).eval()
@@ -95,6 +113,39 @@ class NeuralReader:
             )
         self._model = model.to(self.device)
         return self
+
+    def _load_int8(self, threads: int) -> Any:
+        import sys
+
+        from qa import int8
+
+        path = int8.int8_path(self.model_dir)
+        if not path.is_file():
+            print(f"preparing the int8 reader once: {path}", file=sys.stderr, flush=True)
+            int8.build_int8(self.model_dir, path)
+        return int8.session(path, threads)
+
+    def _forward(self, enc: Any) -> tuple[Any, Any]:
+        """Start and end logits (numpy, fp32) of a tokenised batch."""
+        import numpy as np
+
+        if self.backend == "onnx":
+            feed = {
+                k: np.asarray(enc[k], dtype=np.int64)
+                for k in ("input_ids", "attention_mask", "token_type_ids")
+            }
+            start, end = self._model.run(None, feed)
+            return start, end
+        import torch
+
+        inputs = {
+            k: torch.as_tensor(enc[k]).to(self.device)
+            for k in ("input_ids", "token_type_ids", "attention_mask")
+            if k in enc
+        }
+        with torch.inference_mode():
+            out = self._model(**inputs)
+        return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
 
     @property
     def tokenizer(self) -> Any:
@@ -111,7 +162,6 @@ class NeuralReader:
     def candidates_many(self, items: Sequence[tuple[str, Sequence[Hit]]]) -> list[list[Candidate]]:
         """``candidates`` for several questions in one forward pass (softmax per question)."""
         import numpy as np
-        import torch
 
         pairs = [(qi, hi) for qi, (_, hits) in enumerate(items) for hi in range(len(hits))]
         result: list[list[Candidate]] = [[] for _ in items]
@@ -127,18 +177,10 @@ class NeuralReader:
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
             padding="longest",
-            return_tensors="pt",
+            return_tensors="np",
         )
-        inputs = {
-            k: enc[k].to(self.device)
-            for k in ("input_ids", "token_type_ids", "attention_mask")
-            if k in enc
-        }
-        with torch.inference_mode():
-            out = self._model(**inputs)
-        starts = out.start_logits.float().cpu().numpy()
-        ends = out.end_logits.float().cpu().numpy()
-        offsets = enc["offset_mapping"].numpy()
+        starts, ends = self._forward(enc)
+        offsets = enc["offset_mapping"]
         sample = enc["overflow_to_sample_mapping"].tolist()
         k = self.top_n
         for w in range(starts.shape[0]):

@@ -304,10 +304,11 @@ def train_reader(
         return frac
 
     def set_lr() -> None:
-        if step < warm:
-            f = (step + 1) / warm
-        else:
-            f = max(0.0, (1.0 - progress()) / (1.0 - warm / total))
+        # Warmup and decay both follow progress(), so a time-budgeted run warms up over
+        # the same share of its budget however fast the steps turn out to be.
+        w = warm / total
+        p = max(progress(), (step + 1) / total)
+        f = p / w if p < w else max(0.0, (1.0 - progress()) / (1.0 - w))
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, f)
 

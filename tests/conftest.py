@@ -20,6 +20,21 @@ from qa.engine import Engine
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tmp_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Built artefacts (the int8 reader) go to a per-session folder, not the user's cache."""
+    import os
+
+    path = tmp_path_factory.mktemp("qa-cache")
+    old = os.environ.get("QA_CACHE_DIR")
+    os.environ["QA_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("QA_CACHE_DIR", None)
+    else:
+        os.environ["QA_CACHE_DIR"] = old
+
+
 class FakeEncoder:
     """Hashed bag of lower-cased words: deterministic, instant, similar texts score higher."""
 

@@ -62,6 +62,7 @@ class ScriptedModel:
 
 
 def make_reader(tok, model, **kw) -> NeuralReader:
+    kw.setdefault("backend", "torch")
     r = NeuralReader(Path("/nonexistent"), **kw)
     r._tok = tok
     r._model = model
@@ -179,6 +180,11 @@ def test_answer_length_is_bounded(tokenizer) -> None:
     assert ans is None or len(tokenizer.tokenize(ans.text)) <= 10
 
 
+def test_unknown_backend_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="'onnx' or 'torch'"):
+        NeuralReader(Path("/nonexistent"), backend="tensorrt")
+
+
 def test_calibrate_picks_the_f1_maximising_threshold() -> None:
     margins = [-3.0, -1.0, 0.5, 2.0]
     f1_if_answered = [0.0, 0.0, 1.0, 0.5]
@@ -194,14 +200,15 @@ def test_calibrate_picks_the_f1_maximising_threshold() -> None:
 @pytest.mark.skipif(
     not (DEFAULT_MODEL_DIR / "model.safetensors").exists(), reason="no shipped reader"
 )
-def test_shipped_reader_answers_and_abstains() -> None:
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_shipped_reader_answers_and_abstains(backend: str) -> None:
     text = (
         "The Amazon river flows through Brazil. It is about 6,400 km long. "
         "The river was named by Francisco de Orellana in 1542."
     )
     doc = Document.from_text(text, source="t", title="Amazon")
     hit = hit_at(doc, 0, len(text))
-    r = NeuralReader()
+    r = NeuralReader(backend=backend)
     a = r.read("Who named the Amazon river?", [hit])
     assert a is not None and "Orellana" in a.text
     assert text[a.start : a.end] == a.text

@@ -76,7 +76,7 @@ def test_bucket_batches_cover_every_feature_once() -> None:
 
 
 @pytest.mark.slow
-def test_train_export_resume_and_read(tmp_path: Path) -> None:
+def test_train_export_resume_and_read(tmp_path: Path, tmp_cache: Path) -> None:
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     run = tmp_path / "run"
@@ -112,11 +112,20 @@ def test_train_export_resume_and_read(tmp_path: Path) -> None:
         names = [k for k in f.keys() if "position_ids" not in k]  # noqa: SIM118
         assert names and all(f.get_tensor(k).dtype == torch.float16 for k in names)
 
-    reader = NeuralReader(out)
     ctx = "Our kite was bought last year. The kite is painted red all over."
     doc = Document.from_text("Intro.\n\n" + ctx, source="t", title="Tiny")
     hit = Hit(passage=Passage.make(doc, 8, len(doc.text)), score=1.0)
-    ans = reader.read("What color is the kite?", [hit])
-    assert ans is not None
-    assert ans.text == "red"
-    assert doc.text[ans.start : ans.end] == "red"
+    for backend in ("torch", "onnx"):
+        reader = NeuralReader(out, backend=backend)
+        ans = reader.read("What color is the kite?", [hit])
+        assert ans is not None, backend
+        assert ans.text == "red"
+        assert doc.text[ans.start : ans.end] == "red"
+    # the int8 model was built once into the cache, keyed by the weights, and is reused
+    from qa import int8
+
+    built = int8.int8_path(out)
+    assert built.is_file() and built.parent.parent == tmp_cache / "reader"
+    stamp = built.stat().st_mtime_ns
+    NeuralReader(out, backend="onnx").load()
+    assert built.stat().st_mtime_ns == stamp

@@ -1,0 +1,136 @@
+"""The reader as an int8 ONNX Runtime model: built once from the shipped weights, cached.
+
+The package ships the reader's fp16 safetensors (the weights training continues from).
+For answering on a CPU, ``build_int8`` exports them to ONNX and applies dynamic int8
+quantisation: int8 weights per output channel for every MatMul of the encoder; the
+embedding tables and the span head stay fp32 (quantising them cost F1 for no speed).
+The file is written once per weights file, atomically, into ``$QA_CACHE_DIR`` (default
+``~/.cache/qa``), keyed by the weights' digest; later loads reuse it. A
+``model.int8.onnx`` beside the weights is used as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ONNX_NAME = "model.int8.onnx"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def available() -> bool:
+    """Whether onnxruntime (and the exporter's ``onnx``) can be imported."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cache_dir() -> Path:
+    """``$QA_CACHE_DIR`` or ``~/.cache/qa``."""
+    env = os.environ.get("QA_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "qa"
+
+
+def weights_digest(model_dir: str | Path) -> str:
+    """First 16 hex digits of the sha256 of ``model.safetensors``."""
+    h = hashlib.sha256()
+    with open(Path(model_dir) / "model.safetensors", "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def int8_path(model_dir: str | Path) -> Path:
+    """Where the int8 model of these weights lives: beside them if shipped, else the cache."""
+    beside = Path(model_dir) / ONNX_NAME
+    if beside.is_file():
+        return beside
+    return cache_dir() / "reader" / weights_digest(model_dir) / ONNX_NAME
+
+
+def build_int8(model_dir: str | Path, dest: str | Path) -> Path:
+    """Export the reader in ``model_dir`` to ONNX and quantise it to int8 at ``dest``."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    level = root.level
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+        # The tracer's notes on constant shapes and the quantiser's advice are not for users.
+        warnings.simplefilter("ignore")
+        root.setLevel(logging.ERROR)
+        try:
+            q8 = _export_and_quantize(Path(model_dir), Path(tmp))
+        finally:
+            root.setLevel(level)
+        os.replace(q8, dest)
+    return dest
+
+
+def _export_and_quantize(model_dir: Path, tmp: Path) -> Path:
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForQuestionAnswering
+
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        model_dir, dtype=torch.float32, attn_implementation="eager"
+    ).eval()
+
+    class _Logits(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.start_logits, out.end_logits
+
+    ids = torch.tensor([[101, 2054, 102, 2023, 102]] * 2)
+    example = (ids, torch.ones_like(ids), torch.tensor([[0, 0, 0, 1, 1]] * 2))
+    dynamic = {n: {0: "batch", 1: "tokens"} for n in (*INPUTS, "start", "end")}
+    fp32 = tmp / "model.fp32.onnx"
+    torch.onnx.export(
+        _Logits(model),
+        example,
+        str(fp32),
+        input_names=list(INPUTS),
+        output_names=["start", "end"],
+        dynamic_axes=dynamic,
+        opset_version=17,
+        dynamo=False,
+    )
+    head = [n.name for n in onnx.load(str(fp32)).graph.node if "qa_outputs" in n.name]
+    q8 = tmp / ONNX_NAME
+    quantize_dynamic(
+        str(fp32),
+        str(q8),
+        op_types_to_quantize=["MatMul"],
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        nodes_to_exclude=head,
+    )
+    return q8
+
+
+def session(path: str | Path, threads: int) -> Any:
+    """An ONNX Runtime CPU session with ``threads`` intra-op threads."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = max(1, threads)
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
