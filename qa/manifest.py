@@ -10,10 +10,15 @@ import hashlib
 import json
 from pathlib import Path
 
+# What identifies indexed contents; how the vectors are searched (``vector_index``) and
+# derived counts are left out, so an index saved by an older version still matches.
+CONTENT_KEYS = ("format", "embedder", "chunking", "documents")
+
 
 def manifest_fingerprint(manifest: dict[str, object]) -> str:
     """A short hash of a manifest: equal fingerprints mean the same indexed contents."""
-    blob = json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    content = {k: manifest.get(k) for k in CONTENT_KEYS}
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:16]
 
 

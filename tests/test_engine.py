@@ -176,3 +176,23 @@ def test_adding_an_edited_file_replaces_its_older_version(engine: Engine, corpus
     assert sources.count(str(path)) == 1 and old_id not in engine.store.documents
     resp = engine.ask("When did Paris host the Olympic Games?")
     assert resp.answer is not None and resp.answer.text == "2024"
+
+
+def test_fingerprint_names_the_contents_not_the_search_structure(
+    engine: Engine, settings, fake_encoder
+):
+    from qa.manifest import index_fingerprint, read_manifest
+
+    path = settings.index_dir
+    assert index_fingerprint(path) == engine.fingerprint
+    # an index saved before the manifest recorded its vector index still matches
+    gen = (path / "CURRENT").read_text().strip()
+    manifest = read_manifest(path)
+    assert manifest is not None and "vector_index" in manifest
+    del manifest["vector_index"]
+    (path / gen / "manifest.json").write_text(json.dumps(manifest))
+    reopened = Engine(settings, encoder=fake_encoder)
+    assert index_fingerprint(path) == reopened.fingerprint == engine.fingerprint
+    # other contents, another fingerprint
+    reopened.remove(str(reopened.documents()[0]["id"]))
+    assert reopened.fingerprint != engine.fingerprint
