@@ -36,6 +36,67 @@ class Candidate:
     prob: float = 0.0  # softmax over all candidates of the batch
 
 
+@dataclass
+class Windows:
+    """Tokenised (question, context) windows, padded to the longest; per-window metadata."""
+
+    arrays: dict[str, Any]  # input_ids, token_type_ids, attention_mask: int64 [windows, tokens]
+    offsets: list[list[tuple[int, int]]]  # character span of each token in its own text
+    sequence_ids: list[list[int | None]]  # 0 question, 1 context, None special/padding
+    word_ids: list[list[int | None]]
+    sample: list[int]  # the input pair each window came from
+
+
+def fast_tokenizer(path: str | Path) -> Any:
+    """A ``tokenizers.Tokenizer`` from a ``tokenizer.json`` (no transformers import)."""
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(path))
+
+
+def encode_windows(
+    tok: Any, questions: Sequence[str], contexts: Sequence[str], max_length: int, stride: int
+) -> Windows:
+    """What a transformers fast tokenizer gives with ``truncation="only_second"``, overflow,
+    ``stride`` and ``padding="longest"``, straight from the ``tokenizers`` library."""
+    import numpy as np
+
+    want = {"max_length": max_length, "stride": stride, "strategy": "only_second"}
+    if not tok.truncation or any(tok.truncation.get(k) != v for k, v in want.items()):
+        tok.enable_truncation(max_length, stride=stride, strategy="only_second")
+    if tok.padding is not None:
+        tok.no_padding()
+    flat, sample = [], []
+    for i, enc in enumerate(tok.encode_batch(list(zip(questions, contexts, strict=True)))):
+        for e in (enc, *enc.overflowing):
+            flat.append(e)
+            sample.append(i)
+    width = max((len(e.ids) for e in flat), default=0)
+    n = len(flat)
+    ids = np.zeros((n, width), dtype=np.int64)
+    types = np.zeros((n, width), dtype=np.int64)
+    mask = np.zeros((n, width), dtype=np.int64)
+    pad = [None] * width
+    offsets, seqs, words = [], [], []
+    for w, e in enumerate(flat):
+        m = len(e.ids)
+        ids[w, :m] = e.ids
+        types[w, :m] = e.type_ids
+        mask[w, :m] = 1
+        offsets.append(list(e.offsets) + [(0, 0)] * (width - m))
+        seqs.append(list(e.sequence_ids) + pad[m:])
+        words.append(list(e.word_ids) + pad[m:])
+    if tok.token_to_id("[PAD]") not in (None, 0):
+        ids[mask == 0] = tok.token_to_id("[PAD]")
+    return Windows(
+        {"input_ids": ids, "token_type_ids": types, "attention_mask": mask},
+        offsets,
+        seqs,
+        words,
+        sample,
+    )
+
+
 class NeuralReader:
     """Extractive reader over ``Hit`` passages; ``read`` returns an ``Answer`` or ``None``.
 
@@ -79,10 +140,11 @@ class NeuralReader:
         if self.backend not in ("onnx", "torch"):
             raise ValueError(f"reader backend must be 'onnx' or 'torch', not {self.backend!r}")
         self._model: Any = None
-        self._tok: Any = None
+        self._tok: Any = None  # transformers tokenizer, only for callers that ask for it
+        self._fast: Any = None  # tokenizers.Tokenizer: what the reader itself encodes with
 
     def _default_backend(self) -> str:
-        from qa import int8
+        from qa import onnx_models as int8
 
         if self.device == "cpu" and not self.quantize and int8.available():
             return "onnx"
@@ -93,10 +155,11 @@ class NeuralReader:
         if self._model is not None:
             return self
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoTokenizer
-
         n = max(1, self.threads or len(os.sched_getaffinity(0)))
-        self._tok = AutoTokenizer.from_pretrained(self.model_dir)
+        if self._fast is None:
+            fast = fast_tokenizer(self.model_dir / "tokenizer.json")
+            encode_windows(fast, ["?"], ["."], self.max_length, self.stride)  # configure once
+            self._fast = fast
         if self.backend == "onnx":
             self._model = self._load_int8(n)
             return self
@@ -117,7 +180,7 @@ class NeuralReader:
     def _load_int8(self, threads: int) -> Any:
         import sys
 
-        from qa import int8
+        from qa import onnx_models as int8
 
         path = int8.int8_path(self.model_dir)
         if not path.is_file():
@@ -149,8 +212,17 @@ class NeuralReader:
 
     @property
     def tokenizer(self) -> Any:
-        self.load()
+        """The model's transformers tokenizer (loaded on first use; reading does not need it)."""
+        if self._tok is None:
+            from transformers import AutoTokenizer
+
+            self._tok = AutoTokenizer.from_pretrained(self.model_dir)
         return self._tok
+
+    def encode_windows(self, questions: Sequence[str], contexts: Sequence[str]) -> Windows:
+        """(question, context) pairs as padded windows: long contexts in strided windows."""
+        self.load()
+        return encode_windows(self._fast, questions, contexts, self.max_length, self.stride)
 
     def candidates(self, question: str, hits: Sequence[Hit]) -> list[Candidate]:
         """Every window's top spans, with ``prob`` from one softmax over the whole batch.
@@ -168,24 +240,17 @@ class NeuralReader:
         if not pairs:
             return result
         self.load()
-        enc = self._tok(
+        enc = self.encode_windows(
             [items[qi][0].lstrip() for qi, _ in pairs],
             [items[qi][1][hi].passage.text for qi, hi in pairs],
-            truncation="only_second",
-            max_length=self.max_length,
-            stride=self.stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding="longest",
-            return_tensors="np",
         )
-        starts, ends = self._forward(enc)
-        offsets = enc["offset_mapping"]
-        sample = enc["overflow_to_sample_mapping"].tolist()
+        starts, ends = self._forward(enc.arrays)
+        offsets = enc.offsets
+        sample = enc.sample
         k = self.top_n
         for w in range(starts.shape[0]):
             qi, hi = pairs[sample[w]]
-            seq = enc.sequence_ids(w)
+            seq = enc.sequence_ids[w]
             ctx = np.array([s == 1 for s in seq])
             if not ctx.any():
                 continue
@@ -193,7 +258,7 @@ class NeuralReader:
             e_log = np.where(ctx, ends[w], -np.inf)
             null = float(starts[w][0] + ends[w][0])
             # Snap spans to whole words: a span never starts or ends inside a word.
-            words = enc.word_ids(w)
+            words = enc.word_ids[w]
             first = list(range(len(seq)))
             last = list(range(len(seq)))
             for t in range(1, len(seq)):

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tokenizers import Tokenizer
 
-from qa.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate
+from qa.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate, encode_windows
 from qa.types import Document, Hit, Passage
 
 
@@ -65,6 +66,7 @@ def make_reader(tok, model, **kw) -> NeuralReader:
     kw.setdefault("backend", "torch")
     r = NeuralReader(Path("/nonexistent"), **kw)
     r._tok = tok
+    r._fast = Tokenizer.from_str(tok.backend_tokenizer.to_str())
     r._model = model
     return r
 
@@ -178,6 +180,33 @@ def test_answer_length_is_bounded(tokenizer) -> None:
     ans = r.read("q", [hit_at(doc, 0, len(text))])
     # alpha..omega spans 42 tokens: too long, so no span (every other token is -10)
     assert ans is None or len(tokenizer.tokenize(ans.text)) <= 10
+
+
+def test_windows_match_the_transformers_tokenizer(tokenizer) -> None:
+    fast = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    long = " ".join(f"Word{i} café naïve—“quoted” 1,234.5" for i in range(60))
+    questions = ["  What is it?", "Who?", "Wie heißt das?"]
+    contexts = [long, "Short context.", "Ünïcödé text 東京 and more " * 20]
+    got = encode_windows(fast, questions, contexts, max_length=64, stride=16)
+    ref = tokenizer(
+        questions,
+        contexts,
+        truncation="only_second",
+        max_length=64,
+        stride=16,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="longest",
+        return_tensors="np",
+    )
+    assert len(got.sample) > len(questions)  # long contexts overflow into windows
+    assert got.sample == ref["overflow_to_sample_mapping"].tolist()
+    for k in ("input_ids", "token_type_ids", "attention_mask"):
+        assert (got.arrays[k] == ref[k]).all(), k
+    for w in range(len(got.sample)):
+        assert got.sequence_ids[w] == ref.sequence_ids(w)
+        assert got.word_ids[w] == ref.word_ids(w)
+        assert [tuple(o) for o in ref["offset_mapping"][w]] == got.offsets[w]
 
 
 def test_unknown_backend_is_a_clear_error() -> None:
