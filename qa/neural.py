@@ -144,9 +144,9 @@ class NeuralReader:
         self._fast: Any = None  # tokenizers.Tokenizer: what the reader itself encodes with
 
     def _default_backend(self) -> str:
-        from qa import onnx_models as int8
+        from qa import onnx_models
 
-        if self.device == "cpu" and not self.quantize and int8.available():
+        if self.device == "cpu" and not self.quantize and onnx_models.available():
             return "onnx"
         return "torch"
 
@@ -180,13 +180,13 @@ class NeuralReader:
     def _load_int8(self, threads: int) -> Any:
         import sys
 
-        from qa import onnx_models as int8
+        from qa import onnx_models
 
-        path = int8.int8_path(self.model_dir)
+        path = onnx_models.int8_path(self.model_dir)
         if not path.is_file():
             print(f"preparing the int8 reader once: {path}", file=sys.stderr, flush=True)
-            int8.build_int8(self.model_dir, path)
-        return int8.session(path, threads)
+            onnx_models.build_int8(self.model_dir, path)
+        return onnx_models.session(path, threads)
 
     def _forward(self, enc: Any) -> tuple[Any, Any]:
         """Start and end logits (numpy, fp32) of a tokenised batch."""

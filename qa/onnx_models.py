@@ -1,4 +1,4 @@
-"""The reader as an int8 ONNX Runtime model: built once from the shipped weights, cached.
+"""ONNX Runtime models built once from shipped weights and cached: int8 reader, embedder.
 
 The package ships the reader's fp16 safetensors (the weights training continues from).
 For answering on a CPU, ``build_int8`` exports them to ONNX and applies dynamic int8
@@ -7,6 +7,10 @@ embedding tables and the span head stay fp32 (quantising them cost F1 for no spe
 The file is written once per weights file, atomically, into ``$QA_CACHE_DIR`` (default
 ``~/.cache/qa``), keyed by the weights' digest; later loads reuse it. A
 ``model.int8.onnx`` beside the weights is used as it is.
+
+The embedder (all-MiniLM-L6-v2) is exported the same way by ``build_embedder``, in fp32
+with its mean pooling and L2 normalisation inside the graph, so its vectors equal the
+sentence-transformers ones (to float rounding) and an index built by either matches.
 """
 
 from __future__ import annotations
@@ -37,6 +41,60 @@ def cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "qa"
 
 
+def embedder_path(model_dir: str | Path) -> Path:
+    """Where the ONNX embedder of these weights lives (the cache)."""
+    return cache_dir() / "embedder" / weights_digest(model_dir) / "model.onnx"
+
+
+def build_embedder(model_dir: str | Path, dest: str | Path) -> Path:
+    """Export a BERT sentence encoder with mean pooling and normalisation to ONNX (fp32)."""
+    return _build(lambda tmp: _export_embedder(Path(model_dir), tmp), dest)
+
+
+def _export_embedder(model_dir: Path, tmp: Path) -> Path:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(
+        model_dir, dtype=torch.float32, attn_implementation="eager"
+    ).eval()
+
+    class _Embed(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            tokens = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            m = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            mean = (tokens * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+
+    out = tmp / "model.onnx"
+    _export(_Embed(model), out, ["embedding"], {"embedding": {0: "batch"}})
+    return out
+
+
+def _export(module: Any, path: Path, outputs: list[str], out_axes: dict[str, Any]) -> None:
+    import torch
+
+    ids = torch.tensor([[101, 2054, 102, 2023, 102]] * 2)
+    example = (ids, torch.ones_like(ids), torch.tensor([[0, 0, 0, 1, 1]] * 2))
+    dynamic = {n: {0: "batch", 1: "tokens"} for n in INPUTS} | out_axes
+    torch.onnx.export(
+        module,
+        example,
+        str(path),
+        input_names=list(INPUTS),
+        output_names=outputs,
+        dynamic_axes=dynamic,
+        opset_version=17,
+        dynamo=False,
+    )
+
+
 def weights_digest(model_dir: str | Path) -> str:
     """First 16 hex digits of the sha256 of ``model.safetensors``."""
     h = hashlib.sha256()
@@ -56,6 +114,11 @@ def int8_path(model_dir: str | Path) -> Path:
 
 def build_int8(model_dir: str | Path, dest: str | Path) -> Path:
     """Export the reader in ``model_dir`` to ONNX and quantise it to int8 at ``dest``."""
+    return _build(lambda tmp: _export_and_quantize(Path(model_dir), tmp), dest)
+
+
+def _build(make: Any, dest: str | Path) -> Path:
+    """Run ``make(tmp_folder) -> file`` quietly and move the file to ``dest`` atomically."""
     import logging
     import warnings
 
@@ -69,10 +132,10 @@ def build_int8(model_dir: str | Path, dest: str | Path) -> Path:
         warnings.simplefilter("ignore")
         root.setLevel(logging.ERROR)
         try:
-            q8 = _export_and_quantize(Path(model_dir), Path(tmp))
+            made = make(Path(tmp))
         finally:
             root.setLevel(level)
-        os.replace(q8, dest)
+        os.replace(made, dest)
     return dest
 
 
@@ -97,20 +160,9 @@ def _export_and_quantize(model_dir: Path, tmp: Path) -> Path:
             )
             return out.start_logits, out.end_logits
 
-    ids = torch.tensor([[101, 2054, 102, 2023, 102]] * 2)
-    example = (ids, torch.ones_like(ids), torch.tensor([[0, 0, 0, 1, 1]] * 2))
-    dynamic = {n: {0: "batch", 1: "tokens"} for n in (*INPUTS, "start", "end")}
     fp32 = tmp / "model.fp32.onnx"
-    torch.onnx.export(
-        _Logits(model),
-        example,
-        str(fp32),
-        input_names=list(INPUTS),
-        output_names=["start", "end"],
-        dynamic_axes=dynamic,
-        opset_version=17,
-        dynamo=False,
-    )
+    axes = {n: {0: "batch", 1: "tokens"} for n in ("start", "end")}
+    _export(_Logits(model), fp32, ["start", "end"], axes)
     head = [n.name for n in onnx.load(str(fp32)).graph.node if "qa_outputs" in n.name]
     q8 = tmp / ONNX_NAME
     quantize_dynamic(

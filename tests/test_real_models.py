@@ -37,3 +37,24 @@ def test_real_embedder_vectors_are_normalised_and_deterministic(seed_engine: Eng
     assert a.shape == (1, 384)
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_onnx_and_torch_embedders_give_the_same_vectors() -> None:
+    import numpy as np
+
+    from qa.embed import SentenceEncoder
+
+    texts = [
+        "Who is the Kremlin's top foreign policy aide?",
+        "",
+        "Ünïcödé café 東京 — “quoted” text. " * 120,  # longer than the 256-token limit
+        "A short passage about the 1815 Congress of Vienna.",
+    ]
+    onnx = SentenceEncoder(backend="onnx").encode(texts, batch_size=3)
+    torch = SentenceEncoder(backend="torch").encode(texts, batch_size=3)
+    assert onnx.shape == torch.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+    assert np.abs(onnx - torch).max() < 1e-4
+    with pytest.raises(ValueError, match="'onnx' or 'torch'"):
+        SentenceEncoder(backend="tensorflow")

@@ -122,9 +122,9 @@ def test_train_export_resume_and_read(tmp_path: Path, tmp_cache: Path) -> None:
         assert ans.text == "red"
         assert doc.text[ans.start : ans.end] == "red"
     # the int8 model was built once into the cache, keyed by the weights, and is reused
-    from qa import onnx_models as int8
+    from qa import onnx_models
 
-    built = int8.int8_path(out)
+    built = onnx_models.int8_path(out)
     assert built.is_file() and built.parent.parent == tmp_cache / "reader"
     stamp = built.stat().st_mtime_ns
     NeuralReader(out, backend="onnx").load()
