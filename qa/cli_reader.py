@@ -133,8 +133,17 @@ def eval_cmd(
 def calibrate_cmd(
     reader: Annotated[Path, typer.Option("--reader", help="Reader model folder to calibrate.")],
     quantize: Annotated[
-        bool | None, typer.Option("--quantize/--no-quantize", help="Calibrate the int8 model.")
+        bool | None,
+        typer.Option("--quantize/--no-quantize", help="Torch backend: calibrate dynamic int8."),
     ] = None,
+    answerable_weight: Annotated[
+        float,
+        typer.Option(
+            "--answerable-weight",
+            help="Count each answerable question this many times: the held-out articles are "
+            "54% unanswerable, questions asked of one's own documents far fewer.",
+        ),
+    ] = 5.0,
 ) -> None:
     """Set the no-answer threshold on the held-out v2.0 articles (writes qa_reader.json)."""
     from qa.evaluate import calibrate_reader
@@ -142,7 +151,7 @@ def calibrate_cmd(
     from qa.squad import heldout_examples
 
     r = NeuralReader(reader, quantize=quantize)
-    res = calibrate_reader(r, heldout_examples())
+    res = calibrate_reader(r, heldout_examples(), answerable_weight=answerable_weight)
     typer.echo(json.dumps(res))
 
 

@@ -183,13 +183,19 @@ def evaluate(
 
 
 def calibrate_reader(
-    reader: Any, examples: Sequence[squad.Example], *, write: bool = True, progress: bool = True
+    reader: Any,
+    examples: Sequence[squad.Example],
+    *,
+    answerable_weight: float = 1.0,
+    write: bool = True,
+    progress: bool = True,
 ) -> dict[str, float]:
     """Calibrate ``reader.null_threshold`` on held-out questions (closed book).
 
     Picks the span-vs-null margin threshold that maximises F1 over ``examples`` (which
-    must include unanswerable ones), sets it on the reader and, with ``write``, stores
-    it with its precision/recall in the model folder's ``qa_reader.json``.
+    must include unanswerable ones; each answerable one counts ``answerable_weight``
+    times), sets it on the reader and, with ``write``, stores it with its precision and
+    recall in the model folder's ``qa_reader.json``.
     """
     from tqdm import tqdm
 
@@ -218,7 +224,7 @@ def calibrate_reader(
                 squad.score(ans.text, [a for a, _ in ex.answers])[1] if ex.answers else 0.0
             )
         impossible.append(ex.is_impossible)
-    res = calibrate(margins, f1_if, impossible)
+    res = calibrate(margins, f1_if, impossible, answerable_weight)
     res["f1_answer_all"] = (
         100.0
         * sum(f for f, imp in zip(f1_if, impossible, strict=True) if not imp)
@@ -233,6 +239,7 @@ def calibrate_reader(
             "articles": sorted({ex.title for ex in examples}),
             "questions": len(examples),
             "unanswerable": sum(impossible),
+            "answerable_weight": answerable_weight,
             **{k: round(v, 3) for k, v in res.items() if k != "null_threshold"},
         }
         path.write_text(json.dumps(meta, indent=2) + "\n")

@@ -360,22 +360,28 @@ def _pick(cands: list[Candidate], hits: Sequence[Hit]) -> tuple[Answer, float] |
 
 
 def calibrate(
-    margins: Sequence[float], scores_if_answered: Sequence[float], impossible: Sequence[bool]
+    margins: Sequence[float],
+    scores_if_answered: Sequence[float],
+    impossible: Sequence[bool],
+    answerable_weight: float = 1.0,
 ) -> dict[str, float]:
     """The null-margin threshold that maximises mean F1 (the SQuAD 2.0 ``best_f1`` rule).
 
     ``scores_if_answered[i]`` is question i's F1 (0..1) when the reader answers it; an
-    abstention scores 1 on an unanswerable question and 0 otherwise. Returns the
-    threshold with F1 and no-answer precision/recall (0–100) at it.
+    abstention scores 1 on an unanswerable question and 0 otherwise. Each answerable
+    question counts ``answerable_weight`` times (to calibrate for a mix with fewer
+    unanswerable questions than the held-out set). Returns the threshold with the
+    weighted F1, no-answer precision/recall and the abstention rates (0–100) at it.
     """
     n = len(margins)
+    w = answerable_weight
     order = sorted(range(n), key=lambda i: margins[i])
     # Threshold just above order[j]'s margin: questions order[:j+1] abstain.
     # Start: threshold below every margin -> answer everything.
-    cur = sum(0.0 if impossible[i] else scores_if_answered[i] for i in range(n))
+    cur = sum(0.0 if impossible[i] else w * scores_if_answered[i] for i in range(n))
     best_val, best_thr = cur, (margins[order[0]] - 1.0) if n else 0.0
     for j, i in enumerate(order):
-        cur += (1.0 if impossible[i] else 0.0) - (0.0 if impossible[i] else scores_if_answered[i])
+        cur += 1.0 if impossible[i] else -w * scores_if_answered[i]
         nxt = margins[order[j + 1]] if j + 1 < n else margins[i] + 1.0
         if cur > best_val and nxt > margins[i]:
             best_val, best_thr = cur, (margins[i] + nxt) / 2
@@ -383,10 +389,12 @@ def calibrate(
     tp = sum(1 for a, imp in zip(abstain, impossible, strict=True) if a and imp)
     n_abs = sum(abstain)
     n_imp = sum(impossible)
+    n_ans = n - n_imp
     return {
         "null_threshold": float(best_thr),
-        "f1": 100.0 * best_val / max(1, n),
+        "f1": 100.0 * best_val / max(1e-9, n_imp + w * n_ans),
         "noans_precision": 100.0 * tp / n_abs if n_abs else 0.0,
         "noans_recall": 100.0 * tp / n_imp if n_imp else 0.0,
+        "answerable_abstain_pct": 100.0 * (n_abs - tp) / n_ans if n_ans else 0.0,
         "n": float(n),
     }

@@ -209,6 +209,22 @@ def test_windows_match_the_transformers_tokenizer(tokenizer) -> None:
         assert [tuple(o) for o in ref["offset_mapping"][w]] == got.offsets[w]
 
 
+def test_weighting_answerable_questions_lowers_the_threshold() -> None:
+    margins = [-3.0, -1.0, 0.5, 2.0]
+    f1_if_answered = [0.0, 0.4, 0.0, 1.0]
+    impossible = [True, False, True, False]
+    # unweighted: abstaining on the three lowest scores 1 + 0 + 1 + 1 = 3 (of 4)
+    plain = calibrate(margins, f1_if_answered, impossible)
+    assert 0.5 < plain["null_threshold"] < 2.0
+    assert plain["answerable_abstain_pct"] == 50.0
+    # answerable questions 5x: answering the 0.4 one is worth 2, more than the 1 of the
+    # unanswerable question above it, so only the lowest abstains: 1 + 2 + 0 + 5 = 8 of 12
+    heavy = calibrate(margins, f1_if_answered, impossible, answerable_weight=5.0)
+    assert -3.0 < heavy["null_threshold"] < -1.0
+    assert heavy["answerable_abstain_pct"] == 0.0
+    assert heavy["f1"] == pytest.approx(100 * 8 / 12)
+
+
 def test_unknown_backend_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="'onnx' or 'torch'"):
         NeuralReader(Path("/nonexistent"), backend="tensorrt")
