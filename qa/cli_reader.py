@@ -105,17 +105,40 @@ def eval_cmd(
         bool,
         typer.Option("--eval-split/--all", help="Only the 32 evaluation articles of v1.1 dev."),
     ] = True,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="Reader backend: onnx (int8, the CPU default) or torch (fp32)."),
+    ] = None,
+    record: Annotated[
+        str | None,
+        typer.Option(
+            help="Store the result under this name in the reader's qa_reader.json and card."
+        ),
+    ] = None,
 ) -> None:
     """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
     from qa.evaluate import evaluate
-    from qa.neural import NeuralReader
+    from qa.neural import DEFAULT_MODEL_DIR, NeuralReader
 
     if mode not in ("closed", "open"):
         raise typer.BadParameter("mode must be closed or open")
-    r = NeuralReader(reader) if reader else NeuralReader()
+    if backend not in (None, "onnx", "torch"):
+        raise typer.BadParameter("backend must be onnx or torch")
+    r = NeuralReader(reader or DEFAULT_MODEL_DIR, backend=backend)
     if not abstain:
         r.null_threshold = None
     res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size)
+    res["backend"] = r.backend
+    if record:
+        from qa.train import READER_JSON, write_model_card
+
+        path = r.model_dir / READER_JSON
+        meta = json.loads(path.read_text()) if path.exists() else {}
+        meta.setdefault("evaluation", {})[record] = {
+            k: round(v, 2) if isinstance(v, float) else v for k, v in res.items()
+        }
+        path.write_text(json.dumps(meta, indent=2) + "\n")
+        write_model_card(r.model_dir)
     if as_json:
         typer.echo(json.dumps(res))
         return

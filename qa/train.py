@@ -456,8 +456,11 @@ def write_model_card(model_dir: str | Path) -> Path:
         "",
         "A BERT-style extractive question-answering model: `BertForQuestionAnswering` "
         "initialised from the all-MiniLM-L6-v2 sentence encoder (6 layers, hidden 384; the "
-        "span head is new) and fine-tuned on CPU by `qa/train.py`. Weights are stored in fp16 "
-        f"safetensors and loaded in fp32{q8} by `qa.neural.NeuralReader`.",
+        f"span head is new) and fine-tuned on {t.get('device', 'cpu').upper()} by "
+        "`qa/train.py`. Weights are stored in fp16 safetensors. `qa.neural.NeuralReader` "
+        "answers on a CPU with an int8 ONNX Runtime model built from them once and cached "
+        "(`qa/onnx_models.py`: int8 weights per output channel in every encoder MatMul, "
+        f"embeddings and span head fp32), or with the weights in torch fp32{q8}.",
         "",
         "## Data",
         "",
@@ -497,18 +500,45 @@ def write_model_card(model_dir: str | Path) -> Path:
         f"at the start → {t.get('loss_last', t.get('loss_last_50'))} at the end.",
         "",
     ]
+    prev, stage = t.get("previous_stage"), 1
+    while prev:
+        stage += 1
+        lines += [
+            f"Before this stage (stage {stage} counting back), it was trained by:",
+            "",
+            "```",
+            str(prev.get("command")),
+            "```",
+            "",
+            f"- {prev.get('examples')} questions → {prev.get('features')} windows; "
+            f"{prev.get('steps')} steps of batch {prev.get('batch_size')} "
+            f"({prev.get('epochs_done')} epochs), lr {prev.get('lr')}, "
+            f"{prev.get('train_seconds')} s on {prev.get('device')}; loss "
+            f"{prev.get('loss_first')} → {prev.get('loss_last')}.",
+            "",
+        ]
+        prev = prev.get("previous_stage")
     cal = meta.get("calibration")
     if cal:
+        w = cal.get("answerable_weight", 1.0)
+        weighting = (
+            f", each answerable question counted {w:g}× (questions asked of one's own "
+            "documents are far less often unanswerable than the held-out set)"
+            if w != 1.0
+            else ""
+        )
         lines += [
             "## No-answer threshold",
             "",
             f"`null_threshold` = {meta.get('null_threshold'):.3f}: the reader abstains when the "
             "best span's logit (start + end) beats its window's CLS logit by less than this. "
             f"Chosen to maximise F1 on {cal.get('questions')} held-out questions "
-            f"({cal.get('unanswerable')} unanswerable; articles {', '.join(cal['articles'])}): "
-            f"F1 {cal.get('f1')}, no-answer precision {cal.get('noans_precision')}, "
-            f"recall {cal.get('noans_recall')} (answering everything: F1 "
-            f"{cal.get('f1_answer_all')}).",
+            f"({cal.get('unanswerable')} unanswerable; articles {', '.join(cal['articles'])})"
+            f"{weighting}: F1 {cal.get('f1')}, no-answer precision "
+            f"{cal.get('noans_precision')}, recall {cal.get('noans_recall')}; it abstains on "
+            f"{cal.get('answerable_abstain_pct', '?')}% of the answerable held-out questions "
+            f"(answering everything: F1 {cal.get('f1_answer_all')}). Set by "
+            f"`qa calibrate-reader --reader DIR --answerable-weight {w:g}`.",
             "",
         ]
     ev = meta.get("evaluation")
