@@ -59,22 +59,33 @@ def _export_embedder(model_dir: Path, tmp: Path) -> Path:
         model_dir, dtype=torch.float32, attn_implementation="eager"
     ).eval()
 
-    class _Embed(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
+    def pool(out: Any, attention_mask: Any) -> Any:
+        tokens = out.last_hidden_state
+        m = attention_mask.unsqueeze(-1).to(tokens.dtype)
+        mean = (tokens * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+
+    out = tmp / "model.onnx"
+    _export(_Traced(model, pool), out, ["embedding"], {"embedding": {0: "batch"}})
+    return out
+
+
+def _Traced(inner: Any, head: Any) -> Any:
+    """A module calling ``inner`` with the three BERT inputs, then ``head(out, mask)``."""
+    import torch
+
+    class Traced(torch.nn.Module):
+        def __init__(self) -> None:
             super().__init__()
             self.inner = inner
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            tokens = self.inner(
+            out = self.inner(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            mean = (tokens * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+            )
+            return head(out, attention_mask)
 
-    out = tmp / "model.onnx"
-    _export(_Embed(model), out, ["embedding"], {"embedding": {0: "batch"}})
-    return out
+    return Traced()
 
 
 def _export(module: Any, path: Path, outputs: list[str], out_axes: dict[str, Any]) -> None:
@@ -149,20 +160,12 @@ def _export_and_quantize(model_dir: Path, tmp: Path) -> Path:
         model_dir, dtype=torch.float32, attn_implementation="eager"
     ).eval()
 
-    class _Logits(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            return out.start_logits, out.end_logits
+    def logits(out: Any, attention_mask: Any) -> Any:
+        return out.start_logits, out.end_logits
 
     fp32 = tmp / "model.fp32.onnx"
     axes = {n: {0: "batch", 1: "tokens"} for n in ("start", "end")}
-    _export(_Logits(model), fp32, ["start", "end"], axes)
+    _export(_Traced(model, logits), fp32, ["start", "end"], axes)
     head = [n.name for n in onnx.load(str(fp32)).graph.node if "qa_outputs" in n.name]
     q8 = tmp / ONNX_NAME
     quantize_dynamic(
