@@ -66,11 +66,11 @@ def _export_embedder(model_dir: Path, tmp: Path) -> Path:
         return torch.nn.functional.normalize(mean, p=2.0, dim=1)
 
     out = tmp / "model.onnx"
-    _export(_Traced(model, pool), out, ["embedding"], {"embedding": {0: "batch"}})
+    _export(_traced(model, pool), out, ["embedding"], {"embedding": {0: "batch"}})
     return out
 
 
-def _Traced(inner: Any, head: Any) -> Any:
+def _traced(inner: Any, head: Any) -> Any:
     """A module calling ``inner`` with the three BERT inputs, then ``head(out, mask)``."""
     import torch
 
@@ -165,7 +165,7 @@ def _export_and_quantize(model_dir: Path, tmp: Path) -> Path:
 
     fp32 = tmp / "model.fp32.onnx"
     axes = {n: {0: "batch", 1: "tokens"} for n in ("start", "end")}
-    _export(_Traced(model, logits), fp32, ["start", "end"], axes)
+    _export(_traced(model, logits), fp32, ["start", "end"], axes)
     head = [n.name for n in onnx.load(str(fp32)).graph.node if "qa_outputs" in n.name]
     q8 = tmp / ONNX_NAME
     quantize_dynamic(
