@@ -193,11 +193,21 @@ class NeuralReader:
         import numpy as np
 
         if self.backend == "onnx":
-            feed = {
-                k: np.asarray(enc[k], dtype=np.int64)
-                for k in ("input_ids", "attention_mask", "token_type_ids")
-            }
-            start, end = self._model.run(None, feed)
+            # One window per run, unpadded: padding to the longest passage is wasted work,
+            # and int8 activations are scaled per run, so a window's scores must not
+            # depend on which other windows share its batch.
+            mask = np.asarray(enc["attention_mask"])
+            lengths = mask.sum(axis=1)
+            start = np.zeros(mask.shape, dtype=np.float32)
+            end = np.zeros(mask.shape, dtype=np.float32)
+            for w, width in enumerate(lengths.tolist()):
+                feed = {
+                    k: np.ascontiguousarray(enc[k][w : w + 1, :width], dtype=np.int64)
+                    for k in ("input_ids", "attention_mask", "token_type_ids")
+                }
+                s, e = self._model.run(None, feed)
+                start[w, :width] = s[0]
+                end[w, :width] = e[0]
             return start, end
         import torch
 
@@ -341,7 +351,9 @@ def _pick(cands: list[Candidate], hits: Sequence[Hit]) -> tuple[Answer, float] |
     if not cands:
         return None
     groups: dict[str, list[Candidate]] = {}
-    for c in cands:
+    # Spans far below the best one cannot change which group wins or its sum noticeably.
+    floor = max(c.prob for c in cands) * 1e-4
+    for c in (c for c in cands if c.prob >= floor):
         key = normalize_answer(hits[c.hit_index].passage.text[c.start : c.end])
         groups.setdefault(key, []).append(c)
     _, members = max(groups.items(), key=lambda kv: sum(c.prob for c in kv[1]))

@@ -188,4 +188,8 @@ def session(path: str | Path, threads: int) -> Any:
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.log_severity_level = 3
+    if os.environ.get("QA_ORT_SPIN", "0") != "1":
+        # Idle threads sleep instead of spinning: the embedder's and the reader's pools and
+        # FAISS share two cores, and spinning pools slow each other down.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])

@@ -93,6 +93,7 @@ class Store:
         ivf = faiss.index_factory(self.spec.dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)
         sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
+        faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))  # k-means: every core
         ivf.train(np.ascontiguousarray(sample))
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct + remove by id
         ivf.add_with_ids(np.ascontiguousarray(vectors), keys)
@@ -156,6 +157,11 @@ class Store:
         """The ``k`` passages whose vectors have the largest inner product with ``query``."""
         if not len(self.passages) or k <= 0:
             return []
+        import faiss
+
+        # One query at a time: a single thread is faster than OpenMP's team, whose waiting
+        # threads also take the cores from the reader's and embedder's thread pools.
+        faiss.omp_set_num_threads(1)
         scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
         return [
             (self.passages[self._by_key[int(key)]], float(s))

@@ -121,6 +121,22 @@ def test_train_export_resume_and_read(tmp_path: Path, tmp_cache: Path) -> None:
         assert ans is not None, backend
         assert ans.text == "red"
         assert doc.text[ans.start : ans.end] == "red"
+    # a window's scores do not depend on the other questions read in the same call
+    onnx = NeuralReader(out, backend="onnx")
+    docs = [
+        Document.from_text(
+            f"Our {t} was bought last year. The {t} is painted {c} all over.", "t", t
+        )
+        for t, c in zip(THINGS[:3], COLORS, strict=False)
+    ]
+    hits = [Hit(passage=Passage.make(d, 0, len(d.text)), score=1.0) for d in docs]
+    items = [(f"What color is the {t}?", hits) for t in THINGS[:4]]
+    together = onnx.best_many(items, batch_size=4)
+    for (q, hs), found in zip(items, together, strict=True):
+        alone = onnx.best(q, hs)
+        assert found is not None and alone is not None
+        assert found[0].text == alone[0].text and found[0].passage_id == alone[0].passage_id
+        assert found[1] == pytest.approx(alone[1], abs=1e-4)
     # the int8 model was built once into the cache, keyed by the weights, and is reused
     from qa import onnx_models
 
