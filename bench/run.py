@@ -49,9 +49,11 @@ OUT = ROOT / "bench" / "out"
 PARTS = OUT / "parts"
 BIN = Path(sys.executable).parent
 HAYSTACK_PY = ROOT / "bench" / ".venv-haystack" / "bin" / "python"
-SECTIONS = ("scale", "ingest", "latency", "peer", "quality", "cold", "http")
+SECTIONS = ("scale", "ingest", "reader", "latency", "peer", "quality", "cold", "http")
 
 GOALS = {
+    "reader_p50_ms": 40.0,
+    "reader_f1_drop": 0.5,
     "ask_p50_ms": 50.0,
     "ask_p95_ms": 100.0,
     "haystack_latency_ratio": 3.0,
@@ -294,6 +296,45 @@ def section_latency(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def section_reader(ctx: Context) -> dict[str, Any]:
+    """The reader alone per backend: latency on 5 passages of ≤ 128 word-pieces, closed F1."""
+    from qa.evaluate import evaluate, reader_latency
+    from qa.neural import NeuralReader
+
+    examples = select(data_file(ctx.args))
+    out: dict[str, Any] = {
+        "latency_setting": "one question, its gold paragraph and the 4 next ones, each cut "
+        "to its first 128 word-pieces, read in one batch; 200 questions after 5 warm-up",
+        "f1_setting": f"closed, always answering, seed-0 sample of {ctx.args.reader_limit}"
+        if ctx.args.reader_limit
+        else "closed, always answering, all 7,595 questions",
+        "backends": {},
+    }
+    for backend in ("onnx", "torch"):
+        r = NeuralReader(ctx.args.reader, backend=backend).load()
+        r.null_threshold = None  # always answer: F1 of the spans themselves
+        lat = reader_latency(r, examples, n=200)
+        res = evaluate(
+            data_file(ctx.args),
+            r,
+            limit=ctx.args.reader_limit or None,
+            batch_size=16,
+            latency_n=0,
+            progress=False,
+        )
+        out["backends"][backend] = {
+            "p50_ms": round(lat["p50_ms"], 1),
+            "p95_ms": round(lat["p95_ms"], 1),
+            "em": round(res["em"], 2),
+            "f1": round(res["f1"], 2),
+            "n": res["n"],
+        }
+        print(f"reader {backend}: p50 {lat['p50_ms']:.1f} ms, F1 {res['f1']:.2f}", flush=True)
+    b = out["backends"]
+    out["f1_drop"] = round(b["torch"]["f1"] - b["onnx"]["f1"], 2)
+    return out
+
+
 def section_peer(ctx: Context) -> dict[str, Any]:
     """Haystack 2.31 on the same passages, embedder, reader, K and questions."""
     if not HAYSTACK_PY.exists():
@@ -520,6 +561,7 @@ def section_scale(ctx: Context) -> dict[str, Any]:
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "scale": section_scale,
     "ingest": section_ingest,
+    "reader": section_reader,
     "latency": section_latency,
     "peer": section_peer,
     "quality": section_quality,
@@ -559,6 +601,7 @@ def machine() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "transformers": transformers.__version__,
         "faiss": faiss.__version__,
+        "onnxruntime": __import__("onnxruntime").__version__,
         "numpy": np.__version__,
         "os": platform.platform(),
     }
@@ -607,6 +650,11 @@ def results_summary(parts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
         r["ingest_ratio"] = ing["ratio"]
     if parts.get("http"):
         r["http_round_trip_p50_ms"] = parts["http"]["round_trip_ms"]["p50"]
+    if parts.get("reader"):
+        b = parts["reader"]["backends"]
+        r["reader_p50_ms"] = b["onnx"]["p50_ms"]
+        r["reader_torch_p50_ms"] = b["torch"]["p50_ms"]
+        r["reader_f1_drop"] = parts["reader"]["f1_drop"]
     if parts.get("quality"):
         for mode in ("closed", "open"):
             q = parts["quality"].get(mode)
@@ -637,6 +685,15 @@ def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
     def add(name: str, target: str, measured: str, ok: bool | None) -> None:
         g.append({"goal": name, "target": target, "measured": measured, "met": ok})
 
+    if "reader_p50_ms" in r:
+        add(
+            "reader, 5 passages ≤ 128 word-pieces",
+            f"p50 ≤ {GOALS['reader_p50_ms']:.0f} ms, F1 within {GOALS['reader_f1_drop']}",
+            f"p50 {r['reader_p50_ms']} ms (torch fp32 {r['reader_torch_p50_ms']} ms), "
+            f"F1 {-r['reader_f1_drop']:+.2f}",
+            r["reader_p50_ms"] <= GOALS["reader_p50_ms"]
+            and r["reader_f1_drop"] <= GOALS["reader_f1_drop"],
+        )
     if "ask_p50_ms" in r:
         add(
             "warm ask, K=5",
@@ -699,7 +756,8 @@ def render(
         "",
         f"**Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python "
         f"{m['python']}, torch {m['torch']} ({m['torch_threads']} threads), transformers "
-        f"{m['transformers']}, faiss {m['faiss']}, numpy {m['numpy']}; thread pools "
+        f"{m['transformers']}, onnxruntime {m.get('onnxruntime')}, faiss {m['faiss']}, numpy "
+        f"{m['numpy']}; thread pools "
         f"{m['thread_pools']}; {m['os']}.",
         "",
         "**Commands:** `make bench` (= `bench/setup_haystack.sh && .venv/bin/python "
@@ -745,6 +803,26 @@ def render(
                 )
         L += md_table(["mode", "questions", "EM", "F1", "abstained", "input", "command"], rows)
         L += [state_note(q), ""]
+    else:
+        L += ["_not run_", ""]
+
+    rd = parts.get("reader")
+    L += ["## The reader alone: int8 ONNX Runtime vs torch fp32", ""]
+    if rd:
+        L += md_table(
+            ["backend", "p50 ms", "p95 ms", "EM", "F1", "questions"],
+            [
+                [name, b["p50_ms"], b["p95_ms"], b["em"], b["f1"], b["n"]]
+                for name, b in rd["backends"].items()
+            ],
+        )
+        L += [
+            f"Latency: {rd['latency_setting']}. F1: {rd['f1_setting']}. F1 cost of int8: "
+            f"{rd['f1_drop']} points.",
+            "",
+            state_note(rd),
+            "",
+        ]
     else:
         L += ["_not run_", ""]
 
@@ -1038,6 +1116,9 @@ def main(argv: list[str] | None = None) -> int:
         "--questions", type=int, default=300, help="open-setting questions for latency and the peer"
     )
     ap.add_argument("--closed-limit", type=int, default=0, help="0: all 7,595")
+    ap.add_argument(
+        "--reader-limit", type=int, default=2000, help="reader section F1 sample (0: all)"
+    )
     ap.add_argument("--open-limit", type=int, default=1500)
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--http-requests", type=int, default=100)
@@ -1054,6 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.questions = min(args.questions, 20)
         args.closed_limit = args.closed_limit or 50
+        args.reader_limit = 50
         args.open_limit = min(args.open_limit, 30)
         args.cold_runs = min(args.cold_runs, 2)
         args.http_requests = min(args.http_requests, 10)
