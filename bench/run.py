@@ -222,8 +222,10 @@ def section_ingest(ctx: Context) -> dict[str, Any]:
     build = ctx.build_record
     assert build is not None
     texts = ctx.passage_texts()
-    model = encoder._model
+    # the yardstick is sentence-transformers itself, whatever backend qa embeds with
+    model = SentenceEncoder(backend="torch").load()._model
     assert model is not None
+    model.encode(["warm up the yardstick"] * 4)
     t0 = time.perf_counter()
     model.encode(
         texts,
@@ -244,6 +246,7 @@ def section_ingest(ctx: Context) -> dict[str, Any]:
             "passages_per_s": round(raw_pps, 1),
             "batch_size": Settings().batch_size,
         },
+        "qa_embed_backend": encoder.backend,
         "ratio": round(build["passages_per_s"] / raw_pps, 3),
         "embed_only_ratio": round((len(texts) / build["embed_s"]) / raw_pps, 3),
     }
@@ -701,14 +704,17 @@ def goals(r: dict[str, Any]) -> list[dict[str, Any]]:
             f"p50 {r['ask_p50_ms']} ms, p95 {r['ask_p95_ms']} ms",
             r["ask_p50_ms"] <= GOALS["ask_p50_ms"] and r["ask_p95_ms"] <= GOALS["ask_p95_ms"],
         )
-    if r.get("haystack_latency_ratio") is not None:
-        f1_ok = r["open_f1_k5_sample"] >= (r.get("haystack_hybrid_f1") or 0)
+    for kind in ("hybrid", "dense"):
+        key = "haystack_latency_ratio" if kind == "hybrid" else "haystack_dense_latency_ratio"
+        if r.get(key) is None:
+            continue
+        theirs = r.get(f"haystack_{kind}_f1") or 0
         add(
-            "vs Haystack (hybrid, same questions)",
+            f"vs Haystack ({kind}, same questions)",
             "≥ 3× faster at equal or better F1",
-            f"{r['haystack_latency_ratio']}× faster; F1 {r['open_f1_k5_sample']} vs "
-            f"{r.get('haystack_hybrid_f1')}",
-            r["haystack_latency_ratio"] >= GOALS["haystack_latency_ratio"] and f1_ok,
+            f"{r[key]}× faster; F1 {r['open_f1_k5_sample']} vs {theirs} "
+            f"({r['open_f1_k5_sample'] - theirs:+.2f})",
+            r[key] >= GOALS["haystack_latency_ratio"] and r["open_f1_k5_sample"] >= theirs,
         )
     if "cold_ask_local_s" in r:
         served = r.get("cold_ask_server_s")
@@ -922,7 +928,8 @@ def render(
         b, raw = ing["build"], ing["raw_encode"]
         rows = [
             [
-                "Engine.in_memory (chunk + embed + FAISS + BM25)",
+                "Engine.in_memory (chunk + embed + FAISS + BM25; embedder backend "
+                f"{ing.get('qa_embed_backend', 'torch')})",
                 b["passages"],
                 f"{b['total_s']} s",
                 b["passages_per_s"],

@@ -500,11 +500,10 @@ def write_model_card(model_dir: str | Path) -> Path:
         f"at the start → {t.get('loss_last', t.get('loss_last_50'))} at the end.",
         "",
     ]
-    prev, stage = t.get("previous_stage"), 1
+    prev = t.get("previous_stage")
     while prev:
-        stage += 1
         lines += [
-            f"Before this stage (stage {stage} counting back), it was trained by:",
+            "The weights this stage started from were trained by:",
             "",
             "```",
             str(prev.get("command")),
@@ -536,7 +535,8 @@ def write_model_card(model_dir: str | Path) -> Path:
             f"({cal.get('unanswerable')} unanswerable; articles {', '.join(cal['articles'])})"
             f"{weighting}: F1 {cal.get('f1')}, no-answer precision "
             f"{cal.get('noans_precision')}, recall {cal.get('noans_recall')}; it abstains on "
-            f"{cal.get('answerable_abstain_pct', '?')}% of the answerable held-out questions "
+            f"{round(cal.get('answerable_abstain_pct', float('nan')), 1)}% of the answerable "
+            "held-out questions "
             f"(answering everything: F1 {cal.get('f1_answer_all')}). Set by "
             f"`qa calibrate-reader --reader DIR --answerable-weight {w:g}`.",
             "",
