@@ -186,7 +186,7 @@ class NeuralReader:
         if not path.is_file():
             print(f"preparing the int8 reader once: {path}", file=sys.stderr, flush=True)
             onnx_models.build_int8(self.model_dir, path)
-        return onnx_models.session(path, threads)
+        return onnx_models.session(path, threads, spin=True)
 
     def _forward(self, enc: Any) -> tuple[Any, Any]:
         """Start and end logits (numpy, fp32) of a tokenised batch."""

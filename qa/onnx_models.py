@@ -179,8 +179,14 @@ def _export_and_quantize(model_dir: Path, tmp: Path) -> Path:
     return q8
 
 
-def session(path: str | Path, threads: int) -> Any:
-    """An ONNX Runtime CPU session with ``threads`` intra-op threads."""
+def session(path: str | Path, threads: int, spin: bool = False) -> Any:
+    """An ONNX Runtime CPU session with ``threads`` intra-op threads.
+
+    ``spin``: idle pool threads busy-wait for the next operator instead of sleeping. That
+    makes one model's run faster, but a spinning pool takes the cores from whatever runs
+    next, so only the model that runs last in a question (the reader) spins; the
+    embedder's pool sleeps while the reader works.
+    """
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -188,8 +194,5 @@ def session(path: str | Path, threads: int) -> Any:
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.log_severity_level = 3
-    if os.environ.get("QA_ORT_SPIN", "0") != "1":
-        # Idle threads sleep instead of spinning: the embedder's and the reader's pools and
-        # FAISS share two cores, and spinning pools slow each other down.
-        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
