@@ -104,7 +104,7 @@ class NeuralReader:
     model folder's ``qa_reader.json``. ``threads`` sets ``torch.set_num_threads`` at load
     (default: the CPUs this process may use). ``quantize`` applies dynamic int8 to the
     Linear layers (CPU only). ``backend`` is ``"onnx"`` (the int8 ONNX Runtime model of
-    ``qa.int8``, built once and cached; the CPU default when onnxruntime is installed) or
+    ``qa.onnx_models``, built once and cached; the CPU default when onnxruntime is installed) or
     ``"torch"`` (the weights as stored, fp32); ``$QA_READER_BACKEND`` overrides the default.
     """
 
