@@ -10,7 +10,6 @@ calibrated ``null_threshold`` (stored in ``qa_reader.json`` of the model folder)
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,9 @@ from qa.types import Answer, Hit
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "reader"
 READER_JSON = "qa_reader.json"
+# Spans below this fraction of the best one cannot change which answer group wins or its
+# summed probability noticeably, so answering skips them.
+PICK_FLOOR = 1e-4
 
 
 @dataclass(frozen=True)
@@ -234,14 +236,19 @@ class NeuralReader:
         self.load()
         return encode_windows(self._fast, questions, contexts, self.max_length, self.stride)
 
-    def candidates(self, question: str, hits: Sequence[Hit]) -> list[Candidate]:
+    def candidates(
+        self, question: str, hits: Sequence[Hit], min_ratio: float = 0.0
+    ) -> list[Candidate]:
         """Every window's top spans, with ``prob`` from one softmax over the whole batch.
 
         Spans are widened to whole words (a real answer never starts inside a word).
+        ``min_ratio`` drops spans whose probability is below that fraction of the best.
         """
-        return self.candidates_many([(question, hits)])[0]
+        return self.candidates_many([(question, hits)], min_ratio)[0]
 
-    def candidates_many(self, items: Sequence[tuple[str, Sequence[Hit]]]) -> list[list[Candidate]]:
+    def candidates_many(
+        self, items: Sequence[tuple[str, Sequence[Hit]]], min_ratio: float = 0.0
+    ) -> list[list[Candidate]]:
         """``candidates`` for several questions in one forward pass (softmax per question)."""
         import numpy as np
 
@@ -255,53 +262,49 @@ class NeuralReader:
             [items[qi][1][hi].passage.text for qi, hi in pairs],
         )
         starts, ends = self._forward(enc.arrays)
-        offsets = enc.offsets
-        sample = enc.sample
-        k = self.top_n
+        # Per question: (hit index, start char, end char, logit, margin) of every valid span.
+        found: list[list[tuple[Any, ...]]] = [[] for _ in items]
         for w in range(starts.shape[0]):
-            qi, hi = pairs[sample[w]]
-            seq = enc.sequence_ids[w]
-            ctx = np.array([s == 1 for s in seq])
-            if not ctx.any():
+            qi, hi = pairs[enc.sample[w]]
+            ctx = np.fromiter((s == 1 for s in enc.sequence_ids[w]), bool, starts.shape[1])
+            n_ctx = int(ctx.sum())
+            if not n_ctx:
                 continue
             s_log = np.where(ctx, starts[w], -np.inf)
             e_log = np.where(ctx, ends[w], -np.inf)
             null = float(starts[w][0] + ends[w][0])
-            # Snap spans to whole words: a span never starts or ends inside a word.
-            words = enc.word_ids[w]
-            first = list(range(len(seq)))
-            last = list(range(len(seq)))
-            for t in range(1, len(seq)):
-                if ctx[t] and ctx[t - 1] and words[t] == words[t - 1]:
-                    first[t] = first[t - 1]
-            for t in range(len(seq) - 2, -1, -1):
-                if ctx[t] and ctx[t + 1] and words[t] == words[t + 1]:
-                    last[t] = last[t + 1]
-            top_s = np.argsort(-s_log)[:k]
-            top_e = np.argsort(-e_log)[:k]
-            for s in top_s:
-                if not np.isfinite(s_log[s]):
-                    break
-                for e in top_e:
-                    if not np.isfinite(e_log[e]):
-                        break
-                    if e < s or e - s + 1 > self.max_answer_tokens:
-                        continue
-                    c0, c1 = int(offsets[w][first[s]][0]), int(offsets[w][last[e]][1])
-                    if c1 <= c0:
-                        continue
-                    logit = float(s_log[s] + e_log[e])
-                    result[qi].append(Candidate(hi, c0, c1, logit, logit - null))
-        for qi, cands in enumerate(result):
-            if not cands:
+            first, last = _word_bounds(ctx, enc.word_ids[w])
+            k = min(self.top_n, n_ctx)  # every context token's logit is finite
+            top_s = np.argsort(-s_log, kind="stable")[:k]
+            top_e = np.argsort(-e_log, kind="stable")[:k]
+            offs = np.asarray(enc.offsets[w], dtype=np.int64)
+            c0 = offs[first[top_s], 0]
+            c1 = offs[last[top_e], 1]
+            length = top_e[None, :] - top_s[:, None] + 1
+            ok = (length >= 1) & (length <= self.max_answer_tokens) & (c1[None, :] > c0[:, None])
+            si, ei = np.nonzero(ok)  # row-major: by start rank, then end rank
+            logit = (s_log[top_s[si]] + e_log[top_e[ei]]).astype(np.float64)
+            found[qi].append((hi, c0[si], c1[ei], logit, logit - null))
+        for qi, parts in enumerate(found):
+            if not parts:
                 continue
-            top = max(c.logit for c in cands)
-            z = sum(math.exp(c.logit - top) for c in cands)
+            hit = np.concatenate([np.full(len(p[1]), p[0]) for p in parts])
+            c0, c1, logit, margin = (np.concatenate([p[j] for p in parts]) for j in range(1, 5))
+            if not len(logit):
+                continue
+            ex = np.exp(logit - logit.max())
+            prob = ex / ex.sum()
+            keep = np.nonzero(prob >= prob.max() * min_ratio)[0]
             result[qi] = [
                 Candidate(
-                    c.hit_index, c.start, c.end, c.logit, c.margin, math.exp(c.logit - top) / z
+                    int(hit[j]),
+                    int(c0[j]),
+                    int(c1[j]),
+                    float(logit[j]),
+                    float(margin[j]),
+                    float(prob[j]),
                 )
-                for c in cands
+                for j in keep
             ]
         return result
 
@@ -311,7 +314,7 @@ class NeuralReader:
         Candidates with the same normalised text add their probabilities; the group's
         highest-probability span is the one returned, scored with the group's sum.
         """
-        return _pick(self.candidates(question, hits), hits)
+        return _pick(self.candidates(question, hits, PICK_FLOOR), hits)
 
     def best_many(
         self, items: Sequence[tuple[str, Sequence[Hit]]], batch_size: int = 16
@@ -323,7 +326,8 @@ class NeuralReader:
         out: list[tuple[Answer, float] | None] = [None] * len(items)
         for lo in range(0, len(order), batch_size):
             idx = order[lo : lo + batch_size]
-            for i, cands in zip(idx, self.candidates_many([items[i] for i in idx]), strict=True):
+            cands_many = self.candidates_many([items[i] for i in idx], PICK_FLOOR)
+            for i, cands in zip(idx, cands_many, strict=True):
                 out[i] = _pick(cands, items[i][1])
         return out
 
@@ -346,13 +350,26 @@ class NeuralReader:
         return self._gate(self.best(question, hits))
 
 
+def _word_bounds(ctx: Any, word_ids: Sequence[int | None]) -> tuple[Any, Any]:
+    """For each token, the first and last token of its word (context tokens only)."""
+    import numpy as np
+
+    n = len(ctx)
+    words = np.fromiter((-1 if x is None else x for x in word_ids), np.int64, n)
+    idx = np.arange(n)
+    same = np.zeros(n + 1, dtype=bool)  # same[t]: token t continues token t-1's word
+    same[1:n] = ctx[1:] & ctx[:-1] & (words[1:] == words[:-1])
+    first = np.maximum.accumulate(np.where(same[:n], 0, idx))
+    last = np.minimum.accumulate(np.where(same[1:], n, idx)[::-1])[::-1]
+    return first, last
+
+
 def _pick(cands: list[Candidate], hits: Sequence[Hit]) -> tuple[Answer, float] | None:
     """Group candidates by normalised text, sum their probabilities, keep the best group."""
     if not cands:
         return None
     groups: dict[str, list[Candidate]] = {}
-    # Spans far below the best one cannot change which group wins or its sum noticeably.
-    floor = max(c.prob for c in cands) * 1e-4
+    floor = max(c.prob for c in cands) * PICK_FLOOR
     for c in (c for c in cands if c.prob >= floor):
         key = normalize_answer(hits[c.hit_index].passage.text[c.start : c.end])
         groups.setdefault(key, []).append(c)

@@ -143,6 +143,32 @@ def test_agreement_between_passages_adds_probability(tokenizer) -> None:
     assert 0.5 < ans.score <= 1.0
 
 
+def test_min_ratio_keeps_the_strongest_candidates_unchanged(tokenizer) -> None:
+    texts = ["It was London, said one.", "Others said London too.", "A few said Paris."]
+    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
+    hits = [hit_at(d, 0, len(d.text)) for d in docs]
+    model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 4.3})
+    r = make_reader(tokenizer, model)
+    every = r.candidates("Which city?", hits)
+    kept = r.candidates("Which city?", hits, min_ratio=0.01)
+    best = max(c.prob for c in every)
+    assert kept == [c for c in every if c.prob >= 0.01 * best]
+    assert 0 < len(kept) < len(every)
+
+
+def test_word_bounds_cover_whole_words() -> None:
+    import numpy as np
+
+    from qa.neural import _word_bounds
+
+    # [CLS] q [SEP] ctx: word 0 = 2 pieces, word 1 = 1 piece, word 2 = 3 pieces [SEP]
+    ctx = np.array([False, False, False, True, True, True, True, True, True, False])
+    words = [None, 0, None, 0, 0, 1, 2, 2, 2, None]
+    first, last = _word_bounds(ctx, words)
+    assert first[3:9].tolist() == [3, 3, 5, 6, 6, 6]
+    assert last[3:9].tolist() == [4, 4, 5, 8, 8, 8]
+
+
 def test_read_many_matches_read(tokenizer) -> None:
     texts = ["It was London, said one.", "Others said Paris.", "Nobody knows."]
     docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
