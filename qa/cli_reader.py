@@ -50,6 +50,10 @@ def train_reader_cmd(
         Path | None,
         typer.Option("--init", help="Start from this model folder (e.g. a trained reader)."),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="CPU threads (default: tuned while training, all CPUs or one)."),
+    ] = None,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
     from qa.train import train_reader
@@ -73,6 +77,7 @@ def train_reader_cmd(
         exclude_titles=exclude_title or (),
         fractions={k: float(v) for k, v in (x.split("=", 1) for x in fraction or [])},
         resume=resume,
+        threads=threads,
         export_dir=export,
         checkpoint_every_s=checkpoint_every,
         command=command,

@@ -8,10 +8,12 @@ config, ``qa_reader.json`` (training settings) and a ``README.md`` model card.
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import os
 import random
+import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -342,6 +344,7 @@ def train_reader(
     last_ckpt = time.monotonic()
     bar = tqdm(total=total, initial=step, desc="train", mininterval=10, file=sys.stderr)
     t_start, step0, seen = time.monotonic(), step, 0
+    recent: collections.deque[float] = collections.deque(maxlen=50)
     while step < total and progress() < 1.0:
         b = next(batches, None)
         if b is None:
@@ -365,7 +368,12 @@ def train_reader(
         opt.zero_grad(set_to_none=True)
         step += 1
         seen += len(b)
-        elapsed += time.monotonic() - t0
+        # A step counts at most 5x the recent typical step towards the time budget, so a
+        # run that was suspended (Ctrl-Z, SIGSTOP) keeps its schedule.
+        dt = time.monotonic() - t0
+        typical = statistics.median(recent) if len(recent) >= 5 else dt
+        elapsed += min(dt, 5 * typical)
+        recent.append(dt)
         losses.append(loss.item())
         if tuner is not None:
             tuner.after(step - 1, time.monotonic() - t0, inputs["input_ids"].numel())
