@@ -177,16 +177,43 @@ def calibrate_cmd(
     from qa.evaluate import calibrate_reader
     from qa.neural import NeuralReader
     from qa.squad import heldout_examples
+    from qa.train import write_model_card
 
     r = NeuralReader(reader, quantize=quantize)
     res = calibrate_reader(r, heldout_examples(), answerable_weight=answerable_weight)
+    write_model_card(r.model_dir)
     typer.echo(json.dumps(res))
+
+
+def tune_retrieval_cmd(
+    reader: Annotated[Path, typer.Option("--reader", help="Reader model folder to tune.")],
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="SQuAD v1.1 dev (default: the data folder's copy)."),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="Passages read per question.")] = 3,
+) -> None:
+    """Set how much retrieval scores weigh against the reader's span scores.
+
+    Tuned on the held-out articles' questions in the open setting (writes qa_reader.json).
+    """
+    from qa.evaluate import tune_retrieval_weight
+    from qa.neural import NeuralReader
+    from qa.train import write_model_card
+
+    r = NeuralReader(reader)
+    res = tune_retrieval_weight(r, file, k=k)
+    write_model_card(r.model_dir)
+    for w, v in res["by_weight"].items():
+        typer.echo(f"weight {w:>4}: EM {v['em']:6.2f}  F1 {v['f1']:6.2f}")
+    typer.echo(json.dumps({"retrieval_weight": res["retrieval_weight"], "k": k}))
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 app.command("train-reader")(train_reader_cmd)
 app.command("eval")(eval_cmd)
 app.command("calibrate-reader")(calibrate_cmd)
+app.command("tune-retrieval")(tune_retrieval_cmd)
 
 if __name__ == "__main__":
     app()

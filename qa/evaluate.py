@@ -246,6 +246,71 @@ def calibrate_reader(
     return res
 
 
+RETRIEVAL_WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)
+
+
+def tune_retrieval_weight(
+    reader: Any,
+    file: str | Path | None = None,
+    *,
+    k: int = 3,
+    weights: Sequence[float] = RETRIEVAL_WEIGHTS,
+    engine: Any = None,
+    write: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Choose ``reader.retrieval_weight`` on held-out questions read in the open setting.
+
+    Questions: the answerable questions of the held-out articles (``squad.HELDOUT_TITLES``,
+    never trained or evaluated on) in v1.1 dev; passages: every paragraph of that file, so
+    the evaluation articles stand as distractors. Each question's top ``k`` passages are
+    read once; every weight re-scores the same spans. The F1-best weight (the smallest on
+    a tie) is set on the reader and, with ``write``, stored in ``qa_reader.json``.
+    """
+    from tqdm import tqdm
+
+    from qa.neural import READER_JSON, _pick, reweigh
+
+    path = Path(file) if file is not None else squad.DATA_DIR / squad.V1_DEV
+    examples = [ex for ex in squad.load(path, titles=sorted(squad.HELDOUT_TITLES)) if ex.answers]
+    if not examples:
+        raise ValueError(f"{path} has no answerable questions of the held-out articles")
+    if engine is None:
+        from qa.engine import Engine
+
+        engine = Engine.in_memory(documents(path), reader=reader)
+    reader.load()
+    read = []
+    for ex in tqdm(examples, desc="read", disable=not progress, file=sys.stderr, mininterval=5):
+        hits = engine.retrieve(ex.question, k)
+        read.append((ex, hits, reader.candidates(ex.question, hits)))
+    table: dict[str, dict[str, float]] = {}
+    for w in weights:
+        ems = f1s = 0.0
+        for ex, hits, cands in read:
+            ans = reader._gate(_pick(reweigh(cands, hits, w), hits))
+            em, f1 = squad.score(ans.text if ans else None, [a for a, _ in ex.answers])
+            ems, f1s = ems + em, f1s + f1
+        n = len(read)
+        table[f"{w:g}"] = {"em": round(100 * ems / n, 2), "f1": round(100 * f1s / n, 2)}
+    best = max(weights, key=lambda w: (table[f"{w:g}"]["f1"], -w))
+    reader.retrieval_weight = float(best)
+    res = {
+        "retrieval_weight": float(best),
+        "articles": sorted({ex.title for ex in examples}),
+        "questions": len(examples),
+        "k": k,
+        "by_weight": table,
+    }
+    if write:
+        meta_path = Path(reader.model_dir) / READER_JSON
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        meta["retrieval_weight"] = float(best)
+        meta["retrieval_tuning"] = {kk: v for kk, v in res.items() if kk != "retrieval_weight"}
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return res
+
+
 def reader_latency(
     reader: Any,
     examples: Sequence[squad.Example],

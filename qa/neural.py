@@ -10,6 +10,7 @@ calibrated ``null_threshold`` (stored in ``qa_reader.json`` of the model folder)
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,8 +103,11 @@ def encode_windows(
 class NeuralReader:
     """Extractive reader over ``Hit`` passages; ``read`` returns an ``Answer`` or ``None``.
 
-    ``max_length``/``stride``/``null_threshold``/``quantize`` default to the values in the
-    model folder's ``qa_reader.json``. ``threads`` sets ``torch.set_num_threads`` at load
+    ``max_length``/``stride``/``null_threshold``/``retrieval_weight``/``quantize`` default to
+    the values in the model folder's ``qa_reader.json``. ``retrieval_weight`` adds that
+    multiple of each hit's retrieval score to its spans' logits before the softmax, so a
+    span from a passage the retriever ranks low needs a clearer reading to win (the null
+    margin is not changed by it). ``threads`` sets ``torch.set_num_threads`` at load
     (default: the CPUs this process may use). ``quantize`` applies dynamic int8 to the
     Linear layers (CPU only). ``backend`` is ``"onnx"`` (the int8 ONNX Runtime model of
     ``qa.onnx_models``, built once and cached; the CPU default when onnxruntime is installed) or
@@ -118,6 +122,7 @@ class NeuralReader:
         max_answer_tokens: int = 30,
         top_n: int = 20,
         null_threshold: float | None = None,
+        retrieval_weight: float | None = None,
         quantize: bool | None = None,
         threads: int | None = None,
         device: str = "cpu",
@@ -135,6 +140,8 @@ class NeuralReader:
         self.top_n = top_n
         nt = null_threshold if null_threshold is not None else meta.get("null_threshold")
         self.null_threshold: float | None = None if nt is None else float(nt)
+        rw = retrieval_weight if retrieval_weight is not None else meta.get("retrieval_weight")
+        self.retrieval_weight = float(rw or 0.0)
         self.quantize = bool(meta.get("quantize", False)) if quantize is None else quantize
         self.threads = threads
         self.device = device
@@ -243,6 +250,7 @@ class NeuralReader:
 
         Spans are widened to whole words (a real answer never starts inside a word).
         ``min_ratio`` drops spans whose probability is below that fraction of the best.
+        Each span's logit gets ``retrieval_weight`` × its hit's score before the softmax.
         """
         return self.candidates_many([(question, hits)], min_ratio)[0]
 
@@ -284,15 +292,18 @@ class NeuralReader:
             ok = (length >= 1) & (length <= self.max_answer_tokens) & (c1[None, :] > c0[:, None])
             si, ei = np.nonzero(ok)  # row-major: by start rank, then end rank
             logit = (s_log[top_s[si]] + e_log[top_e[ei]]).astype(np.float64)
-            found[qi].append((hi, c0[si], c1[ei], logit, logit - null))
+            prior = self.retrieval_weight * float(items[qi][1][hi].score)
+            found[qi].append((hi, c0[si], c1[ei], logit, logit - null, logit + prior))
         for qi, parts in enumerate(found):
             if not parts:
                 continue
             hit = np.concatenate([np.full(len(p[1]), p[0]) for p in parts])
-            c0, c1, logit, margin = (np.concatenate([p[j] for p in parts]) for j in range(1, 5))
+            c0, c1, logit, margin, weighted = (
+                np.concatenate([p[j] for p in parts]) for j in range(1, 6)
+            )
             if not len(logit):
                 continue
-            ex = np.exp(logit - logit.max())
+            ex = np.exp(weighted - weighted.max())
             prob = ex / ex.sum()
             keep = np.nonzero(prob >= prob.max() * min_ratio)[0]
             result[qi] = [
@@ -348,6 +359,23 @@ class NeuralReader:
     def read(self, question: str, hits: list[Hit]) -> Answer | None:
         """The answer span, or ``None`` when the sources do not answer the question."""
         return self._gate(self.best(question, hits))
+
+
+def reweigh(cands: Sequence[Candidate], hits: Sequence[Hit], weight: float) -> list[Candidate]:
+    """``cands`` with ``prob`` recomputed as if read with ``retrieval_weight`` = ``weight``.
+
+    ``cands`` must be every candidate of one question (as ``candidates`` returns them).
+    """
+    if not cands:
+        return []
+    w = [c.logit + weight * float(hits[c.hit_index].score) for c in cands]
+    top = max(w)
+    ex = [math.exp(x - top) for x in w]
+    z = sum(ex)
+    return [
+        Candidate(c.hit_index, c.start, c.end, c.logit, c.margin, e / z)
+        for c, e in zip(cands, ex, strict=True)
+    ]
 
 
 def _word_bounds(ctx: Any, word_ids: Sequence[int | None]) -> tuple[Any, Any]:

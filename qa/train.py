@@ -549,6 +549,22 @@ def write_model_card(model_dir: str | Path) -> Path:
             f"`qa calibrate-reader --reader DIR --answerable-weight {w:g}`.",
             "",
         ]
+    rt = meta.get("retrieval_tuning")
+    if rt and meta.get("retrieval_weight") is not None:
+        row = rt["by_weight"]
+        best, zero = row.get(f"{meta['retrieval_weight']:g}", {}), row.get("0", {})
+        lines += [
+            "## Retrieval weight",
+            "",
+            f"`retrieval_weight` = {meta['retrieval_weight']:g}: each span's logit gets this "
+            "multiple of its passage's retrieval score (fused, 0–1) before the softmax over "
+            f"all passages. Chosen for F1 on {rt['questions']} answerable questions of the "
+            f"held-out articles ({', '.join(rt['articles'])}), each reading its top "
+            f"{rt['k']} of all v1.1 dev paragraphs: EM {best.get('em')} / F1 {best.get('f1')} "
+            f"(weight 0: EM {zero.get('em')} / F1 {zero.get('f1')}). Set by "
+            f"`qa tune-retrieval --reader DIR --k {rt['k']}`.",
+            "",
+        ]
     ev = meta.get("evaluation")
     if ev:
         lines += ["## Measured", ""]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-from qa.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate, encode_windows
+from qa.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate, encode_windows, reweigh
 from qa.types import Document, Hit, Passage
 
 
@@ -156,6 +156,28 @@ def test_min_ratio_keeps_the_strongest_candidates_unchanged(tokenizer) -> None:
     assert 0 < len(kept) < len(every)
 
 
+def test_retrieval_weight_favours_the_better_retrieved_passage(tokenizer) -> None:
+    texts = ["The winner was Paris, they said.", "The winner was London, they said."]
+    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
+    # London reads slightly better, but Paris's passage is retrieved far more confidently.
+    hits = [hit_at(docs[0], 0, len(texts[0]), 1.0), hit_at(docs[1], 0, len(texts[1]), 0.2)]
+    model = ScriptedModel(tokenizer, {("london", "london"): 4.2, ("paris", "paris"): 4.0})
+    plain = make_reader(tokenizer, model, retrieval_weight=0.0)
+    weighted = make_reader(tokenizer, model, retrieval_weight=2.0)
+    assert plain.read("Who won?", hits).text == "London"
+    assert weighted.read("Who won?", hits).text == "Paris"
+    # The weight changes probabilities only: spans, logits and null margins stay as read.
+    a, b = plain.candidates("Who won?", hits), weighted.candidates("Who won?", hits)
+    assert [(c.start, c.end, c.logit, c.margin) for c in a] == [
+        (c.start, c.end, c.logit, c.margin) for c in b
+    ]
+    # re-scoring spans read without a weight gives what reading with it gives
+    again = reweigh(a, hits, 2.0)
+    assert [c.prob for c in again] == pytest.approx([c.prob for c in b])
+    # one passage (closed book): the weight shifts every span alike and changes nothing
+    assert weighted.read("Who won?", hits[1:]).text == plain.read("Who won?", hits[1:]).text
+
+
 def test_word_bounds_cover_whole_words() -> None:
     import numpy as np
 
@@ -290,3 +312,47 @@ def test_shipped_reader_answers_and_abstains(backend: str) -> None:
     # off-topic questions fall below the calibrated no-answer threshold
     assert r.read("What is the capital of Japan?", [hit]) is None
     assert r.read("Who won the 1998 World Cup?", [hit]) is None
+
+
+def test_tune_retrieval_weight_picks_and_stores_a_weight(tokenizer, tmp_path) -> None:
+    import json
+
+    from qa.evaluate import tune_retrieval_weight
+
+    good = "The winner was Paris, they said."
+    bad = "The winner was London, they said."
+    data = {
+        "data": [
+            {
+                "title": "Normans",
+                "paragraphs": [
+                    {
+                        "context": good,
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "Who won?",
+                                "answers": [{"text": "Paris", "answer_start": 15}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    f = tmp_path / "dev.json"
+    f.write_text(json.dumps(data))
+    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate((good, bad))]
+
+    class Retriever:
+        def retrieve(self, question: str, k: int) -> list[Hit]:
+            return [hit_at(docs[0], 0, len(good), 1.0), hit_at(docs[1], 0, len(bad), 0.3)][:k]
+
+    model = ScriptedModel(tokenizer, {("london", "london"): 4.2, ("paris", "paris"): 4.0})
+    r = make_reader(tokenizer, model)
+    r.model_dir = tmp_path
+    res = tune_retrieval_weight(r, f, k=2, weights=(0.0, 1.0, 4.0), engine=Retriever())
+    assert res["by_weight"]["0"]["em"] == 0.0 and res["by_weight"]["1"]["em"] == 100.0
+    assert res["retrieval_weight"] == 1.0 == r.retrieval_weight  # smallest of the best
+    meta = json.loads((tmp_path / "qa_reader.json").read_text())
+    assert meta["retrieval_weight"] == 1.0 and meta["retrieval_tuning"]["questions"] == 1
