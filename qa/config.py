@@ -35,6 +35,11 @@ class Settings:
     ivf_threshold: int = 50_000  # passages from which the vector index is IVF, not exact
     nprobe: int = 48
     max_question_chars: int = 1000
+    # Abstain when no retrieved passage's dense cosine reaches this (0: off). On the
+    # held-out articles, 0.28 abstained on 68.5% of questions whose article was not
+    # indexed (61.9% from the reader's null margin alone) and on 4.0% of answerable ones
+    # (2.3% without); measured in the closing note of the reader work.
+    min_relevance: float = 0.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -46,7 +51,7 @@ class Settings:
                 continue
             if f.name in ("index_dir", "reader_dir"):
                 values[f.name] = Path(raw) if raw else None
-            elif f.name == "alpha":
+            elif f.name in ("alpha", "min_relevance"):
                 values[f.name] = float(raw)
             else:
                 values[f.name] = int(raw)

@@ -297,6 +297,8 @@ class Engine:
         hits = snap.retriever.retrieve(rq, k, query_vector=qvec)
         t2 = time.perf_counter()
         answer = reader.read(q, hits) if hits else None
+        if answer is not None and max(h.dense for h in hits) < self.settings.min_relevance:
+            answer = None  # the best passage is too far from the question to trust an answer
         t3 = time.perf_counter()
         citations = [
             self._citation(snap.store, n, h.passage.id, h.score) for n, h in enumerate(hits, 1)

@@ -73,6 +73,20 @@ def test_no_answer_is_explicit_and_still_cites(engine: Engine):
     assert resp.citations
 
 
+def test_min_relevance_abstains_when_no_passage_is_close(engine: Engine):
+    from dataclasses import replace
+
+    q = "When was the Eiffel Tower completed?"
+    hits = engine.retrieve(q, 3)
+    best = max(h.dense for h in hits)
+    assert engine.ask(q, 3).answer is not None
+    engine.settings = replace(engine.settings, min_relevance=best - 1e-6)
+    assert engine.ask(q, 3).answer is not None
+    engine.settings = replace(engine.settings, min_relevance=best + 1e-6)
+    resp = engine.ask(q, 3)
+    assert resp.answer is None and len(resp.citations) == 3
+
+
 def test_add_and_remove_answer_exactly_like_a_rebuild(tmp_path: Path, corpus_dir: Path, settings):
     enc = FakeEncoder()
     extra = tmp_path / "extra.txt"
