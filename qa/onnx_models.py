@@ -16,6 +16,7 @@ sentence-transformers ones (to float rounding) and an index built by either matc
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -107,12 +108,38 @@ def _export(module: Any, path: Path, outputs: list[str], out_axes: dict[str, Any
 
 
 def weights_digest(model_dir: str | Path) -> str:
-    """First 16 hex digits of the sha256 of ``model.safetensors``."""
+    """First 16 hex digits of the sha256 of ``model.safetensors``.
+
+    Hashing the weights costs ~0.1 s per process, so digests are remembered in the cache
+    folder against the file's path, size, inode and modification time; a file that
+    changes in any of those is hashed again.
+    """
+    path = (Path(model_dir) / "model.safetensors").resolve()
+    st = path.stat()
+    stamp = [st.st_size, st.st_ino, st.st_mtime_ns]
+    memo_file = cache_dir() / "digests.json"
+    try:
+        memo = json.loads(memo_file.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    entry = memo.get(str(path))
+    if isinstance(entry, dict) and entry.get("stamp") == stamp:
+        return str(entry["digest"])
     h = hashlib.sha256()
-    with open(Path(model_dir) / "model.safetensors", "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()[:16]
+    digest = h.hexdigest()[:16]
+    memo[str(path)] = {"stamp": stamp, "digest": digest}
+    try:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=memo_file.parent, suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(memo, f)
+        os.replace(tmp, memo_file)
+    except OSError:
+        pass  # a read-only cache only costs the hashing next time
+    return digest
 
 
 def int8_path(model_dir: str | Path) -> Path:

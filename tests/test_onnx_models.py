@@ -1,0 +1,38 @@
+import hashlib
+import os
+from pathlib import Path
+
+from qa import onnx_models
+
+
+def test_weights_digest_is_remembered_until_the_file_changes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    model = tmp_path / "model"
+    model.mkdir()
+    w = model / "model.safetensors"
+    w.write_bytes(b"first weights")
+    first = onnx_models.weights_digest(model)
+    assert first == hashlib.sha256(b"first weights").hexdigest()[:16]
+    assert (tmp_path / "cache" / "digests.json").is_file()
+
+    calls = []
+    real = hashlib.sha256
+    monkeypatch.setattr(hashlib, "sha256", lambda *a: calls.append(1) or real(*a))
+    assert onnx_models.weights_digest(model) == first
+    assert not calls  # remembered, not hashed again
+
+    w.write_bytes(b"other weights")
+    st = w.stat()
+    os.utime(w, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert onnx_models.weights_digest(model) == real(b"other weights").hexdigest()[:16]
+    assert calls
+
+
+def test_weights_digest_survives_a_broken_memo(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "digests.json").write_text("{not json")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"w")
+    assert onnx_models.weights_digest(model) == hashlib.sha256(b"w").hexdigest()[:16]
