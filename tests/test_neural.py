@@ -75,6 +75,13 @@ def hit_at(doc: Document, start: int, end: int, score: float = 1.0) -> Hit:
     return Hit(passage=Passage.make(doc, start, end), score=score)
 
 
+def whole_hits(texts, scores=None) -> list[Hit]:
+    """One hit per text, covering the whole text (score 1.0 unless given)."""
+    scores = scores or [1.0] * len(texts)
+    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
+    return [hit_at(d, 0, len(d.text), sc) for d, sc in zip(docs, scores, strict=True)]
+
+
 def test_answer_is_a_verbatim_slice_at_document_offsets(tokenizer) -> None:
     text = "Intro sentence here.\n\nThe treaty was signed in Vienna in 1815 by the powers."
     doc = Document.from_text(text, source="t", title="T")
@@ -131,8 +138,7 @@ def test_multi_passage_picks_the_passage_that_holds_the_answer(tokenizer) -> Non
 
 def test_agreement_between_passages_adds_probability(tokenizer) -> None:
     texts = ["It was London, said one.", "Others said London too.", "A few said Paris."]
-    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
-    hits = [hit_at(d, 0, len(d.text)) for d in docs]
+    hits = whole_hits(texts)
     # Paris alone is the single best span, but London appears twice.
     model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 4.3})
     r = make_reader(tokenizer, model)
@@ -145,8 +151,7 @@ def test_agreement_between_passages_adds_probability(tokenizer) -> None:
 
 def test_min_ratio_keeps_the_strongest_candidates_unchanged(tokenizer) -> None:
     texts = ["It was London, said one.", "Others said London too.", "A few said Paris."]
-    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
-    hits = [hit_at(d, 0, len(d.text)) for d in docs]
+    hits = whole_hits(texts)
     model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 4.3})
     r = make_reader(tokenizer, model)
     every = r.candidates("Which city?", hits)
@@ -158,9 +163,8 @@ def test_min_ratio_keeps_the_strongest_candidates_unchanged(tokenizer) -> None:
 
 def test_retrieval_weight_favours_the_better_retrieved_passage(tokenizer) -> None:
     texts = ["The winner was Paris, they said.", "The winner was London, they said."]
-    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
     # London reads slightly better, but Paris's passage is retrieved far more confidently.
-    hits = [hit_at(docs[0], 0, len(texts[0]), 1.0), hit_at(docs[1], 0, len(texts[1]), 0.2)]
+    hits = whole_hits(texts, [1.0, 0.2])
     model = ScriptedModel(tokenizer, {("london", "london"): 4.2, ("paris", "paris"): 4.0})
     plain = make_reader(tokenizer, model, retrieval_weight=0.0)
     weighted = make_reader(tokenizer, model, retrieval_weight=2.0)
@@ -193,8 +197,7 @@ def test_word_bounds_cover_whole_words() -> None:
 
 def test_read_many_matches_read(tokenizer) -> None:
     texts = ["It was London, said one.", "Others said Paris.", "Nobody knows."]
-    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
-    hits = [hit_at(d, 0, len(d.text)) for d in docs]
+    hits = whole_hits(texts)
     model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 3.0}, null=2.5)
     r = make_reader(tokenizer, model, null_threshold=0.0)
     items = [("Which city?", hits), ("Which one?", hits[1:]), ("None?", hits[2:]), ("Empty?", [])]
@@ -342,11 +345,11 @@ def test_tune_retrieval_weight_picks_and_stores_a_weight(tokenizer, tmp_path) ->
     }
     f = tmp_path / "dev.json"
     f.write_text(json.dumps(data))
-    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate((good, bad))]
+    hits = whole_hits([good, bad], [1.0, 0.3])
 
     class Retriever:
         def retrieve(self, question: str, k: int) -> list[Hit]:
-            return [hit_at(docs[0], 0, len(good), 1.0), hit_at(docs[1], 0, len(bad), 0.3)][:k]
+            return hits[:k]
 
     model = ScriptedModel(tokenizer, {("london", "london"): 4.2, ("paris", "paris"): 4.0})
     r = make_reader(tokenizer, model)
