@@ -476,8 +476,8 @@ def write_model_card(model_dir: str | Path) -> Path:
         "Amazon reviews (CC BY 4.0, Miller et al. 2020) and the CS224N half of SQuAD 2.0 dev "
         "(CC BY-SA 4.0, Rajpurkar et al.), minus the held-out articles "
         f"{', '.join(t.get('exclude_titles', []))} (kept for calibrating the no-answer "
-        "threshold). Evaluation: the 32 articles of SQuAD v1.1 dev not in the v2.0 half; "
-        "never trained on.",
+        "threshold and the retrieval weight). Evaluation: the 32 articles of SQuAD v1.1 "
+        "dev not in the v2.0 half; never trained on.",
         "",
     ]
     if t.get("fractions"):
