@@ -38,22 +38,23 @@ class Settings:
     # Abstain when no retrieved passage's dense cosine reaches this (0: off). On the
     # held-out articles, 0.28 abstained on 68.5% of questions whose article was not
     # indexed (61.9% from the reader's null margin alone) and on 4.0% of answerable ones
-    # (2.3% without), reading the top 3 passages with the shipped reader.
+    # (2.3% without), reading the top 3 passages with the stage-2 reader.
     min_relevance: float = 0.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then ``QA_<FIELD>`` environment variables, then explicit overrides."""
         values: dict[str, object] = {}
+        defaults = cls()
         for f in fields(cls):
             raw = os.environ.get(f"QA_{f.name.upper()}")
             if raw is None:
                 continue
             if f.name in ("index_dir", "reader_dir"):
                 values[f.name] = Path(raw) if raw else None
-            elif f.name in ("alpha", "min_relevance"):
+            elif isinstance(getattr(defaults, f.name), float):
                 values[f.name] = float(raw)
             else:
                 values[f.name] = int(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)  # type: ignore[arg-type]
+        return replace(defaults, **values)  # type: ignore[arg-type]

@@ -270,7 +270,8 @@ class NeuralReader:
             [items[qi][1][hi].passage.text for qi, hi in pairs],
         )
         starts, ends = self._forward(enc.arrays)
-        # Per question: (hit index, start char, end char, logit, margin) of every valid span.
+        # Per question and window: hit index, then start char, end char, logit, null margin
+        # and retrieval-weighted logit of every valid span.
         found: list[list[tuple[Any, ...]]] = [[] for _ in items]
         for w in range(starts.shape[0]):
             qi, hi = pairs[enc.sample[w]]

@@ -110,9 +110,9 @@ def _export(module: Any, path: Path, outputs: list[str], out_axes: dict[str, Any
 def weights_digest(model_dir: str | Path) -> str:
     """First 16 hex digits of the sha256 of ``model.safetensors``.
 
-    Hashing the weights costs ~0.1 s per process, so digests are remembered in the cache
-    folder against the file's path, size, inode and modification time; a file that
-    changes in any of those is hashed again.
+    Hashing the weights (134 MB for embedder and reader) slowed every fresh process, so
+    digests are remembered in the cache folder against the file's path, size, inode and
+    modification time; a file that changes in any of those is hashed again.
     """
     path = (Path(model_dir) / "model.safetensors").resolve()
     st = path.stat()
