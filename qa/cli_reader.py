@@ -54,9 +54,31 @@ def train_reader_cmd(
         int | None,
         typer.Option(help="CPU threads (default: tuned while training, all CPUs or one)."),
     ] = None,
+    teacher: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--teacher",
+            help="Distil from this trained reader (repeatable: their mean logits).",
+        ),
+    ] = None,
+    distill_alpha: Annotated[
+        float,
+        typer.Option("--distill-alpha", help="Share of the loss from the teachers (0–1)."),
+    ] = 0.5,
+    distill_temperature: Annotated[
+        float, typer.Option("--distill-temperature", help="Softmax temperature.")
+    ] = 2.0,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
     from qa.train import train_reader
+
+    if not 0.0 <= distill_alpha <= 1.0:
+        raise typer.BadParameter("--distill-alpha must be between 0 and 1")
+    if distill_temperature <= 0:
+        raise typer.BadParameter("--distill-temperature must be positive")
+    for t in teacher or []:
+        if not (t / "config.json").is_file():
+            raise typer.BadParameter(f"--teacher {t}: not a reader folder (no config.json)")
 
     args = sys.argv[1:]
     if args[:1] != ["train-reader"]:
@@ -82,6 +104,9 @@ def train_reader_cmd(
         checkpoint_every_s=checkpoint_every,
         command=command,
         init=str(init) if init else None,
+        teachers=[str(t) for t in teacher or []],
+        distill_alpha=distill_alpha,
+        distill_temperature=distill_temperature,
     )
     typer.echo(f"exported {dest}")
 
@@ -120,6 +145,9 @@ def eval_cmd(
             help="Store the result under this name in the reader's qa_reader.json and card."
         ),
     ] = None,
+    device: Annotated[
+        str, typer.Option(help="cpu, or cuda (torch backend) to evaluate on a GPU.")
+    ] = "cpu",
 ) -> None:
     """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
     from qa.evaluate import evaluate
@@ -129,7 +157,9 @@ def eval_cmd(
         raise typer.BadParameter("mode must be closed or open")
     if backend not in (None, "onnx", "torch"):
         raise typer.BadParameter("backend must be onnx or torch")
-    r = NeuralReader(reader or DEFAULT_MODEL_DIR, backend=backend)
+    if device != "cpu" and backend == "onnx":
+        raise typer.BadParameter("--device other than cpu needs --backend torch")
+    r = NeuralReader(reader or DEFAULT_MODEL_DIR, backend=backend, device=device)
     if not abstain:
         r.null_threshold = None
     res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size)

@@ -216,6 +216,9 @@ def train_reader(
     export_dir: str | Path | None = None,
     command: str | None = None,
     log_every: int = 20,
+    teachers: Sequence[str | Path] = (),
+    distill_alpha: float = 0.5,
+    distill_temperature: float = 2.0,
 ) -> Path:
     """Train and export a reader; returns the export folder (``out_dir/final`` by default).
 
@@ -224,7 +227,11 @@ def train_reader(
     with ``time_budget_s`` the decay follows whichever of steps or training seconds is
     further along, so a budgeted run still finishes its schedule. ``bf16`` defaults to
     True on CUDA and False on CPU. ``fractions`` maps a file name to the share of its
-    questions to keep (a fixed random sample).
+    questions to keep (a fixed random sample). With ``teachers`` (trained reader folders
+    sharing the student's vocabulary) the loss is ``(1 - distill_alpha)`` × the gold-span
+    cross-entropy + ``distill_alpha`` × T² × the KL divergence from the teachers' mean
+    start/end logits at temperature T = ``distill_temperature``; the teachers read every
+    training window once before the first step.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -277,6 +284,9 @@ def train_reader(
         flush=True,
     )
 
+    soft: list[Any] | None = None
+    if teachers:
+        soft = teacher_logits(teachers, feats, tok, device=device, bf16=bf16)
     model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32).to(device)
     decay = [
         p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n
@@ -361,7 +371,17 @@ def train_reader(
             dtype=torch.bfloat16,
             enabled=bf16,
         ):
-            loss = model(**inputs).loss
+            out_ = model(**inputs)
+        loss = out_.loss
+        if soft is not None:
+            kd = distill_loss(
+                out_.start_logits,
+                out_.end_logits,
+                pad_soft([soft[j] for j in b], inputs["input_ids"].shape[1]).to(device),
+                inputs["attention_mask"],
+                distill_temperature,
+            )
+            loss = (1.0 - distill_alpha) * loss + distill_alpha * kd
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -380,9 +400,9 @@ def train_reader(
         bar.update(1)
         if step % log_every == 0 or step == total:
             wall = time.monotonic() - t_start
-            recent = losses[-log_every:]
+            window = losses[-log_every:]
             print(
-                f"step {step}/{total} loss {sum(recent) / len(recent):.4f} "
+                f"step {step}/{total} loss {sum(window) / len(window):.4f} "
                 f"lr {opt.param_groups[0]['lr']:.2e} progress {progress():.3f} "
                 f"{seen / max(wall, 1e-9):.1f} features/s threads {torch.get_num_threads()}",
                 flush=True,
@@ -428,10 +448,115 @@ def train_reader(
         "loss_window_steps": tail,
         "command": command,
     }
+    if teachers:
+        info["distillation"] = {
+            "alpha": distill_alpha,
+            "temperature": distill_temperature,
+            "teachers": [_teacher_info(t) for t in teachers],
+        }
     if base:
         info["previous_stage"] = base
     export(model, tok, dest, info)
     return dest
+
+
+def _teacher_info(path: str | Path) -> dict[str, Any]:
+    p = Path(path) / READER_JSON
+    t = json.loads(p.read_text()).get("training", {}) if p.exists() else {}
+    return {"path": str(path), "training": t}
+
+
+def teacher_logits(
+    teachers: Sequence[str | Path],
+    feats: Sequence[Feature],
+    tokenizer: Any,
+    *,
+    device: str = "cpu",
+    bf16: bool = False,
+    batch_size: int = 128,
+) -> list[Any]:
+    """The teachers' mean start/end logits for every feature: one (2, len) fp32 tensor each.
+
+    A teacher must tokenise exactly like the student (the same vocabulary), since its
+    logits are read position by position.
+    """
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    vocab = tokenizer.get_vocab()
+    order = sorted(range(len(feats)), key=lambda j: len(feats[j].input_ids))
+    total: list[Any] = [None] * len(feats)
+    for t in teachers:
+        if not (Path(t) / "config.json").exists():
+            raise ValueError(f"teacher {t} is not a model folder (no config.json)")
+        if AutoTokenizer.from_pretrained(t).get_vocab() != vocab:
+            raise ValueError(
+                f"teacher {t} has another vocabulary than the student: distillation reads "
+                "logits token by token, so both must use the same tokenizer"
+            )
+        m = AutoModelForQuestionAnswering.from_pretrained(t, dtype=torch.float32).to(device)
+        m.eval()
+        bar = tqdm(
+            range(0, len(order), batch_size),
+            desc=f"teacher {Path(t).name}",
+            mininterval=10,
+            file=sys.stderr,
+        )
+        for lo in bar:
+            idx = order[lo : lo + batch_size]
+            inputs = collate([feats[j] for j in idx], tokenizer.pad_token_id)
+            inputs = {
+                k: v.to(device)
+                for k, v in inputs.items()
+                if k in ("input_ids", "token_type_ids", "attention_mask")
+            }
+            with (
+                torch.inference_mode(),
+                torch.autocast(
+                    device_type="cuda" if device.startswith("cuda") else "cpu",
+                    dtype=torch.bfloat16,
+                    enabled=bf16,
+                ),
+            ):
+                out = m(**inputs)
+            both = torch.stack([out.start_logits, out.end_logits], dim=1).float().cpu()
+            for row, j in enumerate(idx):
+                n = len(feats[j].input_ids)
+                x = both[row, :, :n].clone()
+                total[j] = x if total[j] is None else total[j] + x
+        del m
+    return [x / len(teachers) for x in total]
+
+
+def pad_soft(rows: Sequence[Any], width: int) -> Any:
+    """Stack (2, len) teacher logits into (batch, 2, width), padding with a large negative."""
+    import torch
+
+    out = torch.full((len(rows), 2, width), -1e4, dtype=torch.float32)
+    for i, r in enumerate(rows):
+        out[i, :, : r.shape[1]] = r
+    return out
+
+
+def distill_loss(
+    start_logits: Any, end_logits: Any, soft: Any, attention_mask: Any, temperature: float
+) -> Any:
+    """T² × mean KL(teacher ‖ student) over start and end, padding positions left out."""
+    import torch.nn.functional as F
+
+    pad = attention_mask == 0
+    loss = 0.0
+    for k, student in enumerate((start_logits, end_logits)):
+        s = student.float().masked_fill(pad, -1e4) / temperature
+        t = soft[:, k, :].masked_fill(pad, -1e4) / temperature
+        loss = loss + F.kl_div(
+            F.log_softmax(s, dim=-1),
+            F.log_softmax(t, dim=-1),
+            log_target=True,
+            reduction="batchmean",
+        )
+    return loss / 2 * temperature * temperature
 
 
 def export(model: Any, tokenizer: Any, dest: str | Path, info: dict[str, Any]) -> Path:
@@ -508,6 +633,20 @@ def write_model_card(model_dir: str | Path) -> Path:
         f"at the start → {t.get('loss_last', t.get('loss_last_50'))} at the end.",
         "",
     ]
+    dist = t.get("distillation")
+    if dist:
+        lines += [
+            f"Distilled from {len(dist['teachers'])} teacher readers (the loss is "
+            f"{1 - dist['alpha']:g} × the gold-span cross-entropy + {dist['alpha']:g} × T² × "
+            "the KL divergence from the teachers' mean start/end logits, T = "
+            f"{dist['temperature']:g}; the loss figures above are that mix). The teachers were "
+            "trained by:",
+            "",
+            "```",
+            *[str(x.get("training", {}).get("command")) for x in dist["teachers"]],
+            "```",
+            "",
+        ]
     prev = t.get("previous_stage")
     while prev:
         lines += [

@@ -145,3 +145,70 @@ def test_train_export_resume_and_read(tmp_path: Path, tmp_cache: Path) -> None:
     stamp = built.stat().st_mtime_ns
     NeuralReader(out, backend="onnx").load()
     assert built.stat().st_mtime_ns == stamp
+
+
+def test_distill_loss_zero_at_the_teacher_and_blind_to_padding() -> None:
+    g = torch.Generator().manual_seed(0)
+    start, end = torch.randn(3, 10, generator=g), torch.randn(3, 10, generator=g)
+    mask = torch.ones(3, 10, dtype=torch.long)
+    mask[1, 6:] = 0
+    rows = [
+        torch.stack([start[i, : int(mask[i].sum())], end[i, : int(mask[i].sum())]])
+        for i in range(3)
+    ]
+    soft = train.pad_soft(rows, 10)
+    assert soft.shape == (3, 2, 10) and soft[1, 0, 7] < -1e3
+    same = train.distill_loss(start, end, soft, mask, 2.0)
+    assert float(same) == pytest.approx(0.0, abs=1e-5)
+    noisy = start.clone()
+    noisy[1, 7:] += 50.0  # padding positions: not part of any distribution
+    assert float(train.distill_loss(noisy, end, soft, mask, 2.0)) == pytest.approx(0.0, abs=1e-5)
+    off = start.clone()
+    off[0, 2] += 3.0
+    assert float(train.distill_loss(off, end, soft, mask, 2.0)) > 0.01
+
+
+@pytest.mark.slow
+def test_distilled_student_learns_and_names_its_teacher(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    kw = dict(
+        lr=5e-4,
+        max_length=64,
+        stride=16,
+        batch_size=8,
+        seed=0,
+        checkpoint_every_s=1e9,
+        log_every=1000,
+        threads=1,
+        epochs=20,
+        max_steps=30,
+    )
+    teacher = train.train_reader([data], tmp_path / "t", command="qa train-reader T", **kw)
+    student = train.train_reader(
+        [data], tmp_path / "s", teachers=[teacher], distill_alpha=0.5, **kw
+    )
+    info = json.loads((student / "qa_reader.json").read_text())["training"]
+    dist = info["distillation"]
+    assert dist["alpha"] == 0.5 and dist["teachers"][0]["path"] == str(teacher)
+    assert info["loss_last"] < 0.5 * info["loss_first"]
+    card = (student / "README.md").read_text()
+    assert "Distilled from 1 teacher" in card and "qa train-reader T" in card
+    ans = NeuralReader(student, backend="torch").read(
+        "What color is the boat?",
+        [
+            Hit(
+                passage=Passage.make(
+                    d := Document.from_text(
+                        "Our boat was bought last year. The boat is painted blue all over.",
+                        "t",
+                        "T",
+                    ),
+                    0,
+                    len(d.text),
+                ),
+                score=1.0,
+            )
+        ],
+    )
+    assert ans is not None and ans.text == "blue"
