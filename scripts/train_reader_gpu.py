@@ -1,0 +1,255 @@
+"""Train the reader on one GPU: teachers in parallel, then students distilled from them.
+
+    python scripts/train_reader_gpu.py --run DIR [--publish DIR] [--budget 140] [--deadline 500]
+
+Every run is a ``qa train-reader`` command (its card records it) continuing from
+``--init`` (default: the shipped reader). Phase 1 trains the teachers side by side on the
+one GPU; phase 2 trains students with ``--teacher`` set to every teacher that finished.
+Each finished reader is scored closed-book, always answering, on the held-out articles'
+answerable questions (never trained on: this picks the best reader) and on the 7,595
+evaluation questions (reported, not used to choose). ``DIR/results.json`` holds every
+run's settings and scores; the pick's weights (split in parts under 16 MiB), config and
+``qa_reader.json`` go to ``--publish`` after each phase. ``--smoke`` runs the same steps
+for a few training steps on a sliver of the data (a CPU check of the script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import squad  # noqa: E402
+
+# Each run stops at its epochs or at the time budget, whichever comes first.
+TEACHERS = [
+    {"name": "t0", "seed": 10, "lr": 1e-4, "epochs": 3},
+    {"name": "t1", "seed": 11, "lr": 1e-4, "epochs": 3, "max_length": 384, "stride": 128},
+    {"name": "t2", "seed": 12, "lr": 5e-5, "epochs": 2},
+    {"name": "t3", "seed": 13, "lr": 2e-4, "epochs": 5, "max_length": 384, "stride": 128},
+]
+STUDENTS = [
+    {"name": "s0", "seed": 20, "lr": 1e-4, "epochs": 3, "alpha": 0.7},
+    {"name": "s1", "seed": 21, "lr": 5e-5, "epochs": 3, "alpha": 0.9},
+]
+PART = 15 * 1024 * 1024
+T0 = time.monotonic()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.monotonic() - T0:6.1f}s] {msg}", flush=True)
+
+
+def train_command(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[Path]) -> list[str]:
+    files = [str(squad.DATA_DIR / n) for n in squad.TRAIN_FILES]
+    cmd = [
+        sys.executable, "-m", "qa.cli_reader", "train-reader", *files,
+        "--out", str(args.run / cfg["name"]),
+        "--init", str(args.init),
+        "--epochs", str(cfg["epochs"]),
+        "--time-budget", str(args.budget),
+        "--lr", str(cfg["lr"]),
+        "--seed", str(cfg["seed"]),
+        "--batch-size", "32",
+        "--max-length", str(cfg.get("max_length", 256)),
+        "--stride", str(cfg.get("stride", 96)),
+        "--checkpoint-every", "1000000",
+        "--threads", "2",
+    ]  # fmt: skip
+    for t in sorted(squad.HELDOUT_TITLES):
+        cmd += ["--exclude-title", t]
+    for t in teachers:
+        cmd += ["--teacher", str(t)]
+    if teachers:
+        cmd += ["--distill-alpha", str(cfg["alpha"])]
+    if args.smoke:
+        cmd += ["--max-steps", "3"]
+        cmd += [f"--fraction={n}=0.01" for n in squad.TRAIN_FILES]
+    return cmd
+
+
+def run_logged(cmd: list[str], logfile: Path) -> int:
+    env = dict(os.environ, OMP_NUM_THREADS="2", TOKENIZERS_PARALLELISM="true")
+    with logfile.open("w") as fh:
+        return subprocess.run(
+            cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+        ).returncode
+
+
+def train(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[Path]) -> Path | None:
+    logfile = args.run / f"{cfg['name']}.log"
+    log(f"train {cfg['name']} {cfg}")
+    rc = run_logged(train_command(cfg, args, teachers), logfile)
+    final = args.run / cfg["name"] / "final"
+    ok = rc == 0 and (final / "model.safetensors").exists()
+    lines = logfile.read_text().strip().splitlines()
+    keep = [x for x in lines if x.startswith(("examples", "step ", "trained"))][-3:]
+    log(f"trained {cfg['name']}: rc {rc} {'ok' if ok else 'FAILED'} | " + " | ".join(keep))
+    if not ok:
+        log("\n".join(lines[-15:]))
+    return final if ok else None
+
+
+def training_info(model_dir: Path | None) -> dict[str, Any]:
+    if model_dir is None:
+        return {}
+    t = json.loads((model_dir / "qa_reader.json").read_text()).get("training", {})
+    keys = ("steps", "epochs_done", "train_seconds", "loss_first", "loss_last", "features")
+    return {k: t.get(k) for k in keys}
+
+
+def score(model_dir: Path, device: str, limit: int | None) -> dict[str, Any]:
+    """Closed-book EM/F1, always answering: held-out answerable questions and the eval set."""
+    from qa.evaluate import evaluate, gold_hit
+    from qa.neural import NeuralReader
+
+    r = NeuralReader(model_dir, backend="torch", device=device)
+    r.null_threshold = None
+    r.load()
+    held = [ex for ex in squad.heldout_examples() if ex.answers]
+    if limit:
+        held = held[:limit]
+    answers = r.read_many([(ex.question, [gold_hit(ex)]) for ex in held], batch_size=64)
+    pairs = [
+        squad.score(a.text if a else None, [t for t, _ in ex.answers])
+        for a, ex in zip(answers, held, strict=True)
+    ]
+    out: dict[str, Any] = {
+        "heldout_em": 100 * sum(e for e, _ in pairs) / len(pairs),
+        "heldout_f1": 100 * sum(f for _, f in pairs) / len(pairs),
+        "heldout_n": len(pairs),
+    }
+    ev = evaluate(
+        squad.DATA_DIR / squad.V1_DEV, r, mode="closed", limit=limit, batch_size=64,
+        progress=False, latency_n=0,
+    )  # fmt: skip
+    out.update({"eval_em": ev["em"], "eval_f1": ev["f1"], "eval_n": ev["n"]})
+    return out
+
+
+def score_in_child(name: str, model_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    logfile = args.run / f"score-{name}.log"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "score", str(model_dir)]
+    cmd += ["--device", args.device] + (["--smoke"] if args.smoke else [])
+    rc = run_logged(cmd, logfile)
+    lines = logfile.read_text().strip().splitlines()
+    try:
+        res = json.loads(lines[-1]) if rc == 0 else {"error": lines[-5:]}
+    except (json.JSONDecodeError, IndexError):
+        res = {"error": lines[-5:]}
+    log(f"scored {name}: {res}")
+    return res
+
+
+def publish(model_dir: Path, dest: Path, results: dict[str, Any]) -> None:
+    """The pick's weights in parts under 16 MiB, its config and qa_reader.json."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob("model.safetensors.part*"):
+        old.unlink()
+    data = (model_dir / "model.safetensors").read_bytes()
+    for i in range(0, len(data), PART):
+        (dest / f"model.safetensors.part{i // PART}").write_bytes(data[i : i + PART])
+    for name in ("config.json", "qa_reader.json"):
+        shutil.copy(model_dir / name, dest / name)
+    (dest / "results.json").write_text(json.dumps(results, indent=2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", type=Path, required=True)
+    ap.add_argument("--publish", type=Path)
+    ap.add_argument("--init", type=Path, default=ROOT / "qa" / "models" / "reader")
+    ap.add_argument("--budget", type=float, default=140.0, help="Training seconds per run.")
+    ap.add_argument("--deadline", type=float, default=500.0, help="Seconds for the whole job.")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--smoke", action="store_true")
+    args = ap.parse_args()
+    args.run.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"budget_s": args.budget, "runs": {}}
+
+    def save() -> None:
+        (args.run / "results.json").write_text(json.dumps(results, indent=2))
+
+    def pick_and_publish() -> None:
+        scored = {n: r for n, r in results["runs"].items() if "heldout_f1" in r.get("score", {})}
+        if not scored:
+            return
+        best = max(scored, key=lambda n: scored[n]["score"]["heldout_f1"])
+        results["pick"] = best
+        save()
+        if args.publish and scored[best].get("dir"):
+            publish(Path(scored[best]["dir"]), args.publish, results)
+            log(f"published {best}")
+
+    pool = ThreadPoolExecutor(max_workers=8)
+    base: Future[dict[str, Any]] = pool.submit(score_in_child, "init", args.init, args)
+    futs = {c["name"]: pool.submit(train, c, args, []) for c in TEACHERS}
+    teachers: list[Path] = []
+    scores: dict[str, Future[dict[str, Any]]] = {}
+    for c in TEACHERS:
+        d = futs[c["name"]].result()
+        results["runs"][c["name"]] = {
+            "config": c,
+            "dir": str(d) if d else None,
+            "training": training_info(d),
+        }
+        if d:
+            teachers.append(d)
+            scores[c["name"]] = pool.submit(score_in_child, c["name"], d, args)
+    save()
+    left = args.deadline - (time.monotonic() - T0)
+    sfuts: dict[str, Future[Path | None]] = {}
+    if teachers and left > args.budget + 120:
+        for c in STUDENTS:
+            sfuts[c["name"]] = pool.submit(train, c, args, teachers)
+    else:
+        log(f"no time for students ({left:.0f} s left) or no teachers")
+    results["init"] = {"dir": str(args.init), "score": base.result()}
+    for n, f in scores.items():
+        results["runs"][n]["score"] = f.result()
+    pick_and_publish()
+    for c in STUDENTS:
+        if c["name"] not in sfuts:
+            continue
+        d = sfuts[c["name"]].result()
+        results["runs"][c["name"]] = {
+            "config": c,
+            "dir": str(d) if d else None,
+            "teachers": [str(t) for t in teachers],
+            "training": training_info(d),
+        }
+        if d:
+            scores[c["name"]] = pool.submit(score_in_child, c["name"], d, args)
+    for c in STUDENTS:
+        if c["name"] in scores:
+            results["runs"][c["name"]]["score"] = scores[c["name"]].result()
+    pick_and_publish()
+    results["wall_s"] = round(time.monotonic() - T0, 1)
+    save()
+    if args.publish:
+        (args.publish / "results.json").write_text(json.dumps(results, indent=2))
+    log(f"done: pick {results.get('pick')}")
+
+
+def score_main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd")
+    ap.add_argument("model_dir", type=Path)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--smoke", action="store_true")
+    a = ap.parse_args()
+    print(json.dumps(score(a.model_dir, a.device, 40 if a.smoke else None)), flush=True)
+
+
+if __name__ == "__main__":
+    score_main() if sys.argv[1:2] == ["score"] else main()
