@@ -487,7 +487,7 @@ def teacher_logits(
     vocab = tokenizer.get_vocab()
     order = sorted(range(len(feats)), key=lambda j: len(feats[j].input_ids))
     total: list[Any] = [None] * len(feats)
-    for t in teachers:
+    for k, t in enumerate(teachers):
         if not (Path(t) / "config.json").exists():
             raise ValueError(f"teacher {t} is not a model folder (no config.json)")
         if AutoTokenizer.from_pretrained(t).get_vocab() != vocab:
@@ -499,7 +499,7 @@ def teacher_logits(
         m.eval()
         bar = tqdm(
             range(0, len(order), batch_size),
-            desc=f"teacher {Path(t).name}",
+            desc=f"teacher {k + 1}/{len(teachers)}",
             mininterval=10,
             file=sys.stderr,
         )
