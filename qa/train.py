@@ -461,8 +461,19 @@ def train_reader(
 
 
 def _teacher_info(path: str | Path) -> dict[str, Any]:
+    """A teacher's training record, without its earlier stages (the card lists them once)."""
     p = Path(path) / READER_JSON
     t = json.loads(p.read_text()).get("training", {}) if p.exists() else {}
+    t = {k: v for k, v in t.items() if k != "previous_stage"}
+    if "distillation" in t:
+        d = t["distillation"]
+        t["distillation"] = {
+            **d,
+            "teachers": [
+                {"path": x.get("path"), "command": x.get("training", {}).get("command")}
+                for x in d.get("teachers", [])
+            ],
+        }
     return {"path": str(path), "training": t}
 
 
@@ -613,9 +624,10 @@ def write_model_card(model_dir: str | Path) -> Path:
             + "; the other files in full.",
             "",
         ]
+    lines += ["## Training", ""]
+    if meta.get("recipe"):
+        lines += [meta["recipe"], ""]
     lines += [
-        "## Training",
-        "",
         "```",
         str(t.get("command")),
         "```",

@@ -194,6 +194,11 @@ def test_distilled_student_learns_and_names_its_teacher(tmp_path: Path) -> None:
     assert info["loss_last"] < 0.5 * info["loss_first"]
     card = (student / "README.md").read_text()
     assert "Distilled from 1 teacher" in card and "qa train-reader T" in card
+    meta = json.loads((student / "qa_reader.json").read_text())
+    meta["recipe"] = "Trained by a recipe script."
+    (student / "qa_reader.json").write_text(json.dumps(meta))
+    card = train.write_model_card(student).read_text()
+    assert card.index("Trained by a recipe script.") < card.index("Distilled from")
     ans = NeuralReader(student, backend="torch").read(
         "What color is the boat?",
         [
