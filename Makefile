@@ -46,8 +46,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check qa tests
-	$(BIN)/ruff format --check qa tests
+	$(BIN)/ruff check qa tests bench scripts
+	$(BIN)/ruff format --check qa tests bench scripts
 
 format: $(STAMP)
 	$(BIN)/ruff format qa tests
