@@ -84,30 +84,34 @@ def train_reader_cmd(
     if args[:1] != ["train-reader"]:
         args = ["train-reader", *args]
     command = "qa " + " ".join(shlex.quote(a) for a in args)
-    dest = train_reader(
-        files,
-        out,
-        epochs=epochs,
-        lr=lr,
-        max_length=max_length,
-        stride=stride,
-        batch_size=batch_size,
-        max_steps=max_steps,
-        time_budget_s=time_budget,
-        seed=seed,
-        bf16=bf16,
-        exclude_titles=exclude_title or (),
-        fractions={k: float(v) for k, v in (x.split("=", 1) for x in fraction or [])},
-        resume=resume,
-        threads=threads,
-        export_dir=export,
-        checkpoint_every_s=checkpoint_every,
-        command=command,
-        init=str(init) if init else None,
-        teachers=[str(t) for t in teacher or []],
-        distill_alpha=distill_alpha,
-        distill_temperature=distill_temperature,
-    )
+    try:
+        dest = train_reader(
+            files,
+            out,
+            epochs=epochs,
+            lr=lr,
+            max_length=max_length,
+            stride=stride,
+            batch_size=batch_size,
+            max_steps=max_steps,
+            time_budget_s=time_budget,
+            seed=seed,
+            bf16=bf16,
+            exclude_titles=exclude_title or (),
+            fractions={k: float(v) for k, v in (x.split("=", 1) for x in fraction or [])},
+            resume=resume,
+            threads=threads,
+            export_dir=export,
+            checkpoint_every_s=checkpoint_every,
+            command=command,
+            init=str(init) if init else None,
+            teachers=[str(t) for t in teacher or []],
+            distill_alpha=distill_alpha,
+            distill_temperature=distill_temperature,
+        )
+    except ValueError as e:  # e.g. a teacher with another vocabulary
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"exported {dest}")
 
 

@@ -210,67 +210,53 @@ def main() -> None:
             log(f"published {best}")
 
     pool = ThreadPoolExecutor(max_workers=8)
-    base: Future[dict[str, Any]] = pool.submit(score_in_child, "init", args.init, args)
-    futs = {c["name"]: pool.submit(train, c, args, []) for c in TEACHERS}
-    teachers: list[Path] = []
     scores: dict[str, Future[dict[str, Any]]] = {}
-    for c in TEACHERS:
-        d = futs[c["name"]].result()
-        results["runs"][c["name"]] = {
-            "config": c,
-            "dir": str(d) if d else None,
-            "training": training_info(d),
-        }
-        if d:
-            teachers.append(d)
-            scores[c["name"]] = pool.submit(score_in_child, c["name"], d, args)
-    save()
+
+    def finish(
+        cfgs: list[dict[str, Any]], futs: dict[str, Future[Path | None]], teachers: list[Path]
+    ) -> list[Path]:
+        """Wait for these trainings, record them, start scoring each reader that finished."""
+        done: list[Path] = []
+        for c in cfgs:
+            d = futs[c["name"]].result()
+            results["runs"][c["name"]] = {
+                "config": c,
+                "dir": str(d) if d else None,
+                "teachers": [str(t) for t in teachers],
+                "training": training_info(d),
+            }
+            if d:
+                done.append(d)
+                scores[c["name"]] = pool.submit(score_in_child, c["name"], d, args)
+        save()
+        return done
+
+    def settle(cfgs: list[dict[str, Any]]) -> None:
+        for c in cfgs:
+            if c["name"] in scores:
+                results["runs"][c["name"]]["score"] = scores[c["name"]].result()
+        pick_and_publish()
+
+    base: Future[dict[str, Any]] = pool.submit(score_in_child, "init", args.init, args)
+    teachers = finish(TEACHERS, {c["name"]: pool.submit(train, c, args, []) for c in TEACHERS}, [])
     left = args.deadline - (time.monotonic() - T0)
     sfuts: dict[str, Future[Path | None]] = {}
     if teachers and left > args.budget + 120:
-        for c in STUDENTS:
-            sfuts[c["name"]] = pool.submit(train, c, args, teachers)
+        sfuts = {c["name"]: pool.submit(train, c, args, teachers) for c in STUDENTS}
     else:
         log(f"no time for students ({left:.0f} s left) or no teachers")
     results["init"] = {"dir": str(args.init), "score": base.result()}
-    for n, f in scores.items():
-        results["runs"][n]["score"] = f.result()
-    pick_and_publish()
-    for c in STUDENTS:
-        if c["name"] not in sfuts:
-            continue
-        d = sfuts[c["name"]].result()
-        results["runs"][c["name"]] = {
-            "config": c,
-            "dir": str(d) if d else None,
-            "teachers": [str(t) for t in teachers],
-            "training": training_info(d),
-        }
-        if d:
-            scores[c["name"]] = pool.submit(score_in_child, c["name"], d, args)
-    for c in STUDENTS:
-        if c["name"] in scores:
-            results["runs"][c["name"]]["score"] = scores[c["name"]].result()
-    pick_and_publish()
+    settle(TEACHERS)
+    if sfuts:
+        finish(STUDENTS, sfuts, teachers)
+        settle(STUDENTS)
     left = args.deadline - (time.monotonic() - T0)
     done = [Path(r["dir"]) for r in results["runs"].values() if r.get("dir")]
     if args.rounds >= 2 and results.get("pick") and left > args.budget + 90:
         init = results["runs"][results["pick"]]["dir"]
-        gfuts = {c["name"]: pool.submit(train, {**c, "init": init}, args, done) for c in ROUND2}
-        for c in ROUND2:
-            d = gfuts[c["name"]].result()
-            results["runs"][c["name"]] = {
-                "config": {**c, "init": init},
-                "dir": str(d) if d else None,
-                "teachers": [str(t) for t in done],
-                "training": training_info(d),
-            }
-            if d:
-                scores[c["name"]] = pool.submit(score_in_child, c["name"], d, args)
-        for c in ROUND2:
-            if c["name"] in scores:
-                results["runs"][c["name"]]["score"] = scores[c["name"]].result()
-        pick_and_publish()
+        round2 = [{**c, "init": init} for c in ROUND2]
+        finish(round2, {c["name"]: pool.submit(train, c, args, done) for c in round2}, done)
+        settle(round2)
     elif args.rounds >= 2:
         log(f"no time for round 2 ({left:.0f} s left)")
     results["wall_s"] = round(time.monotonic() - T0, 1)

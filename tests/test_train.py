@@ -217,3 +217,31 @@ def test_distilled_student_learns_and_names_its_teacher(tmp_path: Path) -> None:
         ],
     )
     assert ans is not None and ans.text == "blue"
+
+
+def test_train_reader_refuses_a_teacher_with_another_vocabulary(tmp_path: Path) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+    from typer.testing import CliRunner
+
+    from qa.cli_reader import app
+
+    vocab = {"[UNK]": 0, "[PAD]": 1, "[CLS]": 2, "[SEP]": 3, "kite": 4}
+    tk = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tk.pre_tokenizer = pre_tokenizers.Whitespace()
+    teacher = tmp_path / "teacher"
+    PreTrainedTokenizerFast(
+        tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]",
+    ).save_pretrained(teacher)  # fmt: skip
+    (teacher / "config.json").write_text("{}")
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    args = ["train-reader", str(data), "--out", str(tmp_path / "run"), "--max-steps", "1"]
+    res = CliRunner().invoke(app, [*args, "--teacher", str(teacher), "--threads", "1"])
+    assert res.exit_code == 2, res.output
+    assert "another vocabulary" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(
+        app, [*args, "--teacher", str(tmp_path / "nothing")], env={"COLUMNS": "300"}
+    )
+    assert res.exit_code != 0 and "not a reader folder" in res.output
