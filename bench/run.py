@@ -49,6 +49,7 @@ OUT = ROOT / "bench" / "out"
 PARTS = OUT / "parts"
 BIN = Path(sys.executable).parent
 HAYSTACK_PY = ROOT / "bench" / ".venv-haystack" / "bin" / "python"
+LATENCY_REPEATS = 3  # the reader-alone latency: runs of 200 reads, the median run reported
 SECTIONS = ("scale", "ingest", "reader", "latency", "peer", "quality", "cold", "http")
 
 GOALS = {
@@ -308,7 +309,9 @@ def section_reader(ctx: Context) -> dict[str, Any]:
     examples = select(data_file(ctx.args))
     out: dict[str, Any] = {
         "latency_setting": "one question, its gold paragraph and the 4 next ones, each cut "
-        "to its first 128 word-pieces, read in one batch; 200 questions after 5 warm-up",
+        "to its first 128 word-pieces, read in one batch; 200 questions after 5 warm-up, "
+        f"repeated {LATENCY_REPEATS} times: the median run's p50 and p95 (all runs' p50 in "
+        "`p50_runs_ms`), since this figure moves between runs on a shared VM",
         "f1_setting": f"closed, always answering, seed-0 sample of {ctx.args.reader_limit}"
         if ctx.args.reader_limit
         else "closed, always answering, all 7,595 questions",
@@ -317,7 +320,11 @@ def section_reader(ctx: Context) -> dict[str, Any]:
     for backend in ("onnx", "torch"):
         r = NeuralReader(ctx.args.reader, backend=backend).load()
         r.null_threshold = None  # always answer: F1 of the spans themselves
-        lat = reader_latency(r, examples, n=200)
+        runs = sorted(
+            (reader_latency(r, examples, n=200) for _ in range(LATENCY_REPEATS)),
+            key=lambda x: x["p50_ms"],
+        )
+        lat = runs[len(runs) // 2]
         res = evaluate(
             data_file(ctx.args),
             r,
@@ -329,6 +336,7 @@ def section_reader(ctx: Context) -> dict[str, Any]:
         out["backends"][backend] = {
             "p50_ms": round(lat["p50_ms"], 1),
             "p95_ms": round(lat["p95_ms"], 1),
+            "p50_runs_ms": [round(x["p50_ms"], 1) for x in runs],
             "em": round(res["em"], 2),
             "f1": round(res["f1"], 2),
             "n": res["n"],
@@ -830,9 +838,17 @@ def render(
     L += ["## The reader alone: int8 ONNX Runtime vs torch fp32", ""]
     if rd:
         L += md_table(
-            ["backend", "p50 ms", "p95 ms", "EM", "F1", "questions"],
+            ["backend", "p50 ms", "p95 ms", "p50 of each run", "EM", "F1", "questions"],
             [
-                [name, b["p50_ms"], b["p95_ms"], b["em"], b["f1"], b["n"]]
+                [
+                    name,
+                    b["p50_ms"],
+                    b["p95_ms"],
+                    ", ".join(str(x) for x in b.get("p50_runs_ms", [])),
+                    b["em"],
+                    b["f1"],
+                    b["n"],
+                ]
                 for name, b in rd["backends"].items()
             ],
         )
