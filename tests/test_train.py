@@ -13,6 +13,18 @@ from qa.neural import NeuralReader
 from qa.types import Document, Hit, Passage
 
 COLORS = ["red", "blue", "green", "yellow"]
+# train_reader settings for a few-second run on the tiny dataset
+TINY_RUN: dict = dict(
+    epochs=20,
+    lr=5e-4,
+    max_length=64,
+    stride=16,
+    batch_size=8,
+    seed=0,
+    checkpoint_every_s=1e9,
+    log_every=1000,
+    threads=1,
+)
 THINGS = ["kite", "boat", "house", "car", "lamp", "chair", "door", "cup"]
 
 
@@ -80,17 +92,7 @@ def test_train_export_resume_and_read(tmp_path: Path, tmp_cache: Path) -> None:
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     run = tmp_path / "run"
-    kw = dict(
-        epochs=20,
-        lr=5e-4,
-        max_length=64,
-        stride=16,
-        batch_size=8,
-        seed=0,
-        checkpoint_every_s=1e9,
-        log_every=1000,
-        threads=1,
-    )
+    kw = TINY_RUN
     # a first session stops early; the second resumes and finishes the schedule
     train.train_reader([data], run, max_steps=4, export_dir=tmp_path / "early", **kw)
     assert (run / "checkpoints" / "step-4" / "state.pt").exists()
@@ -172,18 +174,7 @@ def test_distill_loss_zero_at_the_teacher_and_blind_to_padding() -> None:
 def test_distilled_student_learns_and_names_its_teacher(tmp_path: Path) -> None:
     data = tmp_path / "tiny.json"
     tiny_squad(data)
-    kw = dict(
-        lr=5e-4,
-        max_length=64,
-        stride=16,
-        batch_size=8,
-        seed=0,
-        checkpoint_every_s=1e9,
-        log_every=1000,
-        threads=1,
-        epochs=20,
-        max_steps=30,
-    )
+    kw = {**TINY_RUN, "max_steps": 30}
     teacher = train.train_reader([data], tmp_path / "t", command="qa train-reader T", **kw)
     student = train.train_reader(
         [data], tmp_path / "s", teachers=[teacher], distill_alpha=0.5, **kw
