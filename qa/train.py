@@ -261,6 +261,7 @@ def train_reader(
     torch.manual_seed(seed)
 
     tok = AutoTokenizer.from_pretrained(init)
+    check_teachers(teachers, tok)  # before the data is read: a bad teacher fails fast
     examples: list[Example] = []
     for f in train_files:
         part = load(f, exclude_titles=exclude_titles)
@@ -477,6 +478,25 @@ def _teacher_info(path: str | Path) -> dict[str, Any]:
     return {"path": str(path), "training": t}
 
 
+def check_teachers(teachers: Sequence[str | Path], tokenizer: Any) -> None:
+    """Raise ``ValueError`` unless every teacher is a reader folder with the same vocabulary.
+
+    Distillation reads the teachers' logits token by token, so a teacher must tokenise
+    exactly like the student.
+    """
+    from transformers import AutoTokenizer
+
+    vocab = tokenizer.get_vocab() if teachers else None
+    for t in teachers:
+        if not (Path(t) / "config.json").is_file():
+            raise ValueError(f"teacher {t}: not a reader folder (no config.json)")
+        if AutoTokenizer.from_pretrained(t).get_vocab() != vocab:
+            raise ValueError(
+                f"teacher {t} has another vocabulary than the student: distillation reads "
+                "logits token by token, so both must use the same tokenizer"
+            )
+
+
 def teacher_logits(
     teachers: Sequence[str | Path],
     feats: Sequence[Feature],
@@ -488,29 +508,21 @@ def teacher_logits(
 ) -> list[Any]:
     """The teachers' mean start/end logits for every feature: one (2, len) fp32 tensor each.
 
-    A teacher must tokenise exactly like the student (the same vocabulary), since its
-    logits are read position by position.
+    The teachers must have passed ``check_teachers`` (``train_reader`` checks them before
+    reading the data): their logits are read position by position.
     """
     import torch
     from tqdm import tqdm
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers import AutoModelForQuestionAnswering
 
-    vocab = tokenizer.get_vocab()
     order = sorted(range(len(feats)), key=lambda j: len(feats[j].input_ids))
     total: list[Any] = [None] * len(feats)
-    for k, t in enumerate(teachers):
-        if not (Path(t) / "config.json").exists():
-            raise ValueError(f"teacher {t} is not a model folder (no config.json)")
-        if AutoTokenizer.from_pretrained(t).get_vocab() != vocab:
-            raise ValueError(
-                f"teacher {t} has another vocabulary than the student: distillation reads "
-                "logits token by token, so both must use the same tokenizer"
-            )
+    for i, t in enumerate(teachers):
         m = AutoModelForQuestionAnswering.from_pretrained(t, dtype=torch.float32).to(device)
         m.eval()
         bar = tqdm(
             range(0, len(order), batch_size),
-            desc=f"teacher {k + 1}/{len(teachers)}",
+            desc=f"teacher {i + 1}/{len(teachers)}",
             mininterval=10,
             file=sys.stderr,
         )
