@@ -273,22 +273,22 @@ class NeuralReader:
         # Per question and window: hit index, then start char, end char, logit, null margin
         # and retrieval-weighted logit of every valid span.
         found: list[list[tuple[Any, ...]]] = [[] for _ in items]
+        word_start, word_end, words = _word_spans(enc)
         for w in range(starts.shape[0]):
             qi, hi = pairs[enc.sample[w]]
-            ctx = np.fromiter((s == 1 for s in enc.sequence_ids[w]), bool, starts.shape[1])
+            ctx = words[w] >= 0
             n_ctx = int(ctx.sum())
             if not n_ctx:
                 continue
             s_log = np.where(ctx, starts[w], -np.inf)
             e_log = np.where(ctx, ends[w], -np.inf)
             null = float(starts[w][0] + ends[w][0])
-            first, last = _word_bounds(ctx, enc.word_ids[w])
             k = min(self.top_n, n_ctx)  # every context token's logit is finite
             top_s = np.argsort(-s_log, kind="stable")[:k]
             top_e = np.argsort(-e_log, kind="stable")[:k]
-            offs = np.asarray(enc.offsets[w], dtype=np.int64)
-            c0 = offs[first[top_s], 0]
-            c1 = offs[last[top_e], 1]
+            sample = enc.sample[w]
+            c0 = word_start[sample][words[w][top_s]]
+            c1 = word_end[sample][words[w][top_e]]
             length = top_e[None, :] - top_s[:, None] + 1
             ok = (length >= 1) & (length <= self.max_answer_tokens) & (c1[None, :] > c0[:, None])
             si, ei = np.nonzero(ok)  # row-major: by start rank, then end rank
@@ -379,18 +379,34 @@ def reweigh(cands: Sequence[Candidate], hits: Sequence[Hit], weight: float) -> l
     ]
 
 
-def _word_bounds(ctx: Any, word_ids: Sequence[int | None]) -> tuple[Any, Any]:
-    """For each token, the first and last token of its word (context tokens only)."""
+def _word_spans(enc: Windows) -> tuple[list[Any], list[Any], Any]:
+    """Each context word's first and last character, over all windows of its passage.
+
+    Returns per input pair the start and end character of every word (by word id), and
+    the word id of every window token (-1 outside the context). A window that ends
+    inside a word still yields the whole word: the span never stops mid-word.
+    """
     import numpy as np
 
-    n = len(ctx)
-    words = np.fromiter((-1 if x is None else x for x in word_ids), np.int64, n)
-    idx = np.arange(n)
-    same = np.zeros(n + 1, dtype=bool)  # same[t]: token t continues token t-1's word
-    same[1:n] = ctx[1:] & ctx[:-1] & (words[1:] == words[:-1])
-    first = np.maximum.accumulate(np.where(same[:n], 0, idx))
-    last = np.minimum.accumulate(np.where(same[1:], n, idx)[::-1])[::-1]
-    return first, last
+    words = np.array(
+        [
+            [-1 if seq != 1 or word is None else word for seq, word in zip(seqs, ws, strict=True)]
+            for seqs, ws in zip(enc.sequence_ids, enc.word_ids, strict=True)
+        ],
+        dtype=np.int64,
+    ).reshape(len(enc.word_ids), -1)
+    offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(len(enc.word_ids), -1, 2)
+    pairs = max(enc.sample, default=-1) + 1
+    size = [0] * pairs
+    for w, pair in enumerate(enc.sample):
+        size[pair] = max(size[pair], int(words[w].max()) + 1)
+    starts = [np.full(m, np.iinfo(np.int64).max, dtype=np.int64) for m in size]
+    ends = [np.zeros(m, dtype=np.int64) for m in size]
+    for w, pair in enumerate(enc.sample):
+        ctx = words[w] >= 0
+        np.minimum.at(starts[pair], words[w][ctx], offsets[w][ctx, 0])
+        np.maximum.at(ends[pair], words[w][ctx], offsets[w][ctx, 1])
+    return starts, ends, words
 
 
 def _pick(cands: list[Candidate], hits: Sequence[Hit]) -> tuple[Answer, float] | None:
