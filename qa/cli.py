@@ -325,6 +325,7 @@ def _register_reader_commands() -> None:
     app.command("train-reader")(cli_reader.train_reader_cmd)
     app.command("eval")(cli_reader.eval_cmd)
     app.command("calibrate-reader")(cli_reader.calibrate_cmd)
+    app.command("tune-length")(cli_reader.tune_length_cmd)
     app.command("tune-retrieval")(cli_reader.tune_retrieval_cmd)
 
 

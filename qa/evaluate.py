@@ -246,6 +246,63 @@ def calibrate_reader(
     return res
 
 
+LENGTH_PENALTIES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0)
+
+
+def tune_length_penalty(
+    reader: Any,
+    examples: Sequence[squad.Example],
+    *,
+    penalties: Sequence[float] = LENGTH_PENALTIES,
+    write: bool = True,
+    batch_size: int = 16,
+) -> dict[str, Any]:
+    """Choose ``reader.length_penalty`` on held-out questions read closed-book.
+
+    Each answerable question of ``examples`` is read once over its gold paragraph, always
+    answering; every penalty re-scores the same spans. The F1-best penalty (the smallest
+    on a tie) is set on the reader and, with ``write``, stored in ``qa_reader.json``.
+    """
+    from qa.neural import READER_JSON, _pick, reweigh
+
+    examples = [ex for ex in examples if ex.answers]
+    if not examples:
+        raise ValueError("length tuning needs answerable questions")
+    reader.load()
+    read = []
+    for lo in range(0, len(examples), batch_size):
+        part = examples[lo : lo + batch_size]
+        items = [(ex.question, [gold_hit(ex)]) for ex in part]
+        for ex, (_, hits), cands in zip(part, items, reader.candidates_many(items), strict=True):
+            read.append((ex, hits, cands))
+    table: dict[str, dict[str, float]] = {}
+    for lp in penalties:
+        ems = f1s = 0.0
+        for ex, hits, cands in read:
+            found = _pick(reweigh(cands, hits, 0.0, lp), hits)
+            em, f1 = squad.score(found[0].text if found else None, [a for a, _ in ex.answers])
+            ems, f1s = ems + em, f1s + f1
+        table[f"{lp:g}"] = {
+            "em": round(100 * ems / len(read), 2),
+            "f1": round(100 * f1s / len(read), 2),
+        }
+    best = max(penalties, key=lambda lp: (table[f"{lp:g}"]["f1"], -lp))
+    reader.length_penalty = float(best)
+    res = {
+        "length_penalty": float(best),
+        "articles": sorted({ex.title for ex in examples}),
+        "questions": len(examples),
+        "by_penalty": table,
+    }
+    if write:
+        meta_path = Path(reader.model_dir) / READER_JSON
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        meta["length_penalty"] = float(best)
+        meta["length_tuning"] = {kk: v for kk, v in res.items() if kk != "length_penalty"}
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return res
+
+
 RETRIEVAL_WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)
 
 
@@ -265,7 +322,8 @@ def tune_retrieval_weight(
     never trained or evaluated on) in v1.1 dev; passages: every paragraph of that file, so
     the evaluation articles stand as distractors. Each question's top ``k`` passages are
     read once; every weight re-scores the same spans. The F1-best weight (the smallest on
-    a tie) is set on the reader and, with ``write``, stored in ``qa_reader.json``.
+    a tie) is set on the reader and, with ``write``, stored in ``qa_reader.json``. The
+    reader's ``length_penalty`` applies throughout (tune it first).
     """
     from tqdm import tqdm
 
@@ -288,7 +346,7 @@ def tune_retrieval_weight(
     for w in weights:
         ems = f1s = 0.0
         for ex, hits, cands in read:
-            ans = reader._gate(_pick(reweigh(cands, hits, w), hits))
+            ans = reader._gate(_pick(reweigh(cands, hits, w, reader.length_penalty), hits))
             em, f1 = squad.score(ans.text if ans else None, [a for a, _ in ex.answers])
             ems, f1s = ems + em, f1s + f1
         n = len(read)

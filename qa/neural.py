@@ -37,6 +37,7 @@ class Candidate:
     logit: float  # start logit + end logit
     margin: float  # logit minus the null (CLS) logit of the same window
     prob: float = 0.0  # softmax over all candidates of the batch
+    tokens: int = 1  # word-pieces from the start piece to the end piece
 
 
 @dataclass
@@ -103,15 +104,18 @@ def encode_windows(
 class NeuralReader:
     """Extractive reader over ``Hit`` passages; ``read`` returns an ``Answer`` or ``None``.
 
-    ``max_length``/``stride``/``null_threshold``/``retrieval_weight``/``quantize`` default to
-    the values in the model folder's ``qa_reader.json``. ``retrieval_weight`` adds that
-    multiple of each hit's retrieval score to its spans' logits before the softmax, so a
-    span from a passage the retriever ranks low needs a clearer reading to win (the null
-    margin is not changed by it). ``threads`` sets ``torch.set_num_threads`` at load
-    (default: the CPUs this process may use). ``quantize`` applies dynamic int8 to the
-    Linear layers (CPU only). ``backend`` is ``"onnx"`` (the int8 ONNX Runtime model of
-    ``qa.onnx_models``, built once and cached; the CPU default when onnxruntime is installed) or
-    ``"torch"`` (the weights as stored, fp32); ``$QA_READER_BACKEND`` overrides the default.
+    ``max_length``/``stride``/``null_threshold``/``retrieval_weight``/``length_penalty``/
+    ``quantize`` default to the values in the model folder's ``qa_reader.json``.
+    ``retrieval_weight`` adds that multiple of each hit's retrieval score to its spans'
+    logits before the softmax, so a span from a passage the retriever ranks low needs a
+    clearer reading to win; ``length_penalty`` subtracts that multiple of the log of a
+    span's length in word-pieces, so a longer span needs a clearer reading than a short
+    one inside it. Neither changes the null margin. ``threads`` sets
+    ``torch.set_num_threads`` at load (default: the CPUs this process may use).
+    ``quantize`` applies dynamic int8 to the Linear layers (CPU only). ``backend`` is
+    ``"onnx"`` (the int8 ONNX Runtime model of ``qa.onnx_models``, built once and cached;
+    the CPU default when onnxruntime is installed) or ``"torch"`` (the weights as stored,
+    fp32); ``$QA_READER_BACKEND`` overrides the default.
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class NeuralReader:
         top_n: int = 20,
         null_threshold: float | None = None,
         retrieval_weight: float | None = None,
+        length_penalty: float | None = None,
         quantize: bool | None = None,
         threads: int | None = None,
         device: str = "cpu",
@@ -142,6 +147,8 @@ class NeuralReader:
         self.null_threshold: float | None = None if nt is None else float(nt)
         rw = retrieval_weight if retrieval_weight is not None else meta.get("retrieval_weight")
         self.retrieval_weight = float(rw or 0.0)
+        lp = length_penalty if length_penalty is not None else meta.get("length_penalty")
+        self.length_penalty = float(lp or 0.0)
         self.quantize = bool(meta.get("quantize", False)) if quantize is None else quantize
         self.threads = threads
         self.device = device
@@ -250,7 +257,8 @@ class NeuralReader:
 
         Spans are widened to whole words (a real answer never starts inside a word).
         ``min_ratio`` drops spans whose probability is below that fraction of the best.
-        Each span's logit gets ``retrieval_weight`` × its hit's score before the softmax.
+        Each span's logit gets ``retrieval_weight`` × its hit's score, less
+        ``length_penalty`` × the log of its length, before the softmax.
         """
         return self.candidates_many([(question, hits)], min_ratio)[0]
 
@@ -270,8 +278,8 @@ class NeuralReader:
             [items[qi][1][hi].passage.text for qi, hi in pairs],
         )
         starts, ends = self._forward(enc.arrays)
-        # Per question and window: hit index, then start char, end char, logit, null margin
-        # and retrieval-weighted logit of every valid span.
+        # Per question and window: hit index, then start char, end char, logit, null margin,
+        # weighted logit (retrieval evidence and length prior) and length of every valid span.
         found: list[list[tuple[Any, ...]]] = [[] for _ in items]
         word_start, word_end, words = _word_spans(enc)
         for w in range(starts.shape[0]):
@@ -293,14 +301,16 @@ class NeuralReader:
             ok = (length >= 1) & (length <= self.max_answer_tokens) & (c1[None, :] > c0[:, None])
             si, ei = np.nonzero(ok)  # row-major: by start rank, then end rank
             logit = (s_log[top_s[si]] + e_log[top_e[ei]]).astype(np.float64)
+            tokens = length[si, ei]
             prior = self.retrieval_weight * float(items[qi][1][hi].score)
-            found[qi].append((hi, c0[si], c1[ei], logit, logit - null, logit + prior))
+            weighted = logit + prior - self.length_penalty * np.log(tokens)
+            found[qi].append((hi, c0[si], c1[ei], logit, logit - null, weighted, tokens))
         for qi, parts in enumerate(found):
             if not parts:
                 continue
             hit = np.concatenate([np.full(len(p[1]), p[0]) for p in parts])
-            c0, c1, logit, margin, weighted = (
-                np.concatenate([p[j] for p in parts]) for j in range(1, 6)
+            c0, c1, logit, margin, weighted, tokens = (
+                np.concatenate([p[j] for p in parts]) for j in range(1, 7)
             )
             if not len(logit):
                 continue
@@ -315,6 +325,7 @@ class NeuralReader:
                     float(logit[j]),
                     float(margin[j]),
                     float(prob[j]),
+                    int(tokens[j]),
                 )
                 for j in keep
             ]
@@ -362,19 +373,25 @@ class NeuralReader:
         return self._gate(self.best(question, hits))
 
 
-def reweigh(cands: Sequence[Candidate], hits: Sequence[Hit], weight: float) -> list[Candidate]:
-    """``cands`` with ``prob`` recomputed as if read with ``retrieval_weight`` = ``weight``.
+def reweigh(
+    cands: Sequence[Candidate], hits: Sequence[Hit], weight: float, length_penalty: float = 0.0
+) -> list[Candidate]:
+    """``cands`` with ``prob`` recomputed as if read with ``retrieval_weight`` = ``weight``
+    and ``length_penalty`` = ``length_penalty``.
 
     ``cands`` must be every candidate of one question (as ``candidates`` returns them).
     """
     if not cands:
         return []
-    w = [c.logit + weight * float(hits[c.hit_index].score) for c in cands]
+    w = [
+        c.logit + weight * float(hits[c.hit_index].score) - length_penalty * math.log(c.tokens)
+        for c in cands
+    ]
     top = max(w)
     ex = [math.exp(x - top) for x in w]
     z = sum(ex)
     return [
-        Candidate(c.hit_index, c.start, c.end, c.logit, c.margin, e / z)
+        Candidate(c.hit_index, c.start, c.end, c.logit, c.margin, e / z, c.tokens)
         for c, e in zip(cands, ex, strict=True)
     ]
 

@@ -182,6 +182,53 @@ def test_retrieval_weight_favours_the_better_retrieved_passage(tokenizer) -> Non
     assert weighted.read("Who won?", hits[1:]).text == plain.read("Who won?", hits[1:]).text
 
 
+def test_length_penalty_prefers_the_short_span_inside_an_equally_read_long_one(
+    tokenizer,
+) -> None:
+    hits = whole_hits(["They met at the Vienna Congress in 1815."])
+    # starts at "the" and "vienna", ends at "vienna" and "congress": four spans, equal logits
+    model = ScriptedModel(tokenizer, {("vienna", "vienna"): 5.0, ("the", "congress"): 5.0})
+    plain = make_reader(tokenizer, model, length_penalty=0.0)
+    short = make_reader(tokenizer, model, length_penalty=0.5)
+    a, b = plain.candidates("Where?", hits), short.candidates("Where?", hits)
+    text = hits[0].passage.text
+    prob = {text[c.start : c.end]: c.prob for c in a}
+    assert prob["Vienna"] == pytest.approx(prob["the Vienna Congress"])
+    assert short.read("Where?", hits).text == "Vienna"
+    by_text = {text[c.start : c.end]: c for c in b}
+    assert by_text["Vienna"].tokens == 1 and by_text["the Vienna Congress"].tokens == 3
+    assert (
+        by_text["Vienna"].prob
+        > by_text["Vienna Congress"].prob
+        > by_text["the Vienna Congress"].prob
+    )
+    # the prior changes probabilities only, and re-scoring gives what reading with it gives
+    assert [(c.start, c.end, c.logit, c.margin) for c in a] == [
+        (c.start, c.end, c.logit, c.margin) for c in b
+    ]
+    assert [c.prob for c in reweigh(a, hits, 0.0, 0.5)] == pytest.approx([c.prob for c in b])
+
+
+def test_tune_length_penalty_picks_and_stores_a_penalty(tokenizer, tmp_path) -> None:
+    import json
+
+    from qa.evaluate import tune_length_penalty
+    from qa.squad import Example
+
+    text = "They met at the Vienna Congress in 1815."
+    answers = (("Vienna", text.index("Vienna")),)
+    ex = Example(id="q1", title="Normans", context=text, question="Where?", answers=answers)
+    # read plainly, "the Vienna Congress" wins (10.4 against 10.0)
+    model = ScriptedModel(tokenizer, {("vienna", "vienna"): 5.0, ("the", "congress"): 5.2})
+    r = make_reader(tokenizer, model)
+    r.model_dir = tmp_path
+    res = tune_length_penalty(r, [ex], penalties=(0.0, 0.5, 1.0))
+    assert res["by_penalty"]["0"]["em"] == 0.0 and res["by_penalty"]["0.5"]["em"] == 100.0
+    assert res["length_penalty"] == 0.5 == r.length_penalty  # smallest of the best
+    meta = json.loads((tmp_path / "qa_reader.json").read_text())
+    assert meta["length_penalty"] == 0.5 and meta["length_tuning"]["questions"] == 1
+
+
 def test_a_word_cut_by_a_window_end_is_answered_whole(tokenizer) -> None:
     # "Zanzibar" is za ##nz ##ibar; slide it across window ends so that some window
     # holds only "za" (or "za ##nz") at its end: the answer is still the whole word
