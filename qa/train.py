@@ -49,31 +49,38 @@ def make_features(
     """Strided windows with labels; an answer missing from a window labels it CLS.
 
     The first gold answer is the training target. ``stride`` is the token overlap
-    between consecutive windows of a long context.
+    between consecutive windows of a long context. The windows are those the reader
+    reads (``qa.neural.encode_windows``, straight from the ``tokenizers`` library), so
+    training sees the same windows as answering, whatever the transformers version.
+    ``tokenizer`` is a transformers fast tokenizer or a ``tokenizers.Tokenizer``.
     """
+    from tokenizers import Tokenizer
+
+    from qa.neural import encode_windows
+
+    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+    fast = Tokenizer.from_str(backend.to_str())  # a copy: encoding sets its truncation
     feats: list[Feature] = []
     for lo in range(0, len(examples), chunk):
         batch = examples[lo : lo + chunk]
-        enc = tokenizer(
+        enc = encode_windows(
+            fast,
             [e.question.lstrip() for e in batch],
             [e.context for e in batch],
-            truncation="only_second",
-            max_length=max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding=False,
+            max_length,
+            stride,
         )
-        for i, ids in enumerate(enc["input_ids"]):
-            ex = batch[enc["overflow_to_sample_mapping"][i]]
-            seq = enc.sequence_ids(i)
-            offsets = enc["offset_mapping"][i]
+        lengths = enc.arrays["attention_mask"].sum(axis=1).tolist()
+        for w, m in enumerate(lengths):
+            ex = batch[enc.sample[w]]
+            seq = enc.sequence_ids[w][:m]
+            offsets = enc.offsets[w][:m]
             start = end = 0
-            if ex.answers:
+            if ex.answers and 1 in seq:
                 text, a0 = ex.answers[0]
                 a1 = a0 + len(text)
                 c0 = seq.index(1)
-                c1 = len(seq) - 1 - seq[::-1].index(1)
+                c1 = m - 1 - seq[::-1].index(1)
                 if offsets[c0][0] <= a0 and offsets[c1][1] >= a1:
                     s = c0
                     while s <= c1 and offsets[s][1] <= a0:
@@ -83,12 +90,14 @@ def make_features(
                         e -= 1
                     if s <= e:
                         start, end = s, e
-            tt = (
-                enc["token_type_ids"][i]
-                if "token_type_ids" in enc
-                else [0 if s_ != 1 else 1 for s_ in seq]
+            feats.append(
+                Feature(
+                    enc.arrays["input_ids"][w, :m].tolist(),
+                    enc.arrays["token_type_ids"][w, :m].tolist(),
+                    start,
+                    end,
+                )
             )
-            feats.append(Feature(list(ids), list(tt), start, end))
     return feats
 
 
@@ -689,6 +698,23 @@ def write_model_card(model_dir: str | Path) -> Path:
             "",
         ]
         prev = prev.get("previous_stage")
+    lt = meta.get("length_tuning")
+    if lt and meta.get("length_penalty") is not None:
+        row = lt["by_penalty"]
+        best, zero = row.get(f"{meta['length_penalty']:g}", {}), row.get("0", {})
+        lines += [
+            "## Length prior",
+            "",
+            f"`length_penalty` = {meta['length_penalty']:g}: each span's logit loses this "
+            "multiple of the log of its length in word-pieces before the softmax, so a long "
+            "span has to read clearly better than a short one inside it (the null margin is "
+            f"unchanged). Chosen for F1 on {lt['questions']} answerable questions of the "
+            f"held-out articles ({', '.join(lt['articles'])}), each read over its gold "
+            f"paragraph: EM {best.get('em')} / F1 {best.get('f1')} (no prior: EM "
+            f"{zero.get('em')} / F1 {zero.get('f1')}). Set by `qa tune-length --reader DIR`, "
+            "before the no-answer threshold and the retrieval weight below.",
+            "",
+        ]
     cal = meta.get("calibration")
     if cal:
         w = cal.get("answerable_weight", 1.0)

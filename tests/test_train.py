@@ -78,6 +78,28 @@ def test_features_label_spans_and_cls() -> None:
     assert [(f.start, f.end) for f in none] == [(0, 0)]
 
 
+def test_training_windows_are_the_windows_the_reader_reads() -> None:
+    from transformers import AutoTokenizer
+
+    from qa.neural import encode_windows, fast_tokenizer
+    from qa.squad import Example
+
+    tok = AutoTokenizer.from_pretrained(train.default_init())
+    ctx = "Zanzibar's spice trade, " * 30 + "ended in 1964."
+    ex = Example("a", "t", ctx, "  When did it end?", (("1964", ctx.index("1964")),))
+    feats = train.make_features([ex], tok, max_length=48, stride=16)
+    fast = fast_tokenizer(Path(train.default_init()) / "tokenizer.json")
+    enc = encode_windows(fast, ["When did it end?"], [ctx], 48, 16)
+    mask = enc.arrays["attention_mask"].astype(bool)
+    assert [f.input_ids for f in feats] == [
+        row[m].tolist() for row, m in zip(enc.arrays["input_ids"], mask, strict=True)
+    ]
+    assert [f.token_type_ids for f in feats] == [
+        row[m].tolist() for row, m in zip(enc.arrays["token_type_ids"], mask, strict=True)
+    ]
+    assert len(feats) > 4 and any(f.start for f in feats)
+
+
 def test_bucket_batches_cover_every_feature_once() -> None:
     lengths = [(i * 37) % 101 for i in range(250)]
     batches = train.bucket_batches(lengths, 16, seed=3, bucket=4)
