@@ -439,15 +439,43 @@ def _pick(cands: list[Candidate], hits: Sequence[Hit]) -> tuple[Answer, float] |
     total = min(1.0, sum(c.prob for c in members))
     rep = max(members, key=lambda c: c.prob)
     p = hits[rep.hit_index].passage
+    start, end = balance(p.text, rep.start, rep.end)
     answer = Answer(
-        text=p.text[rep.start : rep.end],
+        text=p.text[start:end],
         score=float(total),
         doc_id=p.doc_id,
-        start=p.start + rep.start,
-        end=p.start + rep.end,
+        start=p.start + start,
+        end=p.start + end,
         passage_id=p.id,
     )
     return answer, rep.margin
+
+
+_PAIRS = (("(", ")"), ("[", "]"), ("“", "”"), ("‘", "’"), ('"', '"'))
+
+
+def balance(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` widened by the one quote or bracket that completes a pair.
+
+    A span like ``720 feet (220 m`` or ``via secure communication” and …`` takes in the
+    closing or opening mark next to it; a mark with no partner next to the span stays as
+    it is (the span is never narrowed).
+    """
+    for op, cl in _PAIRS:
+        span = text[start:end]
+        if op == cl:
+            if span.count(op) % 2 == 1:
+                if start > 0 and text[start - 1] == op and not span.startswith(op):
+                    start -= 1
+                elif end < len(text) and text[end] == cl and not span.endswith(cl):
+                    end += 1
+            continue
+        opens, closes = span.count(op), span.count(cl)
+        if closes > opens and start > 0 and text[start - 1] == op:
+            start -= 1
+        elif opens > closes and end < len(text) and text[end] == cl:
+            end += 1
+    return start, end
 
 
 def calibrate(

@@ -229,6 +229,30 @@ def test_tune_length_penalty_picks_and_stores_a_penalty(tokenizer, tmp_path) -> 
     assert meta["length_penalty"] == 0.5 and meta["length_tuning"]["questions"] == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        ("It stretches 720 feet (220 m) along.", "720 feet (220 m", "720 feet (220 m)"),
+        (
+            "He used “via secure communication” and WhatsApp.",
+            "via secure communication” and WhatsApp",
+            "“via secure communication” and WhatsApp",
+        ),
+        ('the "golden anniversary" year', 'golden anniversary"', '"golden anniversary"'),
+        ("the Kremlin’s aide", "Kremlin’s aide", "Kremlin’s aide"),  # an apostrophe, no pair
+        ("a (b c", "b c", "b c"),  # nothing to close it with: unchanged
+        ("(59 °F)", "(59 °F)", "(59 °F)"),
+    ],
+)
+def test_answer_takes_in_the_mark_that_completes_a_pair(text, span, want) -> None:
+    from qa.neural import balance
+
+    i = text.index(span)
+    s, e = balance(text, i, i + len(span))
+    assert text[s:e] == want
+    assert s <= i and e >= i + len(span)  # only ever widened
+
+
 def test_a_word_cut_by_a_window_end_is_answered_whole(tokenizer) -> None:
     # "Zanzibar" is za ##nz ##ibar; slide it across window ends so that some window
     # holds only "za" (or "za ##nz") at its end: the answer is still the whole word
