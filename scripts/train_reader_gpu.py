@@ -124,11 +124,15 @@ def training_info(model_dir: Path | None) -> dict[str, Any]:
 
 
 def score(model_dir: Path, device: str, limit: int | None) -> dict[str, Any]:
-    """Closed-book EM/F1, always answering: held-out answerable questions and the eval set."""
+    """Closed-book EM/F1, always answering: held-out answerable questions and the eval set.
+
+    Spans are scored as the model reads them (no length prior): every reader, the shipped
+    one included, is compared on its weights alone.
+    """
     from qa.evaluate import evaluate, gold_hit
     from qa.neural import NeuralReader
 
-    r = NeuralReader(model_dir, backend="torch", device=device)
+    r = NeuralReader(model_dir, backend="torch", device=device, length_penalty=0.0)
     r.null_threshold = None
     r.load()
     held = [ex for ex in squad.heldout_examples() if ex.answers]
