@@ -22,6 +22,8 @@ from qa.types import Answer, Hit
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "reader"
 READER_JSON = "qa_reader.json"
+# Questions longer than this (in word-pieces) are cut: the passage needs the window.
+MAX_QUESTION_TOKENS = 64
 # Spans below this fraction of the best one cannot change which answer group wins or its
 # summed probability noticeably, so answering skips them.
 PICK_FLOOR = 1e-4
@@ -58,13 +60,34 @@ def fast_tokenizer(path: str | Path) -> Any:
     return Tokenizer.from_file(str(path))
 
 
+def _cut_questions(tok: Any, questions: Sequence[str], limit: int) -> list[str]:
+    """``questions``, each cut after its first ``limit`` word-pieces (whole pieces)."""
+    limit = max(1, limit)
+    long = [i for i, q in enumerate(questions) if len(q) > limit]  # a piece spans ≥ 1 char
+    out = list(questions)
+    if not long:
+        return out
+    tok.no_truncation()  # encode_windows sets it again for the pairs
+    encoded = tok.encode_batch([out[i] for i in long], add_special_tokens=False)
+    for i, enc in zip(long, encoded, strict=True):
+        if len(enc.offsets) > limit:
+            out[i] = out[i][: enc.offsets[limit - 1][1]]
+    return out
+
+
 def encode_windows(
     tok: Any, questions: Sequence[str], contexts: Sequence[str], max_length: int, stride: int
 ) -> Windows:
     """What a transformers fast tokenizer gives with ``truncation="only_second"``, overflow,
-    ``stride`` and ``padding="longest"``, straight from the ``tokenizers`` library."""
+    ``stride`` and ``padding="longest"``, straight from the ``tokenizers`` library.
+
+    A question is cut to its first ``MAX_QUESTION_TOKENS`` word-pieces (fewer when the
+    window could not otherwise hold more than ``stride`` context pieces), so that any
+    question leaves room for its passage.
+    """
     import numpy as np
 
+    questions = _cut_questions(tok, questions, min(MAX_QUESTION_TOKENS, max_length - stride - 4))
     want = {"max_length": max_length, "stride": stride, "strategy": "only_second"}
     if not tok.truncation or any(tok.truncation.get(k) != v for k, v in want.items()):
         tok.enable_truncation(max_length, stride=stride, strategy="only_second")
@@ -109,9 +132,10 @@ class NeuralReader:
     ``retrieval_weight`` adds that multiple of each hit's retrieval score to its spans'
     logits before the softmax, so a span from a passage the retriever ranks low needs a
     clearer reading to win; ``length_penalty`` subtracts that multiple of the log of a
-    span's length in word-pieces, so a longer span needs a clearer reading than a short
-    one inside it. Neither changes the null margin. ``threads`` sets
-    ``torch.set_num_threads`` at load (default: the CPUs this process may use).
+    span's length (the word-pieces from its start piece to its end piece), so a longer
+    span needs a clearer reading than a short one inside it. Neither changes the null
+    margin. ``threads`` sets ``torch.set_num_threads`` at load (default: the CPUs this
+    process may use).
     ``quantize`` applies dynamic int8 to the Linear layers (CPU only). ``backend`` is
     ``"onnx"`` (the int8 ONNX Runtime model of ``qa.onnx_models``, built once and cached;
     the CPU default when onnxruntime is installed) or ``"torch"`` (the weights as stored,
@@ -455,26 +479,46 @@ _PAIRS = (("(", ")"), ("[", "]"), ("“", "”"), ("‘", "’"), ('"', '"'))
 
 
 def balance(text: str, start: int, end: int) -> tuple[int, int]:
-    """``text[start:end]`` widened by the one quote or bracket that completes a pair.
+    """``text[start:end]`` widened by the quote or bracket marks that complete its pairs.
 
     A span like ``720 feet (220 m`` or ``via secure communication” and …`` takes in the
-    closing or opening mark next to it; a mark with no partner next to the span stays as
-    it is (the span is never narrowed).
+    closing or opening mark right next to it, pair after pair until none is left open
+    that can be closed there; a mark with no partner next to the span stays as it is (the
+    span is never narrowed). ``’`` between two letters is an apostrophe, not a quote.
     """
-    for op, cl in _PAIRS:
-        span = text[start:end]
-        if op == cl:
-            if span.count(op) % 2 == 1:
+
+    def count(span: str, mark: str, at: int) -> int:
+        if mark != "’":
+            return span.count(mark)
+        return sum(
+            1
+            for i, ch in enumerate(span)
+            if ch == mark
+            and not (
+                0 < at + i < len(text) - 1
+                and text[at + i - 1].isalpha()
+                and text[at + i + 1].isalpha()
+            )
+        )
+
+    changed = True
+    while changed:
+        changed = False
+        for op, cl in _PAIRS:
+            span = text[start:end]
+            if op == cl:
+                if span.count(op) % 2 == 0:
+                    continue
                 if start > 0 and text[start - 1] == op and not span.startswith(op):
-                    start -= 1
+                    start, changed = start - 1, True
                 elif end < len(text) and text[end] == cl and not span.endswith(cl):
-                    end += 1
-            continue
-        opens, closes = span.count(op), span.count(cl)
-        if closes > opens and start > 0 and text[start - 1] == op:
-            start -= 1
-        elif opens > closes and end < len(text) and text[end] == cl:
-            end += 1
+                    end, changed = end + 1, True
+                continue
+            opens, closes = span.count(op), count(span, cl, start)
+            if closes > opens and start > 0 and text[start - 1] == op:
+                start, changed = start - 1, True
+            elif opens > closes and end < len(text) and text[end] == cl:
+                end, changed = end + 1, True
     return start, end
 
 

@@ -242,6 +242,9 @@ def test_tune_length_penalty_picks_and_stores_a_penalty(tokenizer, tmp_path) -> 
         ("the Kremlin’s aide", "Kremlin’s aide", "Kremlin’s aide"),  # an apostrophe, no pair
         ("a (b c", "b c", "b c"),  # nothing to close it with: unchanged
         ("(59 °F)", "(59 °F)", "(59 °F)"),
+        ("(“Foo”) bar", "Foo”)", "(“Foo”)"),  # pair after pair
+        ("the ‘Kremlin’s men’ said", "Kremlin’s men", "Kremlin’s men"),  # an apostrophe
+        ("the ‘Kremlin’s men’ said", "‘Kremlin’s men", "‘Kremlin’s men’"),
     ],
 )
 def test_answer_takes_in_the_mark_that_completes_a_pair(text, span, want) -> None:
@@ -298,6 +301,23 @@ def test_long_passage_is_read_in_strided_windows(tokenizer) -> None:
     assert ans is not None
     assert text[ans.start : ans.end] == ans.text
     assert ans.text == "Zanzibar island"
+
+
+def test_a_very_long_question_is_cut_and_still_read(tokenizer) -> None:
+    from qa.neural import MAX_QUESTION_TOKENS
+
+    text = "The treaty was signed in Vienna in 1815 by the powers."
+    question = "who signed it " * 150 + "and where?"  # 451 word-pieces
+    model = ScriptedModel(tokenizer, {("vienna", "vienna"): 8.0})
+    for max_length, stride in ((256, 96), (48, 16)):
+        r = make_reader(tokenizer, model, max_length=max_length, stride=stride)
+        model.seen.clear()
+        ans = r.read(question, whole_hits([text]))
+        assert ans is not None and ans.text == "Vienna"
+        seen = model.seen[0]
+        question_pieces = int((seen["token_type_ids"][0] == 0).sum()) - 2  # less CLS, SEP
+        assert question_pieces == min(MAX_QUESTION_TOKENS, max_length - stride - 4)
+        assert seen["input_ids"].shape[1] <= max_length
 
 
 def test_answer_length_is_bounded(tokenizer) -> None:
