@@ -706,13 +706,15 @@ def write_model_card(model_dir: str | Path) -> Path:
             "## Length prior",
             "",
             f"`length_penalty` = {meta['length_penalty']:g}: each span's logit loses this "
-            "multiple of the log of its length in word-pieces before the softmax, so a long "
-            "span has to read clearly better than a short one inside it (the null margin is "
-            f"unchanged). Chosen for F1 on {lt['questions']} answerable questions of the "
-            f"held-out articles ({', '.join(lt['articles'])}), each read over its gold "
-            f"paragraph: EM {best.get('em')} / F1 {best.get('f1')} (no prior: EM "
-            f"{zero.get('em')} / F1 {zero.get('f1')}). Set by `qa tune-length --reader DIR`, "
-            "before the no-answer threshold and the retrieval weight below.",
+            "multiple of the log of its length (word-pieces from its start piece to its end "
+            "piece) before the softmax, so a long span has to read clearly better than a "
+            "short one inside it (the null margin is unchanged). Chosen for F1 on "
+            f"{lt['questions']} answerable questions of the held-out articles "
+            f"({', '.join(lt['articles'])}), each read over its gold paragraph: EM "
+            f"{best.get('em')} / F1 {best.get('f1')}"
+            + (f" (no prior: EM {zero['em']} / F1 {zero['f1']})" if zero else "")
+            + ". Set by `qa tune-length --reader DIR`, before the no-answer threshold and "
+            "the retrieval weight below.",
             "",
         ]
     cal = meta.get("calibration")

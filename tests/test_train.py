@@ -97,7 +97,21 @@ def test_training_windows_are_the_windows_the_reader_reads() -> None:
     assert [f.token_type_ids for f in feats] == [
         row[m].tolist() for row, m in zip(enc.arrays["token_type_ids"], mask, strict=True)
     ]
-    assert len(feats) > 4 and any(f.start for f in feats)
+    labelled = [f for f in feats if f.start]
+    assert len(feats) > 4 and labelled
+    for f in labelled:
+        assert tok.decode(f.input_ids[f.start : f.end + 1]) == "1964"
+    # the same windows as a transformers fast tokenizer gives with these settings
+    enc = tok(
+        "When did it end?",
+        ctx,
+        truncation="only_second",
+        max_length=48,
+        stride=16,
+        return_overflowing_tokens=True,
+    )
+    assert [f.input_ids for f in feats] == enc["input_ids"]
+    assert [f.token_type_ids for f in feats] == enc["token_type_ids"]
 
 
 def test_bucket_batches_cover_every_feature_once() -> None:
