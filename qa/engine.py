@@ -20,7 +20,7 @@ from qa.errors import BadInput, NotFound
 from qa.manifest import manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
 from qa.retrieve import Retriever
-from qa.store import IndexSpec, Store, text_sha256
+from qa.store import IndexSpec, Store, check_index_folder, text_sha256
 from qa.types import Citation, Document, Hit, Response
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -165,6 +165,7 @@ class Engine:
 
     def index(self, paths: Iterable[Path], progress: Progress | None = None) -> Store:
         """Rebuild the index from ``paths`` and save it (atomically) to ``settings.index_dir``."""
+        check_index_folder(self.settings.index_dir)  # before the work, not after it
         docs = ingest.load(list(paths))
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to index")
@@ -182,7 +183,10 @@ class Engine:
         spec = self.spec.to_json()
         if manifest.get("format") != 1 or any(manifest.get(k) != v for k, v in spec.items()):
             return True
-        have = {(d["source"], d["sha256"]) for d in manifest.get("documents", [])}  # type: ignore[union-attr]
+        try:
+            have = {(d["source"], d["sha256"]) for d in manifest.get("documents", [])}  # type: ignore[union-attr]
+        except (KeyError, TypeError):  # a damaged manifest: rebuild
+            return True
         want = {(d.source, text_sha256(d.text)) for d in ingest.load(list(paths))}
         return have != want
 

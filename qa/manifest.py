@@ -34,15 +34,16 @@ def read_manifest(path: Path) -> dict[str, object] | None:
     if gen is None:
         return None
     try:
-        return json.loads((path / gen / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((path / gen / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def current_generation(path: Path) -> str | None:
     """The live generation folder name at ``path``, or None."""
     try:
-        gen = (path / "CURRENT").read_text().strip()
-    except OSError:
+        gen = (path / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):  # missing, a file in the way, or not text
         return None
     return gen if gen.startswith("gen-") and (path / gen).is_dir() else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,11 +22,23 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import IndexMismatch, IndexNotFound
+from qa.errors import BadInput, IndexMismatch, IndexNotFound
 from qa.manifest import current_generation
 from qa.types import Document, Passage
 
 FORMAT_VERSION = 1
+# What a save may replace or delete inside an index folder: generations and leftovers of
+# crashed saves. Anything else there belongs to someone else and is never touched.
+_OWNED = re.compile(r"^(gen-\d+|\.gen-\d+\.tmp-\d+|\.CURRENT\.tmp-\d+|CURRENT)$")
+
+
+def rebuild_hint(path: Path) -> str:
+    """The command that rebuilds the index at ``path`` (``--index`` named unless default)."""
+    from qa.config import Settings
+
+    default = Path(Settings().index_dir)
+    named = "" if Path(path).resolve() == default.resolve() else f" --index {path}"
+    return f"'qa index seeds/{named}' (or the folders it was built from)"
 
 
 def text_sha256(text: str) -> str:
@@ -200,6 +213,7 @@ class Store:
         """Write atomically: a new generation beside the live one, then swap ``CURRENT``."""
         import faiss
 
+        check_index_folder(path)
         path.mkdir(parents=True, exist_ok=True)
         # A crashed save may have left a newer generation that never went live: skip past it.
         taken = [int(p.name[4:]) for p in path.glob("gen-*") if p.name[4:].isdigit()]
@@ -237,25 +251,50 @@ class Store:
         _fsync(cur_tmp)
         os.replace(cur_tmp, path / "CURRENT")
         for stale in path.iterdir():  # older generations and leftovers of crashed saves
-            if stale.name not in (gen, "CURRENT") and stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
+            if stale.name not in (gen, "CURRENT") and _OWNED.match(stale.name):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
 
     @classmethod
     def open(cls, path: Path, expected: IndexSpec) -> Store:
         """Load the index at ``path``; raise with a one-sentence fix if it does not fit."""
-        import faiss
-
         gen = current_generation(path)
         if gen is None:
-            raise IndexNotFound(f"no index at {path}/ — build one with 'qa index seeds/'")
+            raise IndexNotFound(f"no index at {path}/ — build one with {rebuild_hint(path)}")
         folder = path / gen
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise IndexMismatch(
-                f"the index at {path}/ is unreadable ({e}); rebuild it with 'qa index seeds/'"
+                f"the index at {path}/ is unreadable ({e}); rebuild it with {rebuild_hint(path)}"
             ) from None
+        if not isinstance(manifest, dict):
+            raise IndexMismatch(
+                f"the index at {path}/ has a damaged manifest; rebuild it with {rebuild_hint(path)}"
+            )
         check_manifest(manifest, expected, path)
+        try:
+            store = cls._load(folder, expected)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+            # faiss reports a damaged file as RuntimeError; JSON and UTF-8 errors are
+            # ValueErrors; a line missing a field is a KeyError or TypeError
+            what = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            raise IndexMismatch(
+                f"the index at {path}/ is damaged ({what}); rebuild it with {rebuild_hint(path)}"
+            ) from None
+        if store.index.ntotal != len(store.passages):
+            raise IndexMismatch(
+                f"the index at {path}/ has {store.index.ntotal} vectors for "
+                f"{len(store.passages)} passages; rebuild it with {rebuild_hint(path)}"
+            )
+        return store
+
+    @classmethod
+    def _load(cls, folder: Path, expected: IndexSpec) -> Store:
+        import faiss
+
         store = cls(expected)
         store.index = faiss.read_index(str(folder / "vectors.faiss"))
         docs: dict[str, Document] = {}
@@ -273,24 +312,35 @@ class Store:
                 store.passages[p.id] = p
                 store._doc_passages[doc.id].append(p.id)
                 store._by_key[faiss_id(p.id)] = p.id
-        if store.index.ntotal != len(store.passages):
-            raise IndexMismatch(
-                f"the index at {path}/ has {store.index.ntotal} vectors for "
-                f"{len(store.passages)} passages; rebuild it with 'qa index seeds/'"
-            )
         return store
+
+
+def check_index_folder(path: Path) -> None:
+    """Refuse to save into a file, or into a folder holding anything but a qa index."""
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"{path} is a file, not a folder: choose a folder for the index")
+    if not path.is_dir() or (path / "CURRENT").exists():
+        return
+    foreign = sorted(p.name for p in path.iterdir() if not _OWNED.match(p.name))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+        raise BadInput(
+            f"{path}/ is not a qa index and is not empty (it holds {shown}); choose an "
+            "empty or new folder for the index, so nothing in it is overwritten"
+        )
 
 
 def check_manifest(manifest: dict[str, object], expected: IndexSpec, path: Path) -> None:
     """Raise `IndexMismatch`, in one sentence with the fix, when ``manifest`` ≠ ``expected``."""
-    fix = "rebuild it with 'qa index seeds/' (or the folders it was built from)"
+    fix = f"rebuild it with {rebuild_hint(path)}"
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexMismatch(
             f"the index at {path}/ has format {manifest.get('format')}, this qa reads "
             f"format {FORMAT_VERSION}; {fix}"
         )
     emb = manifest.get("embedder") or {}
-    assert isinstance(emb, dict)
+    if not isinstance(emb, dict):
+        raise IndexMismatch(f"the index at {path}/ has a damaged manifest; {fix}")
     if emb.get("name") != expected.embedder or emb.get("dim") != expected.dim:
         raise IndexMismatch(
             f"the index at {path}/ was built with embedder {emb.get('name')} "

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from qa.chunk import chunk
-from qa.errors import IndexMismatch, IndexNotFound
+from qa.errors import BadInput, IndexMismatch, IndexNotFound
 from qa.manifest import read_manifest
 from qa.store import IndexSpec, Store
 from qa.types import Document
@@ -61,6 +61,49 @@ def test_open_with_another_model_or_chunking_explains(tmp_path: Path, spec, mess
     _store("One.").save(tmp_path / "idx")
     with pytest.raises(IndexMismatch, match=message):
         Store.open(tmp_path / "idx", spec)
+
+
+def test_save_never_touches_what_is_not_the_index(tmp_path: Path):
+    idx = tmp_path / "idx"
+    (idx / "photos").mkdir(parents=True)
+    (idx / "photos" / "a.jpg").write_bytes(b"x")
+    with pytest.raises(BadInput, match="not a qa index and is not empty"):
+        _store("One.").save(idx)
+    assert (idx / "photos" / "a.jpg").read_bytes() == b"x" and not (idx / "CURRENT").exists()
+    # inside a real index, a folder someone put there survives every later save
+    fresh = tmp_path / "fresh"
+    _store("One.").save(fresh)
+    (fresh / "mine").mkdir()
+    (fresh / "notes.txt").write_text("keep")
+    _store("Two.").save(fresh)
+    _store("Three.").save(fresh)
+    assert (fresh / "mine").is_dir() and (fresh / "notes.txt").read_text() == "keep"
+    assert sorted(p.name for p in fresh.glob("gen-*")) == ["gen-3"]  # old generations go
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(BadInput, match="is a file, not a folder"):
+        _store("One.").save(file)
+    assert file.read_text() == "x"
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda g: (g / "passages.jsonl").write_text('{"id": "p1", "doc'), "is damaged"),
+        (lambda g: (g / "passages.jsonl").unlink(), "is damaged"),
+        (lambda g: (g / "documents.jsonl").write_bytes(b"\xff\xfe{"), "is damaged"),
+        (lambda g: (g / "vectors.faiss").write_bytes(b"\0" * 40), "is damaged"),
+        (lambda g: (g / "manifest.json").write_text("[1, 2]"), "damaged manifest"),
+        (lambda g: (g.parent / "CURRENT").write_bytes(b"\xff\xfe\x00"), "no index at"),
+    ],
+)
+def test_a_damaged_index_says_so_and_how_to_rebuild(tmp_path: Path, damage, message):
+    idx = tmp_path / "idx"
+    _store("One.\n\nTwo.", "Three.").save(idx)
+    damage(idx / (idx / "CURRENT").read_text().strip())
+    with pytest.raises((IndexMismatch, IndexNotFound), match=message) as e:
+        Store.open(idx, SPEC)
+    assert f"--index {idx}" in str(e.value)  # the fix names the folder it was asked for
 
 
 def test_crash_during_save_leaves_previous_index_usable(tmp_path: Path, monkeypatch):
