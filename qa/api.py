@@ -39,7 +39,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa import ingest
 from qa.engine import NO_ANSWER, Engine
-from qa.errors import BadInput, IndexMismatch, IndexNotFound, NotFound, QAError
+from qa.errors import (
+    BadInput,
+    IndexMismatch,
+    IndexNotFound,
+    NotFound,
+    QAError,
+    require_text,
+)
 from qa.types import Citation, citation_to_dict, response_to_dict
 from qa.types import Response as QAResponse
 
@@ -751,6 +758,8 @@ def create_app(
 
         ``source`` is a label for citations; nothing is ever read from disk.
         """
+        for what, value in (("text", body.text), ("source", body.source), ("title", body.title)):
+            require_text(value or "", f"the document's {what}")
         source = (body.source or "").strip() or "api"
         doc = ingest.from_string(
             body.text, source=source, kind=body.kind, title=(body.title or "").strip()

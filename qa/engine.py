@@ -16,7 +16,7 @@ from qa import ingest
 from qa.chunk import chunk
 from qa.config import Settings
 from qa.embed import Encoder, SentenceEncoder
-from qa.errors import BadInput, NotFound
+from qa.errors import BadInput, NotFound, require_text
 from qa.manifest import manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
 from qa.retrieve import Retriever
@@ -258,6 +258,7 @@ class Engine:
         ]
 
     def check_question(self, question: str) -> str:
+        require_text(question, "the question")
         q = question.strip()
         if not q:
             raise BadInput(

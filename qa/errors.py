@@ -19,3 +19,15 @@ class BadInput(QAError):
 
 class NotFound(QAError):
     pass
+
+
+def require_text(value: str, what: str) -> None:
+    """Raise `BadInput` when ``value`` is not valid Unicode text (lone surrogates, which
+    is how undecodable bytes and broken JSON escapes arrive)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadInput(
+            f"{what} contains characters that are not valid text (at position {e.start}: "
+            "a lone surrogate or a byte that is not UTF-8); send it as UTF-8 text"
+        ) from None

@@ -146,6 +146,14 @@ def test_empty_and_too_long_questions(make_engine: Callable[..., Engine]) -> Non
         _assert_error(c.post("/v1/ask", json={"question": "x" * 41}), 400, "limit is 40")
         chat = {"messages": [_user("y" * 41)]}
         _assert_error(c.post("/v1/chat/completions", json=chat), 400, "limit is 40")
+        # a lone surrogate (a broken \\u escape) is a clear 400, not a 500
+        broken = b'{"question": "who \\ud800 visited"}'
+        hdr = {"Content-Type": "application/json"}
+        _assert_error(c.post("/v1/ask", content=broken, headers=hdr), 400, "not valid text")
+        chat_raw = b'{"messages": [{"role": "user", "content": "who \\ud800 visited"}]}'
+        _assert_error(
+            c.post("/v1/chat/completions", content=chat_raw, headers=hdr), 400, "not valid text"
+        )
 
 
 def test_unexpected_errors_keep_the_error_shape(engine: Engine) -> None:
@@ -216,6 +224,10 @@ def test_add_html_and_bad_documents(client: TestClient) -> None:
     _assert_error(client.post("/v1/documents", json={"text": "x", "kind": "pdf"}), 422, "kind")
     _assert_error(client.post("/v1/documents", json={"text": "  \n"}), 400, "no text")
     _assert_error(client.post("/v1/documents", json={"kind": "text"}), 422, "text")
+    broken = b'{"text": "Quokkas \\ud800 live here."}'
+    hdr = {"Content-Type": "application/json"}
+    r = client.post("/v1/documents", content=broken, headers=hdr)
+    _assert_error(r, 400, "document's text contains characters that are not valid text")
 
 
 def test_source_is_a_label_never_a_path(client: TestClient, tmp_path: Path) -> None:
