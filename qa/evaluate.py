@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import squad
+from qa.errors import BadInput
 from qa.types import Document, Hit, Passage
 
 
@@ -90,7 +91,11 @@ def evaluate(
     """
     if mode not in ("closed", "open"):
         raise ValueError("mode must be 'closed' or 'open'")
+    if limit is not None and limit < 1:
+        raise BadInput(f"--limit must be at least 1, not {limit}")
     examples = select(file, limit=limit, eval_split=eval_split)
+    if not examples:
+        raise BadInput(f"{file} has no questions to evaluate (after the evaluation split)")
     if mode == "open" and engine is None:
         from qa.engine import Engine
 

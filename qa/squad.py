@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.errors import BadInput
+
 
 def _data_dir() -> Path:
     if env := os.environ.get("QA_DATA_DIR"):
@@ -61,29 +63,64 @@ def load(
     titles: Iterable[str] | None = None,
     exclude_titles: Iterable[str] | None = None,
 ) -> list[Example]:
-    """Read a SQuAD v1.1/v2.0 JSON file; optionally keep or drop articles by title."""
+    """Read a SQuAD v1.1/v2.0 JSON file; optionally keep or drop articles by title.
+
+    A file that is missing, not JSON or not SQuAD-shaped raises ``BadInput`` naming it.
+    """
     keep = set(titles) if titles is not None else None
     drop = set(exclude_titles or ())
-    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     out: list[Example] = []
-    for article in data:
-        title = article.get("title", "")
-        if (keep is not None and title not in keep) or title in drop:
-            continue
-        for pi, para in enumerate(article["paragraphs"]):
-            ctx = para["context"]
-            for qa in para["qas"]:
-                if qa.get("is_impossible", False):
-                    answers: tuple[tuple[str, int], ...] = ()
-                else:
-                    answers = tuple((a["text"], int(a["answer_start"])) for a in qa["answers"])
-                out.append(Example(qa["id"], title, ctx, qa["question"], answers, pi))
+    where = "the file"
+    try:
+        for ai, article in enumerate(read_articles(path)):
+            where = f"article {ai}"
+            title = article.get("title", "")
+            if (keep is not None and title not in keep) or title in drop:
+                continue
+            for pi, para in enumerate(article["paragraphs"]):
+                where = f"article {ai}, paragraph {pi}"
+                ctx = para["context"]
+                for qa in para["qas"]:
+                    if qa.get("is_impossible", False):
+                        answers: tuple[tuple[str, int], ...] = ()
+                    else:
+                        answers = tuple((a["text"], int(a["answer_start"])) for a in qa["answers"])
+                    out.append(Example(qa["id"], title, ctx, qa["question"], answers, pi))
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise BadInput(
+            f"{path} is not in SQuAD format: {where} is malformed "
+            f"({type(e).__name__}: {e}); SQuAD is data[].paragraphs[].context and .qas[] "
+            "with id, question and answers[].text/answer_start"
+        ) from None
     return out
+
+
+def read_articles(path: str | Path) -> list[dict]:
+    """The ``data`` list of a SQuAD-format JSON file (``BadInput`` when it is not one)."""
+    p = Path(path)
+    try:
+        raw = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{p}: no such file; give a SQuAD-format JSON file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{p} is a folder; give a SQuAD-format JSON file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{p} cannot be read as UTF-8 text ({e})") from None
+    try:
+        doc = json.loads(raw)
+    except ValueError as e:
+        raise BadInput(f"{p} is not JSON ({e}); give a SQuAD-format JSON file") from None
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(data, list):
+        raise BadInput(
+            f"{p} is not in SQuAD format: expected an object with a 'data' list of articles"
+        )
+    return data
 
 
 def titles(path: str | Path) -> list[str]:
     """Article titles of a SQuAD file, in file order."""
-    return [a.get("title", "") for a in json.loads(Path(path).read_text("utf-8"))["data"]]
+    return [a.get("title", "") for a in read_articles(path) if isinstance(a, dict)]
 
 
 def train_examples(data_dir: str | Path = DATA_DIR) -> list[Example]:

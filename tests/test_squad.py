@@ -94,3 +94,36 @@ def test_split_matches_the_data_readme() -> None:
     train_titles = {e.title for e in squad.load(squad.DATA_DIR / squad.V2_HALF)}
     assert train_titles >= squad.HELDOUT_TITLES
     assert not ({e.title for e in ev} & train_titles)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("not json", "is not JSON"),
+        ('{"foo": 1}', "expected an object with a 'data' list"),
+        ("[1, 2]", "expected an object with a 'data' list"),
+        ('{"data": [{"title": "t", "paragraphs": [{"context": "c"}]}]}', "paragraph 0"),
+        ('{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "q"}]}]}]}', "article 0"),
+    ],
+)
+def test_a_file_that_is_not_squad_is_a_clear_error(tmp_path: Path, content, message) -> None:
+    from qa.errors import BadInput
+
+    f = tmp_path / "data.json"
+    if content is not None:
+        f.write_text(content)
+    with pytest.raises(BadInput, match=message):
+        squad.load(f)
+
+
+def test_eval_of_nothing_is_an_error_not_zeros(tmp_path: Path) -> None:
+    from qa.errors import BadInput
+    from qa.evaluate import evaluate
+
+    f = tmp_path / "empty.json"
+    f.write_text('{"data": []}')
+    with pytest.raises(BadInput, match="no questions"):
+        evaluate(f, object())
+    with pytest.raises(BadInput, match="--limit must be at least 1"):
+        evaluate(f, object(), limit=0)
