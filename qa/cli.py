@@ -13,12 +13,22 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from qa.config import Settings
 from qa.errors import QAError
+
+# Control characters in questions and documents (ANSI escapes, carriage returns, bells)
+# would act on the terminal; they are shown as U+FFFD instead. Tabs and newlines stay.
+_CONTROL = {c: "\ufffd" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c not in (9, 10)}
+
+
+def escape(text: str) -> str:
+    """``text`` for rich markup: markup escaped, terminal control characters made visible."""
+    return _markup_escape(text.replace("\r\n", "\n").translate(_CONTROL))
+
 
 app = typer.Typer(
     help="Source-grounded extractive question answering with exact citations.",
@@ -237,7 +247,9 @@ def ask(
     question: Annotated[
         str, typer.Argument(help="The question, or - to read one per line from stdin.")
     ],
-    k: Annotated[int | None, typer.Option("-k", help="Passages to read and cite.")] = None,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, max=50, help="Passages to read and cite.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
     server: Annotated[
         bool | None,

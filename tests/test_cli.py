@@ -85,6 +85,20 @@ def test_ask_human_output_highlights_answer_and_lists_citations(index_dir, corpu
     assert "[1]" in r.stdout and "[2]" in r.stdout and "ms (encode" in r.stdout
 
 
+def test_terminal_control_characters_are_shown_not_obeyed(index_dir, corpus_dir):
+    _run("index", str(corpus_dir))
+    r = _run("ask", "Who \x1b[31mwalked\x07 on the Moon?\rX")
+    assert r.exit_code == 0
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout and "\r" not in r.stdout
+    assert "Q: Who \ufffd[31mwalked\ufffd on the Moon?\ufffdX" in r.stdout
+
+
+def test_ask_k_out_of_range_is_refused_before_reading(index_dir, corpus_dir):
+    _run("index", str(corpus_dir))
+    r = _run("ask", "-", "-k", "0", "--json", input="Who walked on the Moon?\n")
+    assert r.exit_code == 2 and r.stdout == ""
+
+
 def test_ask_stdin_one_json_per_line(index_dir, corpus_dir):
     _run("index", str(corpus_dir))
     r = _run("ask", "-", "--json", input="Who walked on the Moon?\n\n   \nWhat is in Paris?\n")
