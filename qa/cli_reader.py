@@ -21,6 +21,14 @@ def train_reader_cmd(
     epochs: Annotated[float, typer.Option(help="Epochs; fractions allowed.")] = 1.0,
     max_length: Annotated[int, typer.Option("--max-length", help="Tokens per window.")] = 256,
     stride: Annotated[int, typer.Option(help="Token overlap between windows.")] = 96,
+    answer: Annotated[
+        str,
+        typer.Option(
+            "--answer",
+            help="Gold answer to train on when a question has several: first (as listed) or "
+            "consensus (the text most annotators gave, the shortest on a tie).",
+        ),
+    ] = "first",
     batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
     lr: Annotated[
         float, typer.Option(help="Peak learning rate (warmup, then linear decay).")
@@ -105,6 +113,7 @@ def train_reader_cmd(
             teachers=[str(t) for t in teacher or []],
             distill_alpha=distill_alpha,
             distill_temperature=distill_temperature,
+            answer=answer,
         )
     except ValueError as e:  # e.g. a teacher that is no reader or has another vocabulary
         typer.echo(f"error: {e}", err=True)

@@ -43,15 +43,38 @@ class Feature:
     end: int
 
 
+ANSWER_TARGETS = ("first", "consensus")
+
+
+def target_answer(answers: Sequence[tuple[str, int]], how: str = "first") -> tuple[str, int]:
+    """The gold answer a question trains on: the ``first`` listed, or the ``consensus``
+    (the text most annotators gave, the shortest on a tie; its first occurrence)."""
+    if how == "first":
+        return answers[0]
+    if how != "consensus":
+        raise ValueError(f"answer target must be one of {', '.join(ANSWER_TARGETS)}, not {how!r}")
+    votes = collections.Counter(text for text, _ in answers)
+    top = max(votes.values())
+    text = min((t for t, v in votes.items() if v == top), key=len)
+    return next(a for a in answers if a[0] == text)
+
+
 def make_features(
-    examples: Sequence[Example], tokenizer: Any, *, max_length: int, stride: int, chunk: int = 2000
+    examples: Sequence[Example],
+    tokenizer: Any,
+    *,
+    max_length: int,
+    stride: int,
+    chunk: int = 2000,
+    answer: str = "first",
 ) -> list[Feature]:
     """Strided windows with labels; an answer missing from a window labels it CLS.
 
-    The first gold answer is the training target. ``stride`` is the token overlap
-    between consecutive windows of a long context. The windows are those the reader
-    reads (``qa.neural.encode_windows``, straight from the ``tokenizers`` library), so
-    training sees the same windows as answering, whatever the transformers version.
+    ``target_answer(answers, answer)`` picks the gold answer each question trains on.
+    ``stride`` is the token overlap between consecutive windows of a long context. The
+    windows are those the reader reads (``qa.neural.encode_windows``, straight from the
+    ``tokenizers`` library), so training sees the same windows as answering, whatever the
+    transformers version.
     ``tokenizer`` is a transformers fast tokenizer or a ``tokenizers.Tokenizer``.
     """
     from tokenizers import Tokenizer
@@ -77,7 +100,7 @@ def make_features(
             offsets = enc.offsets[w][:m]
             start = end = 0
             if ex.answers and 1 in seq:
-                text, a0 = ex.answers[0]
+                text, a0 = target_answer(ex.answers, answer)
                 a1 = a0 + len(text)
                 c0 = seq.index(1)
                 c1 = m - 1 - seq[::-1].index(1)
@@ -228,6 +251,7 @@ def train_reader(
     teachers: Sequence[str | Path] = (),
     distill_alpha: float = 0.5,
     distill_temperature: float = 2.0,
+    answer: str = "first",
 ) -> Path:
     """Train and export a reader; returns the export folder (``out_dir/final`` by default).
 
@@ -240,8 +264,13 @@ def train_reader(
     sharing the student's vocabulary) the loss is ``(1 - distill_alpha)`` × the gold-span
     cross-entropy + ``distill_alpha`` × T² × the KL divergence from the teachers' mean
     start/end logits at temperature T = ``distill_temperature``; the teachers read every
-    training window once before the first step.
+    training window once before the first step. ``answer`` chooses the gold answer each
+    question trains on (``target_answer``): the first listed, or the annotators' consensus.
     """
+    if answer not in ANSWER_TARGETS:
+        raise ValueError(
+            f"answer target must be one of {', '.join(ANSWER_TARGETS)}, not {answer!r}"
+        )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from tqdm import tqdm
@@ -278,7 +307,7 @@ def train_reader(
         if frac < 1.0:
             part = random.Random(seed).sample(part, round(frac * len(part)))
         examples += part
-    feats = make_features(examples, tok, max_length=max_length, stride=stride)
+    feats = make_features(examples, tok, max_length=max_length, stride=stride, answer=answer)
     lengths = [len(f.input_ids) for f in feats]
     n_null = sum(1 for f in feats if f.start == 0)
     per_epoch = math.ceil(len(feats) / batch_size)
@@ -448,6 +477,7 @@ def train_reader(
         "batch_size": batch_size,
         "max_length": max_length,
         "stride": stride,
+        "answer_target": answer,
         "seed": seed,
         "device": device,
         "bf16": bf16,

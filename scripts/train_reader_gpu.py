@@ -80,6 +80,7 @@ def train_command(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[
         "--stride", str(cfg.get("stride", 96)),
         "--checkpoint-every", "1000000",
         "--threads", "2",
+        "--answer", args.answer,
     ]  # fmt: skip
     for t in sorted(squad.HELDOUT_TITLES):
         cmd += ["--exclude-title", t]
@@ -195,6 +196,12 @@ def main() -> None:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--rounds", type=int, default=2, help="1: teachers and students only.")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument(
+        "--answer",
+        choices=("first", "consensus"),
+        default="first",
+        help="Gold answer each question trains on (qa train-reader --answer).",
+    )
     args = ap.parse_args()
     args.run.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"budget_s": args.budget, "runs": {}}
