@@ -268,7 +268,7 @@ def tune_length_penalty(
     answering; every penalty re-scores the same spans. The F1-best penalty (the smallest
     on a tie) is set on the reader and, with ``write``, stored in ``qa_reader.json``.
     """
-    from qa.neural import READER_JSON, _pick, reweigh
+    from qa.neural import _pick, reweigh
 
     examples = [ex for ex in examples if ex.answers]
     if not examples:
@@ -280,32 +280,52 @@ def tune_length_penalty(
         items = [(ex.question, [gold_hit(ex)]) for ex in part]
         for ex, (_, hits), cands in zip(part, items, reader.candidates_many(items), strict=True):
             read.append((ex, hits, cands))
-    table: dict[str, dict[str, float]] = {}
-    for lp in penalties:
-        ems = f1s = 0.0
-        for ex, hits, cands in read:
-            found = _pick(reweigh(cands, hits, 0.0, lp), hits)
-            em, f1 = squad.score(found[0].text if found else None, [a for a, _ in ex.answers])
-            ems, f1s = ems + em, f1s + f1
-        table[f"{lp:g}"] = {
-            "em": round(100 * ems / len(read), 2),
-            "f1": round(100 * f1s / len(read), 2),
-        }
-    best = max(penalties, key=lambda lp: (table[f"{lp:g}"]["f1"], -lp))
-    reader.length_penalty = float(best)
+
+    def answer(lp: float, hits: Sequence[Hit], cands: Any) -> str | None:
+        found = _pick(reweigh(cands, hits, 0.0, lp), hits)
+        return found[0].text if found else None
+
+    table, best = _grid(read, penalties, answer)
     res = {
-        "length_penalty": float(best),
+        "length_penalty": best,
         "articles": sorted({ex.title for ex in examples}),
         "questions": len(examples),
         "by_penalty": table,
     }
+    _keep(reader, "length_penalty", res, "length_tuning", write)
+    return res
+
+
+def _grid(
+    read: Sequence[tuple[squad.Example, Sequence[Hit], Any]],
+    values: Sequence[float],
+    answer: Any,
+) -> tuple[dict[str, dict[str, float]], float]:
+    """EM/F1 over ``read`` for each value (``answer(value, hits, candidates)`` gives the
+    answer text); returns the table and the F1-best value, the smallest on a tie."""
+    table: dict[str, dict[str, float]] = {}
+    for v in values:
+        ems = f1s = 0.0
+        for ex, hits, cands in read:
+            em, f1 = squad.score(answer(v, hits, cands), [a for a, _ in ex.answers])
+            ems, f1s = ems + em, f1s + f1
+        n = len(read)
+        table[f"{v:g}"] = {"em": round(100 * ems / n, 2), "f1": round(100 * f1s / n, 2)}
+    return table, float(max(values, key=lambda v: (table[f"{v:g}"]["f1"], -v)))
+
+
+def _keep(reader: Any, name: str, res: dict[str, Any], record: str, write: bool) -> None:
+    """Set ``reader.<name>`` to ``res[name]``; with ``write``, store it and the rest of
+    ``res`` (under ``record``) in the model folder's ``qa_reader.json``."""
+    from qa.neural import READER_JSON
+
+    setattr(reader, name, res[name])
     if write:
         meta_path = Path(reader.model_dir) / READER_JSON
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        meta["length_penalty"] = float(best)
-        meta["length_tuning"] = {kk: v for kk, v in res.items() if kk != "length_penalty"}
+        meta[name] = res[name]
+        meta[record] = {k: v for k, v in res.items() if k != name}
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    return res
 
 
 RETRIEVAL_WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)
@@ -332,7 +352,7 @@ def tune_retrieval_weight(
     """
     from tqdm import tqdm
 
-    from qa.neural import READER_JSON, _pick, reweigh
+    from qa.neural import _pick, reweigh
 
     path = Path(file) if file is not None else squad.DATA_DIR / squad.V1_DEV
     examples = [ex for ex in squad.load(path, titles=sorted(squad.HELDOUT_TITLES)) if ex.answers]
@@ -347,30 +367,20 @@ def tune_retrieval_weight(
     for ex in tqdm(examples, desc="read", disable=not progress, file=sys.stderr, mininterval=5):
         hits = engine.retrieve(ex.question, k)
         read.append((ex, hits, reader.candidates(ex.question, hits)))
-    table: dict[str, dict[str, float]] = {}
-    for w in weights:
-        ems = f1s = 0.0
-        for ex, hits, cands in read:
-            ans = reader._gate(_pick(reweigh(cands, hits, w, reader.length_penalty), hits))
-            em, f1 = squad.score(ans.text if ans else None, [a for a, _ in ex.answers])
-            ems, f1s = ems + em, f1s + f1
-        n = len(read)
-        table[f"{w:g}"] = {"em": round(100 * ems / n, 2), "f1": round(100 * f1s / n, 2)}
-    best = max(weights, key=lambda w: (table[f"{w:g}"]["f1"], -w))
-    reader.retrieval_weight = float(best)
+
+    def answer(w: float, hits: Sequence[Hit], cands: Any) -> str | None:
+        ans = reader._gate(_pick(reweigh(cands, hits, w, reader.length_penalty), hits))
+        return ans.text if ans else None
+
+    table, best = _grid(read, weights, answer)
     res = {
-        "retrieval_weight": float(best),
+        "retrieval_weight": best,
         "articles": sorted({ex.title for ex in examples}),
         "questions": len(examples),
         "k": k,
         "by_weight": table,
     }
-    if write:
-        meta_path = Path(reader.model_dir) / READER_JSON
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        meta["retrieval_weight"] = float(best)
-        meta["retrieval_tuning"] = {kk: v for kk, v in res.items() if kk != "retrieval_weight"}
-        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    _keep(reader, "retrieval_weight", res, "retrieval_tuning", write)
     return res
 
 
