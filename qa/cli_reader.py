@@ -76,6 +76,14 @@ def train_reader_cmd(
     distill_temperature: Annotated[
         float, typer.Option("--distill-temperature", help="Softmax temperature.")
     ] = 2.0,
+    windows_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--windows-from",
+            help="Build the windows with this reader folder's tokenizer: for an --init model "
+            "of another family with the same word-pieces (e.g. MPNet), read through a bridge.",
+        ),
+    ] = None,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
     from qa.train import train_reader
@@ -114,6 +122,7 @@ def train_reader_cmd(
             distill_alpha=distill_alpha,
             distill_temperature=distill_temperature,
             answer=answer,
+            windows_from=str(windows_from) if windows_from else None,
         )
     except ValueError as e:  # e.g. a teacher that is no reader or has another vocabulary
         typer.echo(f"error: {e}", err=True)

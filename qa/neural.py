@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.bridge import MODEL_TOKENIZER, load_bridge, span_logits
 from qa.squad import normalize_answer
 from qa.types import Answer, Hit
 
@@ -177,9 +178,12 @@ class NeuralReader:
         self.threads = threads
         self.device = device
         self.backend = backend or os.environ.get("QA_READER_BACKEND") or self._default_backend()
+        if (self.model_dir / MODEL_TOKENIZER).is_dir():
+            self.backend = "torch"  # a bridged model (qa.bridge) runs in torch only
         if self.backend not in ("onnx", "torch"):
             raise ValueError(f"reader backend must be 'onnx' or 'torch', not {self.backend!r}")
         self._model: Any = None
+        self._bridge: Any = None
         self._tok: Any = None  # transformers tokenizer, only for callers that ask for it
         self._fast: Any = None  # tokenizers.Tokenizer: what the reader itself encodes with
 
@@ -215,6 +219,7 @@ class NeuralReader:
                 model, {torch.nn.Linear}, dtype=torch.qint8
             )
         self._model = model.to(self.device)
+        self._bridge = load_bridge(self.model_dir, self.tokenizer)
         return self
 
     def _load_int8(self, threads: int) -> Any:
@@ -257,8 +262,8 @@ class NeuralReader:
             if k in enc
         }
         with torch.inference_mode():
-            out = self._model(**inputs)
-        return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
+            start, end = span_logits(self._model, inputs, self._bridge)
+        return start.float().cpu().numpy(), end.float().cpu().numpy()
 
     @property
     def tokenizer(self) -> Any:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.bridge import MODEL_TOKENIZER, Bridge, load_bridge, span_logits
 from qa.squad import Example, load
 
 READER_JSON = "qa_reader.json"
@@ -252,6 +253,7 @@ def train_reader(
     distill_alpha: float = 0.5,
     distill_temperature: float = 2.0,
     answer: str = "first",
+    windows_from: str | Path | None = None,
 ) -> Path:
     """Train and export a reader; returns the export folder (``out_dir/final`` by default).
 
@@ -266,6 +268,9 @@ def train_reader(
     start/end logits at temperature T = ``distill_temperature``; the teachers read every
     training window once before the first step. ``answer`` chooses the gold answer each
     question trains on (``target_answer``): the first listed, or the annotators' consensus.
+    ``windows_from`` (a reader folder) builds the windows with its tokenizer instead of
+    ``init``'s: for a model of another family that reads them through a ``qa.bridge.Bridge``
+    (its own tokenizer is kept in the export's ``model_tokenizer/``).
     """
     if answer not in ANSWER_TARGETS:
         raise ValueError(
@@ -298,7 +303,14 @@ def train_reader(
     random.seed(seed)
     torch.manual_seed(seed)
 
-    tok = AutoTokenizer.from_pretrained(init)
+    tok = AutoTokenizer.from_pretrained(windows_from or init)
+    bridge, model_tok = None, None
+    if windows_from:
+        model_tok = AutoTokenizer.from_pretrained(init)
+        if model_tok.get_vocab() != tok.get_vocab():
+            bridge = Bridge(tok, model_tok)
+    elif (bridge := load_bridge(init, tok)) is not None:
+        model_tok = AutoTokenizer.from_pretrained(Path(init) / MODEL_TOKENIZER)
     check_teachers(teachers, tok)  # before the data is read: a bad teacher fails fast
     examples: list[Example] = []
     for f in train_files:
@@ -410,12 +422,12 @@ def train_reader(
             dtype=torch.bfloat16,
             enabled=bf16,
         ):
-            out_ = model(**inputs)
-        loss = out_.loss
+            start_logits, end_logits = span_logits(model, inputs, bridge)
+        loss = span_loss(start_logits, end_logits, inputs)
         if soft is not None:
             kd = distill_loss(
-                out_.start_logits,
-                out_.end_logits,
+                start_logits,
+                end_logits,
                 pad_soft([soft[j] for j in b], inputs["input_ids"].shape[1]).to(device),
                 inputs["attention_mask"],
                 distill_temperature,
@@ -478,6 +490,7 @@ def train_reader(
         "max_length": max_length,
         "stride": stride,
         "answer_target": answer,
+        "windows_from": str(windows_from) if windows_from else None,
         "seed": seed,
         "device": device,
         "bf16": bf16,
@@ -496,7 +509,7 @@ def train_reader(
         }
     if base:
         info["previous_stage"] = base
-    export(model, tok, dest, info)
+    export(model, tok, dest, info, model_tok if bridge is not None else None)
     return dest
 
 
@@ -534,6 +547,7 @@ def check_teachers(teachers: Sequence[str | Path], tokenizer: Any) -> None:
                 f"teacher {t} has another vocabulary than the student: distillation reads "
                 "logits token by token, so both must use the same tokenizer"
             )
+        load_bridge(t, tokenizer)  # a bridged teacher: its model must read these windows
 
 
 def teacher_logits(
@@ -559,6 +573,7 @@ def teacher_logits(
     for i, t in enumerate(teachers):
         m = AutoModelForQuestionAnswering.from_pretrained(t, dtype=torch.float32).to(device)
         m.eval()
+        bridge = load_bridge(t, tokenizer)
         bar = tqdm(
             range(0, len(order), batch_size),
             desc=f"teacher {i + 1}/{len(teachers)}",
@@ -568,11 +583,7 @@ def teacher_logits(
         for lo in bar:
             idx = order[lo : lo + batch_size]
             inputs = collate([feats[j] for j in idx], tokenizer.pad_token_id)
-            inputs = {
-                k: v.to(device)
-                for k, v in inputs.items()
-                if k in ("input_ids", "token_type_ids", "attention_mask")
-            }
+            inputs = {k: v.to(device) for k, v in inputs.items()}
             with (
                 torch.inference_mode(),
                 torch.autocast(
@@ -581,14 +592,24 @@ def teacher_logits(
                     enabled=bf16,
                 ),
             ):
-                out = m(**inputs)
-            both = torch.stack([out.start_logits, out.end_logits], dim=1).float().cpu()
+                start, end = span_logits(m, inputs, bridge)
+            both = torch.stack([start, end], dim=1).float().cpu()
             for row, j in enumerate(idx):
                 n = len(feats[j].input_ids)
                 x = both[row, :, :n].clone()
                 total[j] = x if total[j] is None else total[j] + x
         del m
     return [x / len(teachers) for x in total]
+
+
+def span_loss(start_logits: Any, end_logits: Any, batch: dict[str, Any]) -> Any:
+    """Mean cross-entropy of the gold start and end positions (0/0: no answer)."""
+    import torch.nn.functional as F
+
+    dev = start_logits.device
+    s = F.cross_entropy(start_logits.float(), batch["start_positions"].to(dev))
+    e = F.cross_entropy(end_logits.float(), batch["end_positions"].to(dev))
+    return (s + e) / 2
 
 
 def pad_soft(rows: Sequence[Any], width: int) -> Any:
@@ -621,8 +642,17 @@ def distill_loss(
     return loss / 2 * temperature * temperature
 
 
-def export(model: Any, tokenizer: Any, dest: str | Path, info: dict[str, Any]) -> Path:
-    """Write fp16 safetensors, tokenizer, config, ``qa_reader.json`` (merged) and README.md."""
+def export(
+    model: Any,
+    tokenizer: Any,
+    dest: str | Path,
+    info: dict[str, Any],
+    model_tokenizer: Any = None,
+) -> Path:
+    """Write fp16 safetensors, tokenizer, config, ``qa_reader.json`` (merged) and README.md.
+
+    ``model_tokenizer`` (a bridged model's own tokenizer) goes to ``model_tokenizer/``.
+    """
     import copy
 
     dest = Path(dest)
@@ -630,6 +660,8 @@ def export(model: Any, tokenizer: Any, dest: str | Path, info: dict[str, Any]) -
     half = copy.deepcopy(model).to("cpu").half()
     half.save_pretrained(dest, safe_serialization=True)
     tokenizer.save_pretrained(dest)
+    if model_tokenizer is not None:
+        model_tokenizer.save_pretrained(dest / MODEL_TOKENIZER)
     path = dest / READER_JSON
     meta = json.loads(path.read_text()) if path.exists() else {}
     meta.setdefault("max_length", info.get("max_length"))

@@ -49,6 +49,17 @@ ROUND2 = [
     {"name": "g0", "seed": 30, "lr": 5e-5, "epochs": 2, "alpha": 0.7},
     {"name": "g1", "seed": 31, "lr": 3e-5, "epochs": 2, "alpha": 0.9},
 ]
+# With --big-teacher DIR (a larger encoder of another family, e.g. all-mpnet-base-v2):
+# the teachers are trained from DIR on the reader's windows (qa.bridge), then students
+# start from --init and are distilled from them; one round.
+BIG_TEACHERS = [
+    {"name": "b0", "seed": 40, "lr": 5e-5, "epochs": 3},
+    {"name": "b1", "seed": 41, "lr": 3e-5, "epochs": 3},
+]
+BIG_STUDENTS = [
+    {"name": "m0", "seed": 50, "lr": 5e-5, "epochs": 3, "alpha": 0.9},
+    {"name": "m1", "seed": 51, "lr": 1e-4, "epochs": 3, "alpha": 0.7},
+]
 PART = 15 * 1024 * 1024
 RECIPE = (
     "Trained on one GPU by `scripts/train_reader_gpu.py`: four teacher readers side by "
@@ -57,6 +68,14 @@ RECIPE = (
     "of training or its epochs, whichever came first. The pick ({pick}) is the reader with "
     "the best closed F1 on the held-out articles' answerable questions. Paths in the "
     "commands below are that machine's."
+)
+BIG_RECIPE = (
+    "Trained on one GPU by `scripts/train_reader_gpu.py --big-teacher`: two teacher "
+    "readers trained side by side from a larger encoder ({teacher}) on the reader's own "
+    "windows (`qa/bridge.py`), then two students from the previous reader distilled from "
+    "both; each run {budget} s of training or its epochs, whichever came first. The pick "
+    "({pick}) is the student with the best closed F1 on the held-out articles' answerable "
+    "questions. Paths in the commands below are that machine's."
 )
 T0 = time.monotonic()
 
@@ -82,6 +101,8 @@ def train_command(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[
         "--threads", "2",
         "--answer", args.answer,
     ]  # fmt: skip
+    if cfg.get("windows_from"):
+        cmd += ["--windows-from", str(cfg["windows_from"])]
     for t in sorted(squad.HELDOUT_TITLES):
         cmd += ["--exclude-title", t]
     for t in teachers:
@@ -181,7 +202,10 @@ def publish(model_dir: Path, dest: Path, results: dict[str, Any]) -> None:
         (dest / f"model.safetensors.part{i // PART}").write_bytes(data[i : i + PART])
     shutil.copy(model_dir / "config.json", dest / "config.json")
     meta = json.loads((model_dir / "qa_reader.json").read_text())
-    meta["recipe"] = RECIPE.format(budget=results.get("budget_s"), pick=results.get("pick"))
+    recipe = BIG_RECIPE if results.get("big_teacher") else RECIPE
+    meta["recipe"] = recipe.format(
+        budget=results.get("budget_s"), pick=results.get("pick"), teacher=results.get("big_teacher")
+    )
     (dest / "qa_reader.json").write_text(json.dumps(meta, indent=2) + "\n")
     (dest / "results.json").write_text(json.dumps(results, indent=2))
 
@@ -197,6 +221,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="1: teachers and students only.")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument(
+        "--big-teacher",
+        type=Path,
+        help="Train the teachers from this larger encoder (read through qa.bridge).",
+    )
+    ap.add_argument(
         "--answer",
         choices=("first", "consensus"),
         default="first",
@@ -205,12 +234,25 @@ def main() -> None:
     args = ap.parse_args()
     args.run.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"budget_s": args.budget, "runs": {}}
+    teacher_cfgs, student_cfgs = TEACHERS, STUDENTS
+    if args.big_teacher:
+        results["big_teacher"] = args.big_teacher.name
+        teacher_cfgs = [
+            {**c, "init": str(args.big_teacher), "windows_from": str(args.init)}
+            for c in BIG_TEACHERS
+        ]
+        student_cfgs = BIG_STUDENTS
+        args.rounds = 1
 
     def save() -> None:
         (args.run / "results.json").write_text(json.dumps(results, indent=2))
 
     def pick_and_publish() -> None:
-        scored = {n: r for n, r in results["runs"].items() if "heldout_f1" in r.get("score", {})}
+        scored = {
+            n: r
+            for n, r in results["runs"].items()
+            if "heldout_f1" in r.get("score", {}) and not r["config"].get("windows_from")
+        }  # a bridged teacher is not a reader qa can ship
         if not scored:
             return
         best = max(scored, key=lambda n: scored[n]["score"]["heldout_f1"])
@@ -249,18 +291,20 @@ def main() -> None:
         pick_and_publish()
 
     base: Future[dict[str, Any]] = pool.submit(score_in_child, "init", args.init, args)
-    teachers = finish(TEACHERS, {c["name"]: pool.submit(train, c, args, []) for c in TEACHERS}, [])
+    teachers = finish(
+        teacher_cfgs, {c["name"]: pool.submit(train, c, args, []) for c in teacher_cfgs}, []
+    )
     left = args.deadline - (time.monotonic() - T0)
     sfuts: dict[str, Future[Path | None]] = {}
     if teachers and left > args.budget + 120:
-        sfuts = {c["name"]: pool.submit(train, c, args, teachers) for c in STUDENTS}
+        sfuts = {c["name"]: pool.submit(train, c, args, teachers) for c in student_cfgs}
     else:
         log(f"no time for students ({left:.0f} s left) or no teachers")
     results["init"] = {"dir": str(args.init), "score": base.result()}
-    settle(TEACHERS)
+    settle(teacher_cfgs)
     if sfuts:
-        finish(STUDENTS, sfuts, teachers)
-        settle(STUDENTS)
+        finish(student_cfgs, sfuts, teachers)
+        settle(student_cfgs)
     left = args.deadline - (time.monotonic() - T0)
     done = [Path(r["dir"]) for r in results["runs"].values() if r.get("dir")]
     if args.rounds >= 2 and results.get("pick") and left > args.budget + 90:

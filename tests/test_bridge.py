@@ -1,0 +1,118 @@
+"""A model of another family (MPNet-style ids and pair template) reads the reader's windows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from qa import train
+from qa.bridge import MODEL_TOKENIZER, Bridge
+from qa.neural import NeuralReader
+from tests.test_train import TINY_RUN, tiny_squad
+
+
+def mpnet_style_tokenizer(reader_tok):  # noqa: ANN001, ANN201
+    """The reader's word-pieces with every id shifted by 4, MPNet's specials and template."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    vocab.update({p: i + 4 for p, i in reader_tok.get_vocab().items()})
+    vocab["<mask>"] = len(vocab)
+    tk = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tk.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tk.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tk, bos_token="<s>", eos_token="</s>", cls_token="<s>",
+        sep_token="</s>", pad_token="<pad>", unk_token="[UNK]", mask_token="<mask>",
+        model_input_names=["input_ids", "attention_mask"],
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reader_tok():  # noqa: ANN201
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(train.default_init())
+
+
+def test_bridge_feeds_the_model_its_own_encoding_and_maps_logits_back(reader_tok) -> None:  # noqa: ANN001
+    model_tok = mpnet_style_tokenizer(reader_tok)
+    bridge = Bridge(reader_tok, model_tok)
+    assert bridge.extra == 1 and not bridge.types
+    q = ["Who founded ETH Zürich?", "When?"]
+    c = ["It was founded by the Swiss council in 1855.", "In 1990 it rained."]
+    batch = dict(reader_tok(q, c, padding=True, return_tensors="pt"))
+    inputs, pos = bridge.inputs(batch)
+    want = model_tok(q, c, padding=True, return_tensors="pt")
+    assert torch.equal(inputs["input_ids"], want["input_ids"])
+    assert torch.equal(inputs["attention_mask"], want["attention_mask"])
+    # A logit that is its model position comes back at the reader's position: the
+    # model's extra separator (right after the first) is skipped.
+    width = inputs["input_ids"].shape[1]
+    back = Bridge.back(torch.arange(width).expand(2, width), pos)
+    ids = batch["input_ids"]
+    for row in range(2):
+        sep = ids[row].tolist().index(reader_tok.sep_token_id)
+        assert back[row, : sep + 1].tolist() == list(range(sep + 1))
+        assert back[row, sep + 1 :].tolist() == list(range(sep + 2, width))
+
+
+def test_bridge_refuses_a_tokenizer_that_splits_text_otherwise(reader_tok) -> None:  # noqa: ANN001
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"[UNK]": 0, "[PAD]": 1, "[CLS]": 2, "[SEP]": 3, "who": 4}
+    tk = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tk.pre_tokenizer = pre_tokenizers.Whitespace()
+    other = PreTrainedTokenizerFast(
+        tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="other word-pieces"):
+        Bridge(reader_tok, other)
+
+
+def test_bridged_model_trains_on_the_reader_windows_and_teaches(
+    tmp_path: Path,
+    reader_tok,  # noqa: ANN001
+) -> None:
+    from transformers import MPNetConfig, MPNetForMaskedLM
+
+    model_tok = mpnet_style_tokenizer(reader_tok)
+    big = tmp_path / "big"
+    cfg = MPNetConfig(
+        vocab_size=len(model_tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    MPNetForMaskedLM(cfg).save_pretrained(big)
+    model_tok.save_pretrained(big)
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    kw = {**TINY_RUN, "max_steps": 40, "lr": 2e-3}
+    teacher = train.train_reader(
+        [data], tmp_path / "t", init=str(big), windows_from=train.default_init(), **kw
+    )
+    assert (teacher / MODEL_TOKENIZER / "tokenizer.json").is_file()
+    info = json.loads((teacher / "qa_reader.json").read_text())["training"]
+    assert info["windows_from"] == train.default_init()
+    assert info["loss_last"] < 0.7 * info["loss_first"]
+    # The folder reads like any reader (windows from its top-level tokenizer, the model
+    # through the bridge, torch only).
+    r = NeuralReader(teacher, backend="onnx")
+    assert r.backend == "torch"
+    enc = r.load().encode_windows(["What color is the kite?"], ["The kite is painted red."])
+    start, end = r._forward(enc.arrays)
+    assert start.shape == enc.arrays["input_ids"].shape == end.shape
+    # And it teaches a student of the reader's own family.
+    student = train.train_reader(
+        [data], tmp_path / "s", teachers=[teacher], distill_alpha=0.5, **{**kw, "max_steps": 2}
+    )
+    dist = json.loads((student / "qa_reader.json").read_text())["training"]["distillation"]
+    assert dist["teachers"][0]["path"] == str(teacher)
+    assert not (student / MODEL_TOKENIZER).exists()
