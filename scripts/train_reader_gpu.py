@@ -51,7 +51,8 @@ ROUND2 = [
 ]
 # With --big-teacher DIR (a larger encoder of another family, e.g. all-mpnet-base-v2):
 # the teachers are trained from DIR on the reader's windows (qa.bridge), then students
-# start from --init and are distilled from them; one round.
+# start from --init and are distilled from them; round 2 starts students from the pick
+# and distils them from the big teachers alone.
 BIG_TEACHERS = [
     {"name": "b0", "seed": 40, "lr": 5e-5, "epochs": 3},
     {"name": "b1", "seed": 41, "lr": 3e-5, "epochs": 3},
@@ -59,6 +60,10 @@ BIG_TEACHERS = [
 BIG_STUDENTS = [
     {"name": "m0", "seed": 50, "lr": 5e-5, "epochs": 3, "alpha": 0.9},
     {"name": "m1", "seed": 51, "lr": 1e-4, "epochs": 3, "alpha": 0.7},
+]
+BIG_ROUND2 = [
+    {"name": "g0", "seed": 60, "lr": 5e-5, "epochs": 6, "alpha": 0.9, "budget": 125},
+    {"name": "g1", "seed": 61, "lr": 3e-5, "epochs": 6, "alpha": 1.0, "budget": 125},
 ]
 PART = 15 * 1024 * 1024
 RECIPE = (
@@ -73,9 +78,11 @@ BIG_RECIPE = (
     "Trained on one GPU by `scripts/train_reader_gpu.py --big-teacher`: two teacher "
     "readers trained side by side from a larger encoder ({teacher}) on the reader's own "
     "windows (`qa/bridge.py`), then two students from the previous reader distilled from "
-    "both; each run {budget} s of training or its epochs, whichever came first. The pick "
-    "({pick}) is the student with the best closed F1 on the held-out articles' answerable "
-    "questions. Paths in the commands below are that machine's."
+    "both, then (round 2) two students from the best of those distilled from the two "
+    "teachers again; each run {budget} s of training (round 2: 125 s) or its epochs, "
+    "whichever came first. The pick ({pick}) is the student with the best closed F1 on the "
+    "held-out articles' answerable questions. Paths in the commands below are that "
+    "machine's."
 )
 T0 = time.monotonic()
 
@@ -91,7 +98,7 @@ def train_command(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[
         "--out", str(args.run / cfg["name"]),
         "--init", str(cfg.get("init", args.init)),
         "--epochs", str(cfg["epochs"]),
-        "--time-budget", str(args.budget),
+        "--time-budget", str(cfg.get("budget", args.budget)),
         "--lr", str(cfg["lr"]),
         "--seed", str(cfg["seed"]),
         "--batch-size", "32",
@@ -242,7 +249,6 @@ def main() -> None:
             for c in BIG_TEACHERS
         ]
         student_cfgs = BIG_STUDENTS
-        args.rounds = 1
 
     def save() -> None:
         (args.run / "results.json").write_text(json.dumps(results, indent=2))
@@ -309,7 +315,11 @@ def main() -> None:
     done = [Path(r["dir"]) for r in results["runs"].values() if r.get("dir")]
     if args.rounds >= 2 and results.get("pick") and left > args.budget + 90:
         init = results["runs"][results["pick"]]["dir"]
-        round2 = [{**c, "init": init} for c in ROUND2]
+        if args.big_teacher:
+            round2 = [{**c, "init": init} for c in BIG_ROUND2]
+            done = teachers
+        else:
+            round2 = [{**c, "init": init} for c in ROUND2]
         finish(round2, {c["name"]: pool.submit(train, c, args, done) for c in round2}, done)
         settle(round2)
     elif args.rounds >= 2:

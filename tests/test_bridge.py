@@ -14,7 +14,7 @@ from qa.neural import NeuralReader
 from tests.test_train import TINY_RUN, tiny_squad
 
 
-def mpnet_style_tokenizer(reader_tok):  # noqa: ANN001, ANN201
+def mpnet_style_tokenizer(reader_tok):
     """The reader's word-pieces with every id shifted by 4, MPNet's specials and template."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
@@ -34,13 +34,13 @@ def mpnet_style_tokenizer(reader_tok):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="module")
-def reader_tok():  # noqa: ANN201
+def reader_tok():
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(train.default_init())
 
 
-def test_bridge_feeds_the_model_its_own_encoding_and_maps_logits_back(reader_tok) -> None:  # noqa: ANN001
+def test_bridge_feeds_the_model_its_own_encoding_and_maps_logits_back(reader_tok) -> None:
     model_tok = mpnet_style_tokenizer(reader_tok)
     bridge = Bridge(reader_tok, model_tok)
     assert bridge.extra == 1 and not bridge.types
@@ -62,7 +62,7 @@ def test_bridge_feeds_the_model_its_own_encoding_and_maps_logits_back(reader_tok
         assert back[row, sep + 1 :].tolist() == list(range(sep + 2, width))
 
 
-def test_bridge_refuses_a_tokenizer_that_splits_text_otherwise(reader_tok) -> None:  # noqa: ANN001
+def test_bridge_refuses_a_tokenizer_that_splits_text_otherwise(reader_tok) -> None:
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -79,7 +79,7 @@ def test_bridge_refuses_a_tokenizer_that_splits_text_otherwise(reader_tok) -> No
 
 def test_bridged_model_trains_on_the_reader_windows_and_teaches(
     tmp_path: Path,
-    reader_tok,  # noqa: ANN001
+    reader_tok,
 ) -> None:
     from transformers import MPNetConfig, MPNetForMaskedLM
 
