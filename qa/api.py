@@ -578,6 +578,11 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, e: StarletteHTTPException) -> JSONResponse:
         message = str(e.detail)
+        if e.status_code == 400 and message == "There was an error parsing the body":
+            message = (
+                "the request body could not be read: send UTF-8 encoded JSON with "
+                "Content-Type: application/json"
+            )
         if e.status_code == 404:
             message = f"no route {request.url.path!r}; see /docs for the API"
         return error_response(e.status_code, message, headers=getattr(e, "headers", None))

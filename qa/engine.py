@@ -169,6 +169,11 @@ class Engine:
         docs = ingest.load(list(paths))
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to index")
+        if not any(d.text.strip() for d in docs):
+            raise BadInput(
+                f"the {len(docs)} file(s) found hold no text: nothing to index; "
+                "add text to them or index another folder"
+            )
         with self._write_lock:
             store = self.build(docs, progress)
             store.save(self.settings.index_dir)
@@ -327,8 +332,9 @@ class Engine:
         store = self.store
         cid = citation_id.strip()
         if cid not in store.passages:
+            shown = cid if len(cid) <= 80 else cid[:60] + f"… ({len(cid)} characters)"
             raise NotFound(
-                f"no citation {cid!r} in this index; citation ids come from 'qa ask' "
+                f"no citation {shown!r} in this index; citation ids come from 'qa ask' "
                 f"(and change only when their document changes)"
             )
         p = store.passages[cid]

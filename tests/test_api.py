@@ -137,6 +137,8 @@ def test_bad_json_and_bad_bodies(client: TestClient) -> None:
     _assert_error(client.post("/v1/ask", content=b"[1, 2]", headers=hdr), 400, "JSON object")
     _assert_error(client.post("/v1/ask", json={}), 422, "question", "required")
     _assert_error(client.post("/v1/ask", json={"question": 5}), 422, "question")
+    latin1 = '{"question": "caf\xe9?"}'.encode("latin-1")  # not UTF-8
+    _assert_error(client.post("/v1/ask", content=latin1, headers=hdr), 400, "UTF-8 encoded JSON")
 
 
 def test_empty_and_too_long_questions(make_engine: Callable[..., Engine]) -> None:
@@ -180,6 +182,9 @@ def test_citation_lookup(client: TestClient) -> None:
 
 def test_unknown_citation_is_404(client: TestClient) -> None:
     _assert_error(client.get("/v1/citations/pdeadbeef"), 404, "no citation", "pdeadbeef")
+    r = client.get("/v1/citations/" + "x" * 5000)
+    _assert_error(r, 404, "no citation", "(5000 characters)")
+    assert len(r.text) < 600
 
 
 # -- documents ---------------------------------------------------------------------------------

@@ -132,6 +132,9 @@ def test_cite_gives_context_and_unknown_ids_are_clear(engine: Engine):
     assert doc[: got["start"]].endswith(got["context_before"])
     with pytest.raises(NotFound, match="no citation 'nope'"):
         engine.cite("nope")
+    with pytest.raises(NotFound, match=r"\(100000 characters\)") as e:
+        engine.cite("p" * 100_000)
+    assert len(str(e.value)) < 300
 
 
 def test_bad_input_is_named(engine: Engine):
@@ -210,3 +213,13 @@ def test_fingerprint_names_the_contents_not_the_search_structure(
     # other contents, another fingerprint
     reopened.remove(str(reopened.documents()[0]["id"]))
     assert reopened.fingerprint != engine.fingerprint
+
+
+def test_sources_without_text_are_refused_before_any_work(settings, fake_encoder, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name in ("a.txt", "b.md"):
+        (empty / name).write_text("  \n")
+    with pytest.raises(BadInput, match="hold no text: nothing to index"):
+        Engine(settings, encoder=fake_encoder).index([empty])
+    assert not settings.index_dir.exists() or not any(settings.index_dir.iterdir())
