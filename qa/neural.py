@@ -125,6 +125,27 @@ def encode_windows(
     )
 
 
+def check_windows(tok: Any) -> None:
+    """Raise ``RuntimeError`` when the installed ``tokenizers`` cuts a long passage short.
+
+    tokenizers 0.23.2 ends the overflow windows of a long passage early, so the rest of it
+    is never read (or trained on); 0.23.3 reads it all.
+    """
+    import tokenizers
+
+    text = " ".join(f"{w}{i}" for i in range(400) for w in ("the", "(2019)", "réunion"))
+    enc = encode_windows(tok, ["what is it?"], [text], 256, 96)
+    reach = max(
+        off[1] for offs, seq in zip(enc.offsets, enc.sequence_ids, strict=True)
+        for off, s in zip(offs, seq, strict=True) if s == 1
+    )  # fmt: skip
+    if reach < len(text):
+        raise RuntimeError(
+            f"tokenizers {tokenizers.__version__} cuts long passages short (its windows "
+            f"reach character {reach} of {len(text)}); install tokenizers 0.23.3 or later"
+        )
+
+
 class NeuralReader:
     """Extractive reader over ``Hit`` passages; ``read`` returns an ``Answer`` or ``None``.
 

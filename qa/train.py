@@ -80,10 +80,11 @@ def make_features(
     """
     from tokenizers import Tokenizer
 
-    from qa.neural import encode_windows
+    from qa.neural import check_windows, encode_windows
 
     backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
     fast = Tokenizer.from_str(backend.to_str())  # a copy: encoding sets its truncation
+    check_windows(fast)
     feats: list[Feature] = []
     for lo in range(0, len(examples), chunk):
         batch = examples[lo : lo + chunk]

@@ -239,6 +239,12 @@ def main() -> None:
         help="Gold answer each question trains on (qa train-reader --answer).",
     )
     args = ap.parse_args()
+    from tokenizers import Tokenizer
+
+    from qa.neural import check_windows
+
+    # Fails fast where tokenizers cuts long passages short (0.23.2): carry a newer wheel.
+    check_windows(Tokenizer.from_file(str(args.init / "tokenizer.json")))
     args.run.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"budget_s": args.budget, "runs": {}}
     teacher_cfgs, student_cfgs = TEACHERS, STUDENTS
