@@ -76,11 +76,14 @@ class Bridge:
         """The model's inputs for a batch of windows, and the index that maps back."""
         import torch
 
-        ids = batch["input_ids"]
+        ids = batch["input_ids"].long()
         mask = batch["attention_mask"]
         n, width = ids.shape
         mapped = self.table.to(ids.device)[ids]
-        first_sep = (ids == self.sep_in).int().argmax(dim=1)
+        is_sep = ids == self.sep_in
+        if not bool(is_sep.any(dim=1).all()):
+            raise ValueError("a window has no separator: not a (question, passage) window")
+        first_sep = is_sep.int().argmax(dim=1)
         col = torch.arange(width, device=ids.device).expand(n, width)
         pos = col + (col > first_sep[:, None]).long() * self.extra
         shape = (n, width + self.extra)
@@ -93,9 +96,23 @@ class Bridge:
             out_ids[rows, first_sep + k] = self.sep_out
             out_mask[rows, first_sep + k] = 1
         out = {"input_ids": out_ids, "attention_mask": out_mask}
-        if self.types:
-            out["token_type_ids"] = torch.zeros_like(out_ids)
+        if self.types:  # the inserted separators count with the question
+            types = torch.zeros_like(out_ids)
+            if "token_type_ids" in batch:
+                types.scatter_(1, pos, batch["token_type_ids"].to(types.dtype))
+            out["token_type_ids"] = types
         return out, pos
+
+    def check_length(self, max_length: int, model_tok: Any) -> None:
+        """Raise ``ValueError`` when windows of ``max_length`` plus the inserted separators
+        are longer than the model reads."""
+        limit = int(getattr(model_tok, "model_max_length", 0) or 0)
+        if 0 < limit < max_length + self.extra:
+            raise ValueError(
+                f"max length {max_length} is too long for this model: it reads at most {limit} "
+                f"tokens and its windows get {self.extra} more separator(s); use at most "
+                f"{limit - self.extra}"
+            )
 
     @staticmethod
     def back(logits: Any, pos: Any) -> Any:

@@ -169,11 +169,7 @@ class Engine:
         docs = ingest.load(list(paths))
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to index")
-        if not any(d.text.strip() for d in docs):
-            raise BadInput(
-                f"the {len(docs)} file(s) found hold no text: nothing to index; "
-                "add text to them or index another folder"
-            )
+        _require_some_text(docs, "index")
         with self._write_lock:
             store = self.build(docs, progress)
             store.save(self.settings.index_dir)
@@ -225,6 +221,7 @@ class Engine:
         docs = ingest.load(list(paths))
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to add")
+        _require_some_text(docs, "add")
         return self.add_documents(docs, progress, replace_sources=True)
 
     def remove(self, doc_id: str) -> Document:
@@ -332,9 +329,9 @@ class Engine:
         store = self.store
         cid = citation_id.strip()
         if cid not in store.passages:
-            shown = cid if len(cid) <= 80 else cid[:60] + f"… ({len(cid)} characters)"
+            shown = repr(cid) if len(cid) <= 80 else f"{cid[:60]!r}… ({len(cid)} characters)"
             raise NotFound(
-                f"no citation {shown!r} in this index; citation ids come from 'qa ask' "
+                f"no citation {shown} in this index; citation ids come from 'qa ask' "
                 f"(and change only when their document changes)"
             )
         p = store.passages[cid]
@@ -350,3 +347,11 @@ class Engine:
             "context_before": d.text[max(0, p.start - context_chars) : p.start],
             "context_after": d.text[p.end : p.end + context_chars],
         }
+
+
+def _require_some_text(docs: Sequence[Document], verb: str) -> None:
+    if not any(d.text.strip() for d in docs):
+        raise BadInput(
+            f"the {len(docs)} file(s) found hold no text: nothing to {verb}; "
+            f"add text to them or {verb} another folder"
+        )

@@ -306,15 +306,29 @@ def train_reader(
     random.seed(seed)
     torch.manual_seed(seed)
 
+    if windows_from and not (Path(windows_from) / "tokenizer.json").is_file():
+        raise ValueError(
+            f"--windows-from {windows_from}: not a reader folder (no tokenizer.json); "
+            "point it at a reader such as qa/models/reader"
+        )
     tok = AutoTokenizer.from_pretrained(windows_from or init)
     bridge, model_tok = None, None
-    if windows_from:
+    if (Path(init) / MODEL_TOKENIZER).is_dir():  # a bridged reader, trained further
+        model_tok = AutoTokenizer.from_pretrained(Path(init) / MODEL_TOKENIZER)
+        bridge = Bridge(tok, model_tok)
+    elif windows_from:
         model_tok = AutoTokenizer.from_pretrained(init)
         if model_tok.get_vocab() != tok.get_vocab():
             bridge = Bridge(tok, model_tok)
-    elif (bridge := load_bridge(init, tok)) is not None:
-        model_tok = AutoTokenizer.from_pretrained(Path(init) / MODEL_TOKENIZER)
-    check_teachers(teachers, tok)  # before the data is read: a bad teacher fails fast
+    elif "token_type_ids" not in tok.model_input_names:
+        raise ValueError(
+            f"--init {init} is not a BERT-style model (its inputs have no token types), which "
+            "the reader's runtime needs; to train it as a teacher on the reader's windows, "
+            "add --windows-from qa/models/reader"
+        )
+    if bridge is not None:
+        bridge.check_length(max_length, model_tok)
+    check_teachers(teachers, tok, max_length)  # before the data is read: a bad teacher fails fast
     examples: list[Example] = []
     for f in train_files:
         part = load(f, exclude_titles=exclude_titles)
@@ -374,7 +388,9 @@ def train_reader(
         # the same share of its budget however fast the steps turn out to be.
         w = warm / total
         p = max(progress(), (step + 1) / total)
-        f = p / w if p < w else max(0.0, (1.0 - progress()) / (1.0 - w))
+        # (a one-step run is all warmup, w == 1: it runs at the full rate)
+        decay = 1.0 if w >= 1.0 else max(0.0, (1.0 - progress()) / (1.0 - w))
+        f = p / w if p < w else decay
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, f)
 
@@ -533,7 +549,9 @@ def _teacher_info(path: str | Path) -> dict[str, Any]:
     return {"path": str(path), "training": t}
 
 
-def check_teachers(teachers: Sequence[str | Path], tokenizer: Any) -> None:
+def check_teachers(
+    teachers: Sequence[str | Path], tokenizer: Any, max_length: int | None = None
+) -> None:
     """Raise ``ValueError`` unless every teacher is a reader folder with the same vocabulary.
 
     Distillation reads the teachers' logits token by token, so a teacher must tokenise
@@ -550,7 +568,11 @@ def check_teachers(teachers: Sequence[str | Path], tokenizer: Any) -> None:
                 f"teacher {t} has another vocabulary than the student: distillation reads "
                 "logits token by token, so both must use the same tokenizer"
             )
-        load_bridge(t, tokenizer)  # a bridged teacher: its model must read these windows
+        bridge = load_bridge(t, tokenizer)  # a bridged teacher must read these windows
+        if bridge is not None and max_length is not None:
+            from transformers import AutoTokenizer as _Tok
+
+            bridge.check_length(max_length, _Tok.from_pretrained(Path(t) / MODEL_TOKENIZER))
 
 
 def teacher_logits(

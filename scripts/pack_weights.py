@@ -9,8 +9,8 @@
 xz-compresses the result and splits it into parts of at most ``--part-mb`` MB, next to
 the folder's small files (config, tokenizer). ``unpack`` joins the parts (from one or
 more folders), restores fp32 weights and writes ``model.safetensors`` with the small
-files into OUT_DIR. Rounding to int8 moves each weight by at most half a step (the
-group's maximum / 254): a starting point for
+files into OUT_DIR. Rounding to int8 moves each weight by about half a step (the
+group's maximum / 254; the scales are fp16): a starting point for
 fine-tuning, not a replacement for the original weights.
 """
 
@@ -64,8 +64,12 @@ def pack(
     for i in range(0, len(blob), step):
         (dest / f"{BLOB}.part{i // step:02d}").write_bytes(blob[i : i + step])
     for f in src.iterdir():
-        if f.is_file() and f.name != "model.safetensors" and f.stat().st_size < 5e6:
+        if f.is_dir():  # e.g. a bridged reader's model_tokenizer/
+            shutil.copytree(f, dest / f.name, dirs_exist_ok=True)
+        elif f.name != "model.safetensors" and f.stat().st_size < 5e6:
             shutil.copy2(f, dest / f.name)
+        elif f.name != "model.safetensors":
+            print(f"left out {f.name} ({f.stat().st_size / 1e6:.0f} MB)", file=sys.stderr)
     print(f"{len(tensors)} tensors -> {len(blob) / 1e6:.1f} MB in {dest}", file=sys.stderr)
 
 
@@ -73,7 +77,10 @@ def unpack(srcs: list[Path], out_dir: Path) -> None:
     import torch
     from safetensors.torch import load, save_file
 
-    parts = sorted((p for s in srcs for p in s.glob(f"{BLOB}.part*")), key=lambda p: p.name)
+    parts = sorted(
+        (p for s in srcs for p in s.glob(f"{BLOB}.part*")),
+        key=lambda p: int(p.name.rsplit("part", 1)[1]),
+    )
     raw = lzma.decompress(b"".join(p.read_bytes() for p in parts))
     packed = load(raw)
     weights: dict[str, torch.Tensor] = {}
@@ -90,7 +97,9 @@ def unpack(srcs: list[Path], out_dir: Path) -> None:
     save_file(weights, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
     for s in srcs:
         for f in s.iterdir():
-            if f.is_file() and not f.name.startswith(BLOB):
+            if f.is_dir():
+                shutil.copytree(f, out_dir / f.name, dirs_exist_ok=True)
+            elif not f.name.startswith(BLOB):
                 shutil.copy2(f, out_dir / f.name)
     print(f"{len(weights)} tensors from {len(parts)} parts -> {out_dir}", file=sys.stderr)
 

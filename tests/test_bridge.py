@@ -29,7 +29,7 @@ def mpnet_style_tokenizer(reader_tok):
     return PreTrainedTokenizerFast(
         tokenizer_object=tk, bos_token="<s>", eos_token="</s>", cls_token="<s>",
         sep_token="</s>", pad_token="<pad>", unk_token="[UNK]", mask_token="<mask>",
-        model_input_names=["input_ids", "attention_mask"],
+        model_input_names=["input_ids", "attention_mask"], model_max_length=512,
     )  # fmt: skip
 
 
@@ -103,12 +103,19 @@ def test_bridged_model_trains_on_the_reader_windows_and_teaches(
     assert info["windows_from"] == train.default_init()
     assert info["loss_last"] < 0.7 * info["loss_first"]
     # The folder reads like any reader (windows from its top-level tokenizer, the model
-    # through the bridge, torch only).
+    # through the bridge, torch only): its logits are the model's on its own encoding,
+    # less the position of the model's extra separator.
     r = NeuralReader(teacher, backend="onnx")
     assert r.backend == "torch"
-    enc = r.load().encode_windows(["What color is the kite?"], ["The kite is painted red."])
-    start, end = r._forward(enc.arrays)
-    assert start.shape == enc.arrays["input_ids"].shape == end.shape
+    q, c = "What color is the kite?", "The kite is painted red."
+    enc = r.load().encode_windows([q], [c])
+    start, _ = r._forward(enc.arrays)
+    native = model_tok(q, c, return_tensors="pt")
+    with torch.inference_mode():
+        want = r._model(**native).start_logits[0].numpy()
+    sep = native["input_ids"][0].tolist().index(model_tok.sep_token_id)
+    assert start.shape[1] == len(want) - 1
+    assert abs(start[0] - [*want[: sep + 1], *want[sep + 2 :]]).max() < 1e-4
     # And it teaches a student of the reader's own family.
     student = train.train_reader(
         [data], tmp_path / "s", teachers=[teacher], distill_alpha=0.5, **{**kw, "max_steps": 2}
@@ -116,3 +123,32 @@ def test_bridged_model_trains_on_the_reader_windows_and_teaches(
     dist = json.loads((student / "qa_reader.json").read_text())["training"]["distillation"]
     assert dist["teachers"][0]["path"] == str(teacher)
     assert not (student / MODEL_TOKENIZER).exists()
+    # Continuing the bridged reader keeps the bridge (also when --windows-from is given).
+    again = train.train_reader(
+        [data], tmp_path / "t2", init=str(teacher), windows_from=str(teacher),
+        **{**kw, "max_steps": 1},
+    )  # fmt: skip
+    assert (again / MODEL_TOKENIZER / "tokenizer.json").is_file()
+    # Windows the model cannot read with its extra separator are refused up front.
+    with pytest.raises(ValueError, match="use at most 511"):
+        train.train_reader(
+            [data], tmp_path / "t3", init=str(big), windows_from=train.default_init(),
+            **{**kw, "max_length": 512, "max_steps": 1},
+        )  # fmt: skip
+
+
+def test_unusable_init_and_windows_folders_are_clear_errors(tmp_path: Path, reader_tok) -> None:
+    from typer.testing import CliRunner
+
+    from qa.cli_reader import app
+
+    big = tmp_path / "big"
+    mpnet_style_tokenizer(reader_tok).save_pretrained(big)
+    (big / "config.json").write_text(json.dumps({"model_type": "mpnet"}))
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    args = ["train-reader", str(data), "--out", str(tmp_path / "run"), "--max-steps", "1"]
+    res = CliRunner().invoke(app, [*args, "--windows-from", str(tmp_path / "nothing")])
+    assert res.exit_code == 2 and "not a reader folder" in res.output, res.output
+    res = CliRunner().invoke(app, [*args, "--init", str(big)], env={"COLUMNS": "300"})
+    assert res.exit_code == 2 and "add --windows-from" in res.output, res.output

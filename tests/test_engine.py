@@ -132,7 +132,7 @@ def test_cite_gives_context_and_unknown_ids_are_clear(engine: Engine):
     assert doc[: got["start"]].endswith(got["context_before"])
     with pytest.raises(NotFound, match="no citation 'nope'"):
         engine.cite("nope")
-    with pytest.raises(NotFound, match=r"\(100000 characters\)") as e:
+    with pytest.raises(NotFound, match=r"'p{60}'… \(100000 characters\)") as e:
         engine.cite("p" * 100_000)
     assert len(str(e.value)) < 300
 
@@ -223,3 +223,5 @@ def test_sources_without_text_are_refused_before_any_work(settings, fake_encoder
     with pytest.raises(BadInput, match="hold no text: nothing to index"):
         Engine(settings, encoder=fake_encoder).index([empty])
     assert not settings.index_dir.exists() or not any(settings.index_dir.iterdir())
+    with pytest.raises(BadInput, match="hold no text: nothing to add"):
+        Engine(settings, encoder=fake_encoder).add([empty])
