@@ -71,6 +71,7 @@ class Bridge:
         self.sep_out = model_tok.sep_token_id
         self.pad_out = model_tok.pad_token_id
         self.types = "token_type_ids" in model_tok.model_input_names
+        self.limit = int(getattr(model_tok, "model_max_length", 0) or 0)  # tokens it reads
 
     def inputs(self, batch: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """The model's inputs for a batch of windows, and the index that maps back."""
@@ -103,10 +104,10 @@ class Bridge:
             out["token_type_ids"] = types
         return out, pos
 
-    def check_length(self, max_length: int, model_tok: Any) -> None:
+    def check_length(self, max_length: int) -> None:
         """Raise ``ValueError`` when windows of ``max_length`` plus the inserted separators
         are longer than the model reads."""
-        limit = int(getattr(model_tok, "model_max_length", 0) or 0)
+        limit = self.limit
         if 0 < limit < max_length + self.extra:
             raise ValueError(
                 f"max length {max_length} is too long for this model: it reads at most {limit} "

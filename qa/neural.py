@@ -240,7 +240,8 @@ class NeuralReader:
                 model, {torch.nn.Linear}, dtype=torch.qint8
             )
         self._model = model.to(self.device)
-        self._bridge = load_bridge(self.model_dir, self.tokenizer)
+        if (self.model_dir / MODEL_TOKENIZER).is_dir():
+            self._bridge = load_bridge(self.model_dir, self.tokenizer)
         return self
 
     def _load_int8(self, threads: int) -> Any:

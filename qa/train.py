@@ -327,7 +327,7 @@ def train_reader(
             "add --windows-from qa/models/reader"
         )
     if bridge is not None:
-        bridge.check_length(max_length, model_tok)
+        bridge.check_length(max_length)
     check_teachers(teachers, tok, max_length)  # before the data is read: a bad teacher fails fast
     examples: list[Example] = []
     for f in train_files:
@@ -570,9 +570,7 @@ def check_teachers(
             )
         bridge = load_bridge(t, tokenizer)  # a bridged teacher must read these windows
         if bridge is not None and max_length is not None:
-            from transformers import AutoTokenizer as _Tok
-
-            bridge.check_length(max_length, _Tok.from_pretrained(Path(t) / MODEL_TOKENIZER))
+            bridge.check_length(max_length)
 
 
 def teacher_logits(
