@@ -25,6 +25,11 @@ from qa.bridge import MODEL_TOKENIZER, Bridge, load_bridge, span_logits
 from qa.squad import Example, load
 
 READER_JSON = "qa_reader.json"
+# qa_reader.json keys that describe one set of weights: dropped when new weights are exported.
+TUNED_KEYS = (
+    "null_threshold", "calibration", "retrieval_weight", "retrieval_tuning",
+    "length_penalty", "length_tuning", "evaluation", "recipe",
+)  # fmt: skip
 
 
 def default_init() -> str:
@@ -277,6 +282,7 @@ def train_reader(
         raise ValueError(
             f"answer target must be one of {', '.join(ANSWER_TARGETS)}, not {answer!r}"
         )
+    check_schedule(epochs, lr, batch_size, max_length, stride, max_steps, time_budget_s)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from tqdm import tqdm
@@ -532,6 +538,36 @@ def train_reader(
     return dest
 
 
+def check_schedule(
+    epochs: float,
+    lr: float,
+    batch_size: int,
+    max_length: int,
+    stride: int,
+    max_steps: int | None = None,
+    time_budget_s: float | None = None,
+) -> None:
+    """Raise ``ValueError`` naming the first training setting that cannot work."""
+    problems = [
+        (not epochs > 0, f"--epochs must be above 0, not {epochs}"),
+        (not lr > 0, f"--lr must be above 0, not {lr}"),
+        (batch_size < 1, f"--batch-size must be at least 1, not {batch_size}"),
+        (not 32 <= max_length <= 4096, f"--max-length must be 32 to 4096, not {max_length}"),
+        (
+            not 0 <= stride <= max_length // 2,
+            f"--stride must be 0 to half of --max-length ({max_length // 2}), not {stride}",
+        ),
+        (max_steps is not None and max_steps < 1, "--max-steps must be at least 1"),
+        (
+            time_budget_s is not None and not time_budget_s > 0,
+            f"--time-budget must be above 0 seconds, not {time_budget_s}",
+        ),
+    ]
+    for bad, message in problems:
+        if bad:
+            raise ValueError(message)
+
+
 def _teacher_info(path: str | Path) -> dict[str, Any]:
     """A teacher's training record, without its earlier stages (the card lists them once)."""
     p = Path(path) / READER_JSON
@@ -687,8 +723,12 @@ def export(
         model_tokenizer.save_pretrained(dest / MODEL_TOKENIZER)
     path = dest / READER_JSON
     meta = json.loads(path.read_text()) if path.exists() else {}
-    meta.setdefault("max_length", info.get("max_length"))
-    meta.setdefault("stride", info.get("stride"))
+    # What was tuned, calibrated or measured for the weights these replace does not hold
+    # for the new ones (run the tuning commands again); the windows are the training's.
+    for key in TUNED_KEYS:
+        meta.pop(key, None)
+    meta["max_length"] = info.get("max_length")
+    meta["stride"] = info.get("stride")
     meta["training"] = info
     path.write_text(json.dumps(meta, indent=2) + "\n")
     write_model_card(dest)

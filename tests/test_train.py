@@ -272,3 +272,41 @@ def test_train_reader_refuses_a_teacher_with_another_vocabulary(tmp_path: Path) 
         app, [*args, "--teacher", str(tmp_path / "nothing")], env={"COLUMNS": "300"}
     )
     assert res.exit_code != 0 and "not a reader folder" in res.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--batch-size", "-2"], "--batch-size must be at least 1"),
+        (["--epochs", "0"], "--epochs must be above 0"),
+        (["--lr", "-1"], "--lr must be above 0"),
+        (["--max-length", "10"], "--max-length must be 32 to 4096"),
+        (["--max-length", "64", "--stride", "64"], "--stride must be 0 to half"),
+    ],
+)
+def test_unworkable_training_settings_are_refused(tmp_path: Path, flags, needle) -> None:
+    from typer.testing import CliRunner
+
+    from qa.cli_reader import app
+
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    args = ["train-reader", str(data), "--out", str(tmp_path / "run"), "--max-steps", "1"]
+    res = CliRunner().invoke(app, [*args, *flags], env={"COLUMNS": "300"})
+    assert res.exit_code == 2 and needle in res.output, res.output
+    assert "Traceback" not in res.output
+
+
+def test_exporting_new_weights_drops_the_old_weights_tuning(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    dest = tmp_path / "reader"
+    dest.mkdir()
+    (dest / "qa_reader.json").write_text(
+        json.dumps({"max_length": 256, "stride": 96, "null_threshold": 3.0, "keep": 1})
+    )
+    train.train_reader([data], tmp_path / "run", export_dir=dest, **{**TINY_RUN, "max_steps": 1})
+    meta = json.loads((dest / "qa_reader.json").read_text())
+    assert "null_threshold" not in meta and meta["keep"] == 1
+    assert (meta["max_length"], meta["stride"]) == (TINY_RUN["max_length"], TINY_RUN["stride"])
