@@ -311,9 +311,10 @@ def cite(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     max_in_flight: Annotated[
-        int, typer.Option(help="Questions answered at once; more get 503 + Retry-After.")
+        int,
+        typer.Option(help="Questions answered at once; more get 503 + Retry-After.", min=1),
     ] = 4,
     index: IndexOpt = None,
 ) -> None:

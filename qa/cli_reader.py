@@ -178,7 +178,7 @@ def eval_cmd(
         raise typer.BadParameter("backend must be onnx or torch")
     if device != "cpu" and backend == "onnx":
         raise typer.BadParameter("--device other than cpu needs --backend torch")
-    r = NeuralReader(reader or DEFAULT_MODEL_DIR, backend=backend, device=device)
+    r = NeuralReader(_reader_dir(reader or DEFAULT_MODEL_DIR), backend=backend, device=device)
     if not abstain:
         r.null_threshold = None
     res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size)
@@ -228,7 +228,7 @@ def calibrate_cmd(
     from qa.squad import heldout_examples
     from qa.train import write_model_card
 
-    r = NeuralReader(reader, quantize=quantize)
+    r = NeuralReader(_reader_dir(reader), quantize=quantize)
     res = calibrate_reader(r, heldout_examples(), answerable_weight=answerable_weight)
     write_model_card(r.model_dir)
     typer.echo(json.dumps(res))
@@ -248,7 +248,7 @@ def tune_length_cmd(
     from qa.squad import heldout_examples
     from qa.train import write_model_card
 
-    r = NeuralReader(reader)
+    r = NeuralReader(_reader_dir(reader))
     res = tune_length_penalty(r, heldout_examples())
     write_model_card(r.model_dir)
     for lp, v in res["by_penalty"].items():
@@ -272,7 +272,7 @@ def tune_retrieval_cmd(
     from qa.neural import NeuralReader
     from qa.train import write_model_card
 
-    r = NeuralReader(reader)
+    r = NeuralReader(_reader_dir(reader))
     res = tune_retrieval_weight(r, file, k=k)
     write_model_card(r.model_dir)
     for w, v in res["by_weight"].items():
@@ -289,3 +289,15 @@ app.command("tune-retrieval")(tune_retrieval_cmd)
 
 if __name__ == "__main__":
     app()
+
+
+def _reader_dir(path: Path) -> Path:
+    """``path`` if it is a reader folder (weights and tokenizer), else a clear error."""
+    missing = [n for n in ("model.safetensors", "tokenizer.json") if not (path / n).is_file()]
+    if missing:
+        raise typer.BadParameter(
+            f"{path} is not a reader folder (no {' or '.join(missing)}); "
+            "use qa/models/reader or a folder written by 'qa train-reader'",
+            param_hint="--reader",
+        )
+    return path

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from qa.errors import BadInput
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_READER_DIR = PACKAGE_DIR / "models" / "reader"
@@ -12,6 +15,21 @@ DEFAULT_READER_DIR = PACKAGE_DIR / "models" / "reader"
 
 def _default_index_dir() -> Path:
     return Path("index") / "default"
+
+
+# Allowed range of each numeric setting (inclusive).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "top_k": (1, 50),
+    "alpha": (0.0, 1.0),
+    "candidates": (1, 10_000),
+    "max_passage_words": (1, 100_000),
+    "overlap_sentences": (0, 100),
+    "batch_size": (1, 4096),
+    "ivf_threshold": (1, 10**12),
+    "nprobe": (1, 1 << 20),
+    "max_question_chars": (1, 1_000_000),
+    "min_relevance": (0.0, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,15 @@ class Settings:
     # (2.3% without), reading the top 3 passages with the stage-2 reader.
     min_relevance: float = 0.0
 
+    def __post_init__(self) -> None:
+        for name, (lo, hi) in BOUNDS.items():
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and math.isfinite(v) and lo <= v <= hi):
+                raise BadInput(
+                    f"setting {name} (QA_{name.upper()}) must be between {lo:g} and {hi:g}, "
+                    f"not {v!r}"
+                )
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then ``QA_<FIELD>`` environment variables, then explicit overrides."""
@@ -50,11 +77,21 @@ class Settings:
             raw = os.environ.get(f"QA_{f.name.upper()}")
             if raw is None:
                 continue
-            if f.name in ("index_dir", "reader_dir"):
+            var = f"QA_{f.name.upper()}"
+            if f.name == "index_dir":
+                if not raw.strip():
+                    raise BadInput(f"{var} is empty; unset it or name an index folder")
+                values[f.name] = Path(raw)
+            elif f.name == "reader_dir":  # empty: no neural reader (the sentence reader)
                 values[f.name] = Path(raw) if raw else None
-            elif isinstance(getattr(defaults, f.name), float):
-                values[f.name] = float(raw)
             else:
-                values[f.name] = int(raw)
+                kind = float if isinstance(getattr(defaults, f.name), float) else int
+                try:
+                    values[f.name] = kind(raw)
+                except ValueError:
+                    what = "a number" if kind is float else "a whole number"
+                    raise BadInput(
+                        f"{var}={raw!r} is not {what}; unset it or give {what}"
+                    ) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(defaults, **values)  # type: ignore[arg-type]

@@ -50,13 +50,17 @@ class SentenceEncoder:
         self.device = device
         self.threads = threads
         if backend is None:
-            backend = os.environ.get("QA_EMBED_BACKEND")
+            backend = os.environ.get("QA_EMBED_BACKEND") or None  # empty: the default
         if backend is None:
             from qa import onnx_models
 
             backend = "onnx" if device == "cpu" and onnx_models.available() else "torch"
         if backend not in ("onnx", "torch"):
-            raise ValueError(f"embedder backend must be 'onnx' or 'torch', not {backend!r}")
+            from qa.errors import BadInput
+
+            raise BadInput(
+                f"embedder backend (QA_EMBED_BACKEND) must be 'onnx' or 'torch', not {backend!r}"
+            )
         self.backend = backend
         self._model = None
         self._session = None

@@ -226,6 +226,7 @@ class Engine:
 
     def remove(self, doc_id: str) -> Document:
         """Remove a document by id and save."""
+        doc_id = doc_id.strip()
         with self._write_lock:
             current = self._snapshot_unlocked()
             if doc_id not in current.store.documents:

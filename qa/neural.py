@@ -202,7 +202,12 @@ class NeuralReader:
         if (self.model_dir / MODEL_TOKENIZER).is_dir():
             self.backend = "torch"  # a bridged model (qa.bridge) runs in torch only
         if self.backend not in ("onnx", "torch"):
-            raise ValueError(f"reader backend must be 'onnx' or 'torch', not {self.backend!r}")
+            from qa.errors import BadInput
+
+            raise BadInput(
+                f"reader backend (QA_READER_BACKEND) must be 'onnx' or 'torch', "
+                f"not {self.backend!r}"
+            )
         self._model: Any = None
         self._bridge: Any = None
         self._tok: Any = None  # transformers tokenizer, only for callers that ask for it

@@ -162,7 +162,15 @@ def _build(make: Any, dest: str | Path) -> Path:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from qa.errors import BadInput
+
+        raise BadInput(
+            f"cannot write the model cache at {dest.parent} ({e.strerror}); set QA_CACHE_DIR "
+            "to a writable folder"
+        ) from None
     root = logging.getLogger()
     level = root.level
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(dir=dest.parent) as tmp:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from qa.chunk import sentences
+from qa.config import DEFAULT_READER_DIR
+from qa.errors import BadInput
 from qa.types import Answer, Hit
 
 _MONTH = (
@@ -113,9 +115,19 @@ def _narrow(question: str, text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def load_reader(reader_dir: Path | None, terms: Callable[[str], list[str]] | None = None) -> Reader:
-    """The neural reader when ``reader_dir`` holds weights, else the sentence reader."""
+    """The neural reader when ``reader_dir`` holds weights, else the sentence reader.
+
+    Only the shipped reader's folder may lack weights (a lean install): any other
+    ``reader_dir`` without them is a mistake, and an error says so.
+    """
     if reader_dir is not None and (reader_dir / "model.safetensors").is_file():
         from qa.neural import NeuralReader
 
         return NeuralReader(reader_dir)
+    if reader_dir is not None and reader_dir.resolve() != DEFAULT_READER_DIR.resolve():
+        raise BadInput(
+            f"the reader folder {reader_dir} (QA_READER_DIR) holds no reader weights "
+            "(model.safetensors); point it at a reader folder, or set QA_READER_DIR= "
+            "(empty) to answer with the sentence reader"
+        )
     return SentenceReader(terms=terms)

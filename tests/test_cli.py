@@ -71,7 +71,7 @@ def test_index_ask_json_cite_docs_rm(index_dir: Path, corpus_dir: Path):
     r = _run("docs", "--json")
     docs = json.loads(r.stdout)
     assert len(docs) == 3
-    r = _run("rm", docs[0]["id"])
+    r = _run("rm", f" {docs[0]['id']} ")  # pasted with spaces, like a cite id
     assert r.exit_code == 0 and "removed" in r.stdout
     assert len(json.loads(_run("docs", "--json").stdout)) == 2
 

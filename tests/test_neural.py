@@ -374,7 +374,9 @@ def test_weighting_answerable_questions_lowers_the_threshold() -> None:
 
 
 def test_unknown_backend_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="'onnx' or 'torch'"):
+    from qa.errors import BadInput
+
+    with pytest.raises(BadInput, match=r"QA_READER_BACKEND\) must be 'onnx' or 'torch'"):
         NeuralReader(Path("/nonexistent"), backend="tensorrt")
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from qa.config import Settings
 from qa.engine import Engine
+from qa.errors import BadInput
 
 from .conftest import SEED_DIR
 
@@ -56,5 +57,5 @@ def test_onnx_and_torch_embedders_give_the_same_vectors() -> None:
     assert onnx.shape == torch.shape == (4, 384)
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
     assert np.abs(onnx - torch).max() < 1e-4
-    with pytest.raises(ValueError, match="'onnx' or 'torch'"):
+    with pytest.raises(BadInput, match="'onnx' or 'torch'"):
         SentenceEncoder(backend="tensorflow")
