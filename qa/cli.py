@@ -203,12 +203,16 @@ class _Server:
     @classmethod
     def find(cls, index_dir: Path, required: bool) -> _Server | None:
         """The server at $QA_SERVER_URL (default 127.0.0.1:8000) if it serves ``index_dir``."""
+        import http.client
+
         from qa.manifest import index_fingerprint
 
         server = cls(os.environ.get("QA_SERVER_URL", "http://127.0.0.1:8000"))
         try:
             ready = server._call("/readyz", timeout=5.0 if required else 0.5)
-        except (OSError, ValueError) as e:
+            if not isinstance(ready, dict):
+                raise ValueError("its /readyz is not a qa server's")
+        except (OSError, ValueError, http.client.HTTPException) as e:
             if required:
                 raise QAError(
                     f"no qa server answers at {server.url} ({e}); start one with "

@@ -283,6 +283,11 @@ def train_reader(
             f"answer target must be one of {', '.join(ANSWER_TARGETS)}, not {answer!r}"
         )
     check_schedule(epochs, lr, batch_size, max_length, stride, max_steps, time_budget_s)
+    for flag, folder in (("--out", out_dir), ("--export", export_dir)):
+        if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
+            raise ValueError(f"{flag} {folder} is a file; name a folder")
+    if init and not (Path(init) / "config.json").is_file():
+        raise ValueError(f"--init {init} is not a model folder (no config.json)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from tqdm import tqdm

@@ -92,3 +92,18 @@ def test_reader_commands_refuse_a_folder_that_is_no_reader(command, tmp_path, ca
         sys.argv = sys_argv
     err = " ".join(capsys.readouterr().err.replace("│", " ").split())  # unwrap rich's box
     assert e.value.code == 2 and "is not a reader folder" in err, err
+
+
+def test_a_server_url_that_is_no_qa_server_is_skipped_or_named(monkeypatch, tmp_path) -> None:
+    from qa.cli import _Server
+    from qa.errors import QAError
+
+    monkeypatch.setenv("QA_SERVER_URL", "http://127.0.0.1:9\nx")
+    assert _Server.find(tmp_path, required=False) is None
+    with pytest.raises(QAError, match="no qa server answers"):
+        _Server.find(tmp_path, required=True)
+    monkeypatch.setattr(_Server, "_call", lambda self, path, timeout=0: [1, 2])
+    monkeypatch.setenv("QA_SERVER_URL", "http://127.0.0.1:9")
+    assert _Server.find(tmp_path, required=False) is None
+    with pytest.raises(QAError, match="not a qa server's"):
+        _Server.find(tmp_path, required=True)

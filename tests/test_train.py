@@ -310,3 +310,18 @@ def test_exporting_new_weights_drops_the_old_weights_tuning(tmp_path: Path) -> N
     meta = json.loads((dest / "qa_reader.json").read_text())
     assert "null_threshold" not in meta and meta["keep"] == 1
     assert (meta["max_length"], meta["stride"]) == (TINY_RUN["max_length"], TINY_RUN["stride"])
+
+
+def test_train_reader_refuses_file_outputs_and_non_model_inits(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    kw = {**TINY_RUN, "max_steps": 1}
+    with pytest.raises(ValueError, match=r"--out .* is a file"):
+        train.train_reader([data], afile, **kw)
+    with pytest.raises(ValueError, match=r"--export .* is a file"):
+        train.train_reader([data], tmp_path / "run", export_dir=afile, **kw)
+    with pytest.raises(ValueError, match=r"--init .* is not a model folder"):
+        train.train_reader([data], tmp_path / "run", init=str(tmp_path), **kw)
+    assert afile.read_text() == "keep me"
