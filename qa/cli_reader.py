@@ -7,10 +7,12 @@ libraries are imported inside the functions so ``qa --help`` stays fast.
 from __future__ import annotations
 
 import json
+import math
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -111,7 +113,7 @@ def train_reader_cmd(
             seed=seed,
             bf16=bf16,
             exclude_titles=exclude_title or (),
-            fractions={k: float(v) for k, v in (x.split("=", 1) for x in fraction or [])},
+            fractions=_fractions(fraction or [], files),
             resume=resume,
             threads=threads,
             export_dir=export,
@@ -229,7 +231,9 @@ def calibrate_cmd(
     from qa.train import write_model_card
 
     r = NeuralReader(_reader_dir(reader), quantize=quantize)
-    res = calibrate_reader(r, heldout_examples(), answerable_weight=answerable_weight)
+    res = _tuning(
+        lambda: calibrate_reader(r, heldout_examples(), answerable_weight=answerable_weight)
+    )
     write_model_card(r.model_dir)
     typer.echo(json.dumps(res))
 
@@ -249,7 +253,7 @@ def tune_length_cmd(
     from qa.train import write_model_card
 
     r = NeuralReader(_reader_dir(reader))
-    res = tune_length_penalty(r, heldout_examples())
+    res = _tuning(lambda: tune_length_penalty(r, heldout_examples()))
     write_model_card(r.model_dir)
     for lp, v in res["by_penalty"].items():
         typer.echo(f"penalty {lp:>4}: EM {v['em']:6.2f}  F1 {v['f1']:6.2f}")
@@ -262,7 +266,7 @@ def tune_retrieval_cmd(
         Path | None,
         typer.Option("--file", help="SQuAD v1.1 dev (default: the data folder's copy)."),
     ] = None,
-    k: Annotated[int, typer.Option("--k", help="Passages read per question.")] = 3,
+    k: Annotated[int, typer.Option("--k", help="Passages read per question.", min=1, max=50)] = 3,
 ) -> None:
     """Set how much retrieval scores weigh against the reader's span scores.
 
@@ -273,7 +277,7 @@ def tune_retrieval_cmd(
     from qa.train import write_model_card
 
     r = NeuralReader(_reader_dir(reader))
-    res = tune_retrieval_weight(r, file, k=k)
+    res = _tuning(lambda: tune_retrieval_weight(r, file, k=k))
     write_model_card(r.model_dir)
     for w, v in res["by_weight"].items():
         typer.echo(f"weight {w:>4}: EM {v['em']:6.2f}  F1 {v['f1']:6.2f}")
@@ -301,3 +305,32 @@ def _reader_dir(path: Path) -> Path:
             param_hint="--reader",
         )
     return path
+
+
+def _tuning(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a tuning step; a data problem (e.g. no held-out questions) is one line, exit 2."""
+    try:
+        return run()
+    except (ValueError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _fractions(values: list[str], files: list[Path]) -> dict[str, float]:
+    """``NAME=SHARE`` options as a dict, NAME one of the training files, 0 < SHARE <= 1."""
+    names = {f.name for f in files}
+    out: dict[str, float] = {}
+    for v in values:
+        name, _, share = v.partition("=")
+        try:
+            x = float(share)
+        except ValueError:
+            x = math.nan
+        if name not in names or not 0 < x <= 1:
+            raise typer.BadParameter(
+                f"{v!r}: give NAME=SHARE with NAME one of the training files "
+                f"({', '.join(sorted(names))}) and SHARE above 0, at most 1",
+                param_hint="--fraction",
+            )
+        out[name] = x
+    return out

@@ -107,3 +107,10 @@ def test_a_server_url_that_is_no_qa_server_is_skipped_or_named(monkeypatch, tmp_
     assert _Server.find(tmp_path, required=False) is None
     with pytest.raises(QAError, match="not a qa server's"):
         _Server.find(tmp_path, required=True)
+
+
+def test_tune_retrieval_refuses_k_before_any_work(capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.argv", ["qa", "tune-retrieval", "--reader", "x", "--k", "0"])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 2 and "--k" in capsys.readouterr().err

@@ -283,6 +283,9 @@ def test_train_reader_refuses_a_teacher_with_another_vocabulary(tmp_path: Path) 
         (["--lr", "-1"], "--lr must be above 0"),
         (["--max-length", "10"], "--max-length must be 32 to 4096"),
         (["--max-length", "64", "--stride", "64"], "--stride must be 0 to half"),
+        (["--fraction", "tiny.json=0"], "SHARE above 0, at most 1"),
+        (["--fraction", "tiny.json"], "SHARE above 0, at most 1"),
+        (["--fraction", "other.json=0.5"], "NAME one of the training files (tiny.json)"),
     ],
 )
 def test_unworkable_training_settings_are_refused(tmp_path: Path, flags, needle) -> None:
