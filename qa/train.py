@@ -903,7 +903,12 @@ def write_model_card(model_dir: str | Path) -> Path:
         "## License",
         "",
         "The base model all-MiniLM-L6-v2 is Apache-2.0; the training data is CC BY 4.0 "
-        "(SQuADShifts) and CC BY-SA 4.0 (SQuAD).",
+        "(SQuADShifts) and CC BY-SA 4.0 (SQuAD)."
+        + (
+            " The teachers it was distilled from were trained from all-mpnet-base-v2 (Apache-2.0)."
+            if "all-mpnet-base-v2" in json.dumps(meta)
+            else ""
+        ),
         "",
     ]
     out = d / "README.md"
