@@ -169,6 +169,15 @@ def eval_cmd(
     device: Annotated[
         str, typer.Option(help="cpu, or cuda (torch backend) to evaluate on a GPU.")
     ] = "cpu",
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--k",
+            help="Open mode: passages read per question (default QA_TOP_K, 3).",
+            min=1,
+            max=50,
+        ),
+    ] = None,
 ) -> None:
     """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
     from qa.evaluate import evaluate
@@ -178,12 +187,16 @@ def eval_cmd(
         raise typer.BadParameter("mode must be closed or open")
     if backend not in (None, "onnx", "torch"):
         raise typer.BadParameter("backend must be onnx or torch")
+    if k is not None and mode != "open":
+        raise typer.BadParameter("--k applies to --mode open (closed reads the gold paragraph)")
     if device != "cpu" and backend == "onnx":
         raise typer.BadParameter("--device other than cpu needs --backend torch")
     r = NeuralReader(_reader_dir(reader or DEFAULT_MODEL_DIR), backend=backend, device=device)
     if not abstain:
         r.null_threshold = None
-    res = evaluate(file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size)
+    res = evaluate(
+        file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size, k=k
+    )
     res["backend"] = r.backend
     if record:
         from qa.train import READER_JSON, write_model_card

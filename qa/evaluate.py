@@ -83,7 +83,7 @@ def evaluate(
     Keys: ``em``, ``f1`` (0–100), ``n``, ``mode``, ``latency_p50_ms``/``p95`` (the reader in
     closed mode, ``engine.ask`` in open mode); ``noans_precision``/``noans_recall`` when
     the file has unanswerable questions; in open mode ``recall@1/3/5/10`` and ``mrr@10``
-    (a hit counts when its document is the gold paragraph). Open mode builds
+    (a hit counts when its document is the gold paragraph) and ``k``. Open mode builds
     ``Engine.in_memory`` over every paragraph of the file unless ``engine`` is given;
     ``k`` is the number of passages the engine reads (default: its setting). Closed
     mode with ``batch_size`` > 1 and a reader offering ``read_many`` reads questions in
@@ -181,6 +181,7 @@ def evaluate(
         has = [i for i, imp in enumerate(impossible) if not imp]
         out["has_ans_f1"] = 100.0 * sum(f1s[i] for i in has) / max(1, len(has))
     if mode == "open":
+        out["k"] = k or engine.settings.top_k  # passages read per question
         for cut in (1, 3, 5, 10):
             out[f"recall@{cut}"] = 100.0 * sum(1 for r in ranks if r and r <= cut) / max(1, n)
         out["mrr@10"] = sum(1.0 / r for r in ranks if r) / max(1, n)

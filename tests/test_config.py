@@ -114,3 +114,11 @@ def test_tune_retrieval_refuses_k_before_any_work(capsys, monkeypatch) -> None:
     with pytest.raises(SystemExit) as e:
         cli.main()
     assert e.value.code == 2 and "--k" in capsys.readouterr().err
+
+
+def test_eval_k_is_checked_and_only_for_open_mode(capsys, monkeypatch, tmp_path) -> None:
+    for extra in (["--mode", "open", "--k", "0"], ["--k", "2"]):
+        monkeypatch.setattr("sys.argv", ["qa", "eval", str(tmp_path / "x.json"), *extra])
+        with pytest.raises(SystemExit) as e:
+            cli.main()
+        assert e.value.code == 2 and "--k" in capsys.readouterr().err

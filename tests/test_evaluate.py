@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.config import Settings
 from qa.evaluate import calibrate_reader, documents, evaluate, gold_hit, select
 from qa.types import Answer, Document, Hit, Passage, Response
 
@@ -104,6 +105,8 @@ def test_open_mode_recall_and_mrr(tmp_path: Path) -> None:
     assert [d.source for d in docs] == ["T#0", "T#1"]
 
     class Engine:
+        settings = Settings(top_k=2)
+
         def retrieve(self, q: str, k: int) -> list[Hit]:
             order = docs if "France" in q else docs[::-1]
             if "rules" in q:  # gold second
@@ -122,6 +125,8 @@ def test_open_mode_recall_and_mrr(tmp_path: Path) -> None:
     assert res["recall@3"] == pytest.approx(100.0)
     assert res["mrr@10"] == pytest.approx((1 + 1 + 0.5 + 1) / 4)
     assert res["em"] == pytest.approx(100 * 3 / 4)  # two right + the abstention
+    assert res["k"] == 2  # the engine's setting
+    assert evaluate(f, reader, mode="open", engine=Engine(), k=1, progress=False)["k"] == 1
 
 
 def test_calibrate_reader_writes_threshold(tmp_path: Path) -> None:
