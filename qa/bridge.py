@@ -72,6 +72,7 @@ class Bridge:
         self.pad_out = model_tok.pad_token_id
         self.types = "token_type_ids" in model_tok.model_input_names
         self.limit = int(getattr(model_tok, "model_max_length", 0) or 0)  # tokens it reads
+        self.model_tok = model_tok  # saved with a bridged reader, in MODEL_TOKENIZER/
 
     def inputs(self, batch: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """The model's inputs for a batch of windows, and the index that maps back."""

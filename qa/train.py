@@ -323,15 +323,12 @@ def train_reader(
             "point it at a reader such as qa/models/reader"
         )
     tok = AutoTokenizer.from_pretrained(windows_from or init)
-    bridge, model_tok = None, None
-    if (Path(init) / MODEL_TOKENIZER).is_dir():  # a bridged reader, trained further
-        model_tok = AutoTokenizer.from_pretrained(Path(init) / MODEL_TOKENIZER)
-        bridge = Bridge(tok, model_tok)
-    elif windows_from:
+    bridge = load_bridge(init, tok)  # a bridged reader, trained further
+    if bridge is None and windows_from:
         model_tok = AutoTokenizer.from_pretrained(init)
         if model_tok.get_vocab() != tok.get_vocab():
             bridge = Bridge(tok, model_tok)
-    elif "token_type_ids" not in tok.model_input_names:
+    elif bridge is None and "token_type_ids" not in tok.model_input_names:
         raise ValueError(
             f"--init {init} is not a BERT-style model (its inputs have no token types), which "
             "the reader's runtime needs; to train it as a teacher on the reader's windows, "
@@ -539,7 +536,7 @@ def train_reader(
         }
     if base:
         info["previous_stage"] = base
-    export(model, tok, dest, info, model_tok if bridge is not None else None)
+    export(model, tok, dest, info, bridge.model_tok if bridge is not None else None)
     return dest
 
 
