@@ -86,6 +86,22 @@ def train_reader_cmd(
             "of another family with the same word-pieces (e.g. MPNet), read through a bridge.",
         ),
     ] = None,
+    distill_layers: Annotated[
+        float,
+        typer.Option(
+            "--distill-layers",
+            help="Weight of the loss on the first teacher's inner layers (attention maps and "
+            "hidden states; 0: off).",
+        ),
+    ] = 0.0,
+    augment_copies: Annotated[
+        int,
+        typer.Option(
+            "--augment",
+            help="Shortened copies of each training passage to add (sentences without a "
+            "gold answer left out at random; 0–10).",
+        ),
+    ] = 0,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
     from qa.train import train_reader
@@ -125,6 +141,8 @@ def train_reader_cmd(
             distill_temperature=distill_temperature,
             answer=answer,
             windows_from=str(windows_from) if windows_from else None,
+            distill_layers=distill_layers,
+            augment_copies=augment_copies,
         )
     except ValueError as e:  # e.g. a teacher that is no reader or has another vocabulary
         typer.echo(f"error: {e}", err=True)

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.augment import augment
 from qa.bridge import MODEL_TOKENIZER, Bridge, load_bridge, span_logits
+from qa.layers import LayerGuide
 from qa.squad import Example, load
 
 READER_JSON = "qa_reader.json"
@@ -260,6 +262,8 @@ def train_reader(
     distill_temperature: float = 2.0,
     answer: str = "first",
     windows_from: str | Path | None = None,
+    distill_layers: float = 0.0,
+    augment_copies: int = 0,
 ) -> Path:
     """Train and export a reader; returns the export folder (``out_dir/final`` by default).
 
@@ -277,12 +281,22 @@ def train_reader(
     ``windows_from`` (a reader folder) builds the windows with its tokenizer instead of
     ``init``'s: for a model of another family that reads them through a ``qa.bridge.Bridge``
     (its own tokenizer is kept in the export's ``model_tokenizer/``).
+    ``distill_layers`` > 0 adds that weight × (attention KL + hidden-state error) between
+    the student's layers and the first teacher's (``qa.layers.LayerGuide``; the teacher
+    runs alongside every step). ``augment_copies`` adds that many shortened copies of each
+    training passage (``qa.augment``: sentences without a gold answer left out at random).
     """
     if answer not in ANSWER_TARGETS:
         raise ValueError(
             f"answer target must be one of {', '.join(ANSWER_TARGETS)}, not {answer!r}"
         )
     check_schedule(epochs, lr, batch_size, max_length, stride, max_steps, time_budget_s)
+    if distill_layers < 0 or not math.isfinite(distill_layers):
+        raise ValueError(f"--distill-layers must be 0 or more, not {distill_layers}")
+    if distill_layers and not teachers:
+        raise ValueError("--distill-layers needs a --teacher whose layers the student learns")
+    if not 0 <= augment_copies <= 10:
+        raise ValueError(f"--augment must be between 0 and 10 copies, not {augment_copies}")
     for flag, folder in (("--out", out_dir), ("--export", export_dir)):
         if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
             raise ValueError(f"{flag} {folder} is a file; name a folder")
@@ -344,7 +358,10 @@ def train_reader(
         if frac < 1.0:
             part = random.Random(seed).sample(part, round(frac * len(part)))
         examples += part
-    feats = make_features(examples, tok, max_length=max_length, stride=stride, answer=answer)
+    extra = augment(examples, augment_copies, seed) if augment_copies else []
+    feats = make_features(
+        examples + extra, tok, max_length=max_length, stride=stride, answer=answer
+    )
     lengths = [len(f.input_ids) for f in feats]
     n_null = sum(1 for f in feats if f.start == 0)
     per_epoch = math.ceil(len(feats) / batch_size)
@@ -353,7 +370,8 @@ def train_reader(
         total = min(total, max_steps)
     warm = max(1, int(warmup * total))
     print(
-        f"examples {len(examples)}, features {len(feats)} ({n_null} labelled no-answer), "
+        f"examples {len(examples)} (+{len(extra)} shortened copies), "
+        f"features {len(feats)} ({n_null} labelled no-answer), "
         f"mean length {sum(lengths) / len(lengths):.0f}, steps {total} "
         f"({total / per_epoch:.2f} epochs), device {device}, bf16 {bf16}, "
         f"threads {torch.get_num_threads()}",
@@ -363,7 +381,20 @@ def train_reader(
     soft: list[Any] | None = None
     if teachers:
         soft = teacher_logits(teachers, feats, tok, device=device, bf16=bf16)
-    model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32).to(device)
+    extra_kw: dict[str, Any] = {}
+    if distill_layers:
+        if bridge is not None:
+            raise ValueError("--distill-layers trains a reader of the reader's own family only")
+        # Attention maps are returned by the eager implementation; attention dropout is
+        # off so the maps compared are distributions.
+        extra_kw = {"attn_implementation": "eager", "attention_probs_dropout_prob": 0.0}
+        dropout = json.loads((Path(init) / "config.json").read_text()).get(
+            "attention_probs_dropout_prob", 0.1
+        )
+    model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32, **extra_kw).to(
+        device
+    )
+    guide = LayerGuide(teachers[0], tok, model, device) if distill_layers else None
     decay = [
         p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n
     ]
@@ -375,12 +406,16 @@ def train_reader(
         ],
         lr=lr,
     )
+    if guide is not None:
+        opt.add_param_group({"params": list(guide.proj.parameters()), "weight_decay": 0.0})
 
     step, elapsed, losses = 0, 0.0, []
     if resume and (ck := _latest_checkpoint(ckpt_dir)) is not None:
         state = torch.load(ck / "state.pt", map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
+        if guide is not None and "proj" in state:
+            guide.proj.load_state_dict(state["proj"])
         step, elapsed, losses = state["step"], state["elapsed"], state["losses"]
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed from {ck} at step {step} ({elapsed:.0f} s trained)", flush=True)
@@ -415,6 +450,7 @@ def train_reader(
                 "losses": losses,
                 "torch_rng": torch.get_rng_state(),
                 "total": total,
+                **({"proj": guide.proj.state_dict()} if guide is not None else {}),
             },
             tmp,
         )
@@ -433,6 +469,7 @@ def train_reader(
     bar = tqdm(total=total, initial=step, desc="train", mininterval=10, file=sys.stderr)
     t_start, step0, seen = time.monotonic(), step, 0
     recent: collections.deque[float] = collections.deque(maxlen=50)
+    layer_losses: list[tuple[float, float]] = []  # this session's (attention, hidden)
     while step < total and progress() < 1.0:
         b = next(batches, None)
         if b is None:
@@ -449,7 +486,16 @@ def train_reader(
             dtype=torch.bfloat16,
             enabled=bf16,
         ):
-            start_logits, end_logits = span_logits(model, inputs, bridge)
+            if guide is None:
+                start_logits, end_logits = span_logits(model, inputs, bridge)
+            else:
+                inner = model(
+                    **{k: inputs[k] for k in ("input_ids", "token_type_ids", "attention_mask")},
+                    output_attentions=True,
+                    output_hidden_states=True,
+                )
+                start_logits, end_logits = inner.start_logits, inner.end_logits
+                att, hid = guide.losses(inner, inputs)
         loss = span_loss(start_logits, end_logits, inputs)
         if soft is not None:
             kd = distill_loss(
@@ -460,6 +506,9 @@ def train_reader(
                 distill_temperature,
             )
             loss = (1.0 - distill_alpha) * loss + distill_alpha * kd
+        if guide is not None:
+            loss = loss + distill_layers * (att + hid)
+            layer_losses.append((att.item(), hid.item()))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -479,8 +528,12 @@ def train_reader(
         if step % log_every == 0 or step == total:
             wall = time.monotonic() - t_start
             window = losses[-log_every:]
+            note = ""
+            if layer_losses:
+                a, h = (sum(x) / len(x) for x in zip(*layer_losses[-log_every:], strict=True))
+                note = f"(layers: attention {a:.4f}, hidden {h:.4f}) "
             print(
-                f"step {step}/{total} loss {sum(window) / len(window):.4f} "
+                f"step {step}/{total} loss {sum(window) / len(window):.4f} {note}"
                 f"lr {opt.param_groups[0]['lr']:.2e} progress {progress():.3f} "
                 f"{seen / max(wall, 1e-9):.1f} features/s threads {torch.get_num_threads()}",
                 flush=True,
@@ -528,12 +581,23 @@ def train_reader(
         "loss_window_steps": tail,
         "command": command,
     }
+    if augment_copies:
+        info["augmented"] = {"copies": augment_copies, "examples": len(extra)}
     if teachers:
         info["distillation"] = {
             "alpha": distill_alpha,
             "temperature": distill_temperature,
             "teachers": [_teacher_info(t) for t in teachers],
         }
+    if guide is not None:
+        layers_info: dict[str, Any] = {"weight": distill_layers, **guide.info()}
+        k = min(200, len(layer_losses) // 10) or len(layer_losses)
+        for i, name in ((0, "attention"), (1, "hidden")):
+            if k:  # the first and last steps of this session
+                layers_info[f"{name}_first"] = round(sum(x[i] for x in layer_losses[:k]) / k, 4)
+                layers_info[f"{name}_last"] = round(sum(x[i] for x in layer_losses[-k:]) / k, 4)
+        info["distillation"]["layers"] = layers_info
+        model.config.attention_probs_dropout_prob = dropout  # as trained before this run
     if base:
         info["previous_stage"] = base
     export(model, tok, dest, info, bridge.model_tok if bridge is not None else None)

@@ -33,6 +33,21 @@ def mpnet_style_tokenizer(reader_tok):
     )  # fmt: skip
 
 
+def tiny_mpnet(folder: Path, model_tok, layers: int) -> Path:
+    """A small random MPNet encoder (in its masked-LM form, as base models ship)."""
+    from transformers import MPNetConfig, MPNetForMaskedLM
+
+    cfg = MPNetConfig(
+        vocab_size=len(model_tok), hidden_size=32, num_hidden_layers=layers,
+        num_attention_heads=2, intermediate_size=64, pad_token_id=1, bos_token_id=0,
+        eos_token_id=2,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    MPNetForMaskedLM(cfg).save_pretrained(folder)
+    model_tok.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def reader_tok():
     from transformers import AutoTokenizer
@@ -81,17 +96,8 @@ def test_bridged_model_trains_on_the_reader_windows_and_teaches(
     tmp_path: Path,
     reader_tok,
 ) -> None:
-    from transformers import MPNetConfig, MPNetForMaskedLM
-
     model_tok = mpnet_style_tokenizer(reader_tok)
-    big = tmp_path / "big"
-    cfg = MPNetConfig(
-        vocab_size=len(model_tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, pad_token_id=1, bos_token_id=0, eos_token_id=2,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    MPNetForMaskedLM(cfg).save_pretrained(big)
-    model_tok.save_pretrained(big)
+    big = tiny_mpnet(tmp_path / "big", model_tok, layers=2)
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     kw = {**TINY_RUN, "max_steps": 40, "lr": 2e-3}
@@ -152,3 +158,57 @@ def test_unusable_init_and_windows_folders_are_clear_errors(tmp_path: Path, read
     assert res.exit_code == 2 and "not a reader folder" in res.output, res.output
     res = CliRunner().invoke(app, [*args, "--init", str(big)], env={"COLUMNS": "300"})
     assert res.exit_code == 2 and "add --windows-from" in res.output, res.output
+
+
+def test_student_learns_a_bridged_teachers_layers(tmp_path: Path, reader_tok) -> None:
+    """--distill-layers: the student's attention maps and hidden states move towards a
+    12-layer MPNet-style teacher's (read through the bridge), the layer loss is recorded,
+    and the export is an ordinary reader (its attention dropout as before)."""
+    big = tiny_mpnet(tmp_path / "big", mpnet_style_tokenizer(reader_tok), layers=12)
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    kw = {**TINY_RUN, "lr": 2e-3}
+    teacher = train.train_reader(
+        [data], tmp_path / "t", init=str(big), windows_from=train.default_init(),
+        **{**kw, "max_steps": 4},
+    )  # fmt: skip
+    student = train.train_reader(
+        [data], tmp_path / "s", teachers=[teacher], distill_alpha=0.5, distill_layers=1.0,
+        **{**kw, "max_steps": 30, "lr": 5e-4},
+    )  # fmt: skip
+    info = json.loads((student / "qa_reader.json").read_text())["training"]
+    layers = info["distillation"]["layers"]
+    assert layers["pairs"] == [[1, 2], [2, 4], [3, 6], [4, 8], [5, 10], [6, 12]]
+    assert layers["teacher"] == str(teacher)
+    assert layers["hidden_last"] < 0.8 * layers["hidden_first"]
+    assert layers["attention_last"] < layers["attention_first"]
+    config = json.loads((student / "config.json").read_text())
+    assert config["attention_probs_dropout_prob"] == 0.1
+    assert NeuralReader(student).load().read("What color is the kite?", []) is None
+    # A layer teacher with fewer layers than the student, or none at all, is refused.
+    shallow = tiny_mpnet(tmp_path / "b2", mpnet_style_tokenizer(reader_tok), layers=2)
+    small = train.train_reader(
+        [data], tmp_path / "t2", init=str(shallow), windows_from=train.default_init(),
+        **{**kw, "max_steps": 1},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="fewer than the student"):
+        train.train_reader(
+            [data], tmp_path / "s2", teachers=[small], distill_layers=1.0,
+            **{**kw, "max_steps": 1},
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="needs a --teacher"):
+        train.train_reader([data], tmp_path / "s3", distill_layers=1.0, **kw)
+
+
+def test_layer_losses_are_zero_for_identical_maps_and_one_for_zeros() -> None:
+    from qa.layers import attention_kl, hidden_mse
+
+    torch.manual_seed(0)
+    att = torch.softmax(torch.randn(2, 3, 5, 5), dim=-1)
+    mask = torch.tensor([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]])
+    assert attention_kl(att, att, mask).item() < 1e-5
+    other = torch.softmax(torch.randn(2, 3, 5, 5), dim=-1)
+    assert attention_kl(att, other, mask).item() > 0.01
+    hid = torch.randn(2, 5, 4)
+    assert hidden_mse(hid, hid, mask).item() == 0
+    assert abs(hidden_mse(hid, torch.zeros_like(hid), mask).item() - 1.0) < 1e-5

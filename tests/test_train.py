@@ -286,6 +286,9 @@ def test_train_reader_refuses_a_teacher_with_another_vocabulary(tmp_path: Path) 
         (["--fraction", "tiny.json=0"], "SHARE above 0, at most 1"),
         (["--fraction", "tiny.json"], "SHARE above 0, at most 1"),
         (["--fraction", "other.json=0.5"], "NAME one of the training files (tiny.json)"),
+        (["--distill-layers", "-1"], "--distill-layers must be 0 or more"),
+        (["--distill-layers", "1"], "--distill-layers needs a --teacher"),
+        (["--augment", "11"], "--augment must be between 0 and 10"),
     ],
 )
 def test_unworkable_training_settings_are_refused(tmp_path: Path, flags, needle) -> None:
@@ -328,3 +331,16 @@ def test_train_reader_refuses_file_outputs_and_non_model_inits(tmp_path: Path) -
     with pytest.raises(ValueError, match=r"--init .* is not a model folder"):
         train.train_reader([data], tmp_path / "run", init=str(tmp_path), **kw)
     assert afile.read_text() == "keep me"
+
+
+def test_augmented_training_adds_shortened_passages(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    kw = {**TINY_RUN, "max_steps": 1}
+    plain = train.train_reader([data], tmp_path / "a", **kw)
+    more = train.train_reader([data], tmp_path / "b", augment_copies=2, **kw)
+    p = json.loads((plain / "qa_reader.json").read_text())["training"]
+    m = json.loads((more / "qa_reader.json").read_text())["training"]
+    assert "augmented" not in p
+    assert m["augmented"]["copies"] == 2 and m["augmented"]["examples"] > 0
+    assert m["features"] == p["features"] + m["augmented"]["examples"]  # one window each
