@@ -322,9 +322,6 @@ app.command("calibrate-reader")(calibrate_cmd)
 app.command("tune-length")(tune_length_cmd)
 app.command("tune-retrieval")(tune_retrieval_cmd)
 
-if __name__ == "__main__":
-    app()
-
 
 def _reader_dir(path: Path) -> Path:
     """``path`` if it is a reader folder (weights and tokenizer), else a clear error."""
@@ -365,3 +362,7 @@ def _fractions(values: list[str], files: list[Path]) -> dict[str, float]:
             )
         out[name] = x
     return out
+
+
+if __name__ == "__main__":  # last: the commands use the helpers above
+    app()

@@ -65,6 +65,14 @@ BIG_ROUND2 = [
     {"name": "g0", "seed": 60, "lr": 5e-5, "epochs": 6, "alpha": 0.9, "budget": 125},
     {"name": "g1", "seed": 61, "lr": 3e-5, "epochs": 6, "alpha": 1.0, "budget": 125},
 ]
+# With --deep (and --big-teacher): one big teacher, then three students from --init side
+# by side, all distilled from it alone: plainly, on shortened copies of the passages too
+# (--augment), and on its inner layers too (--distill-layers).
+DEEP_STUDENTS = [
+    {"name": "k0", "seed": 70, "lr": 3e-5, "epochs": 6, "alpha": 1.0, "budget": 190},
+    {"name": "k1", "seed": 71, "lr": 3e-5, "epochs": 6, "alpha": 1.0, "budget": 190, "augment": 1},
+    {"name": "k2", "seed": 72, "lr": 3e-5, "epochs": 6, "alpha": 1.0, "budget": 190, "layers": 0.2},
+]
 PART = 15 * 1024 * 1024
 RECIPE = (
     "Trained on one GPU by `scripts/train_reader_gpu.py`: four teacher readers side by "
@@ -83,6 +91,15 @@ BIG_RECIPE = (
     "whichever came first. The pick ({pick}) is the student with the best closed F1 on the "
     "held-out articles' answerable questions. Paths in the commands below are that "
     "machine's."
+)
+DEEP_RECIPE = (
+    "Trained on one GPU by `scripts/train_reader_gpu.py --big-teacher --deep`: one teacher "
+    "reader trained from a larger encoder ({teacher}) on the reader's own windows "
+    "(`qa/bridge.py`), then three students from the previous reader distilled from it side "
+    "by side (plain; with shortened copies of the passages; with its inner layers), each "
+    "190 s of training or its epochs, whichever came first. The pick ({pick}) is the "
+    "student with the best closed F1 on the held-out articles' answerable questions. Paths "
+    "in the commands below are that machine's."
 )
 T0 = time.monotonic()
 
@@ -116,6 +133,10 @@ def train_command(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[
         cmd += ["--teacher", str(t)]
     if teachers:
         cmd += ["--distill-alpha", str(cfg["alpha"])]
+    if cfg.get("augment"):
+        cmd += ["--augment", str(cfg["augment"])]
+    if cfg.get("layers"):
+        cmd += ["--distill-layers", str(cfg["layers"])]
     if args.smoke:
         cmd += ["--max-steps", "3"]
         cmd += [f"--fraction={n}=0.01" for n in squad.TRAIN_FILES]
@@ -209,7 +230,9 @@ def publish(model_dir: Path, dest: Path, results: dict[str, Any]) -> None:
         (dest / f"model.safetensors.part{i // PART}").write_bytes(data[i : i + PART])
     shutil.copy(model_dir / "config.json", dest / "config.json")
     meta = json.loads((model_dir / "qa_reader.json").read_text())
-    recipe = BIG_RECIPE if results.get("big_teacher") else RECIPE
+    recipe = RECIPE
+    if results.get("big_teacher"):
+        recipe = DEEP_RECIPE if results.get("deep") else BIG_RECIPE
     meta["recipe"] = recipe.format(
         budget=results.get("budget_s"), pick=results.get("pick"), teacher=results.get("big_teacher")
     )
@@ -231,6 +254,11 @@ def main() -> None:
         "--big-teacher",
         type=Path,
         help="Train the teachers from this larger encoder (read through qa.bridge).",
+    )
+    ap.add_argument(
+        "--deep",
+        action="store_true",
+        help="With --big-teacher: one teacher, then the three DEEP_STUDENTS; one round.",
     )
     ap.add_argument(
         "--answer",
@@ -255,6 +283,10 @@ def main() -> None:
             for c in BIG_TEACHERS
         ]
         student_cfgs = BIG_STUDENTS
+        if args.deep:
+            results["deep"] = True
+            teacher_cfgs, student_cfgs = teacher_cfgs[:1], DEEP_STUDENTS
+            args.rounds = 1
 
     def save() -> None:
         (args.run / "results.json").write_text(json.dumps(results, indent=2))

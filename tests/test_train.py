@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,20 @@ def test_augmented_training_adds_shortened_passages(tmp_path: Path) -> None:
     assert "augmented" not in p
     assert m["augmented"]["copies"] == 2 and m["augmented"]["examples"] > 0
     assert m["features"] == p["features"] + m["augmented"]["examples"]  # one window each
+
+
+def test_the_module_entry_point_runs_the_commands(tmp_path: Path) -> None:
+    """`python -m qa.cli_reader train-reader …` (how the GPU script runs training) reaches
+    every helper the command uses (a NameError here once stopped every GPU run)."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    res = subprocess.run(
+        [sys.executable, "-m", "qa.cli_reader", "train-reader", str(data), "--out",
+         str(tmp_path / "run"), "--fraction", "tiny.json=0"],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "SHARE above 0, at most 1" in res.stderr and "NameError" not in res.stderr
