@@ -102,6 +102,13 @@ def train_reader_cmd(
             "gold answer left out at random; 0–10).",
         ),
     ] = 0,
+    layers: Annotated[
+        int | None,
+        typer.Option(
+            "--layers",
+            help="Keep only the first N encoder layers of --init (a smaller, faster reader).",
+        ),
+    ] = None,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
     from qa.train import train_reader
@@ -143,6 +150,7 @@ def train_reader_cmd(
             windows_from=str(windows_from) if windows_from else None,
             distill_layers=distill_layers,
             augment_copies=augment_copies,
+            keep_layers=layers,
         )
     except ValueError as e:  # e.g. a teacher that is no reader or has another vocabulary
         typer.echo(f"error: {e}", err=True)

@@ -264,6 +264,7 @@ def train_reader(
     windows_from: str | Path | None = None,
     distill_layers: float = 0.0,
     augment_copies: int = 0,
+    keep_layers: int | None = None,
 ) -> Path:
     """Train and export a reader; returns the export folder (``out_dir/final`` by default).
 
@@ -285,6 +286,8 @@ def train_reader(
     the student's layers and the first teacher's (``qa.layers.LayerGuide``; the teacher
     runs alongside every step). ``augment_copies`` adds that many shortened copies of each
     training passage (``qa.augment``: sentences without a gold answer left out at random).
+    ``keep_layers`` keeps only the first that many encoder layers of ``init`` (a smaller,
+    faster reader; the dropped layers' weights are not loaded).
     """
     if answer not in ANSWER_TARGETS:
         raise ValueError(
@@ -302,6 +305,12 @@ def train_reader(
             raise ValueError(f"{flag} {folder} is a file; name a folder")
     if init and not (Path(init) / "config.json").is_file():
         raise ValueError(f"--init {init} is not a model folder (no config.json)")
+    if keep_layers is not None:
+        have = json.loads((Path(init or default_init()) / "config.json").read_text()).get(
+            "num_hidden_layers", 0
+        )
+        if not 1 <= keep_layers <= have:
+            raise ValueError(f"--layers must be 1 to {have} (the --init model's layers)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from tqdm import tqdm
@@ -391,9 +400,10 @@ def train_reader(
         dropout = json.loads((Path(init) / "config.json").read_text()).get(
             "attention_probs_dropout_prob", 0.1
         )
-    model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32, **extra_kw).to(
-        device
-    )
+    if keep_layers is not None:
+        extra_kw["num_hidden_layers"] = keep_layers
+    model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32, **extra_kw)
+    model = model.to(device)
     guide = LayerGuide(teachers[0], tok, model, device) if distill_layers else None
     decay = [
         p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n
@@ -581,6 +591,8 @@ def train_reader(
         "loss_window_steps": tail,
         "command": command,
     }
+    if keep_layers is not None:
+        info["layers_kept"] = keep_layers
     if augment_copies:
         info["augmented"] = {"copies": augment_copies, "examples": len(extra)}
     if teachers:

@@ -290,6 +290,8 @@ def test_train_reader_refuses_a_teacher_with_another_vocabulary(tmp_path: Path) 
         (["--distill-layers", "-1"], "--distill-layers must be 0 or more"),
         (["--distill-layers", "1"], "--distill-layers needs a --teacher"),
         (["--augment", "11"], "--augment must be between 0 and 10"),
+        (["--layers", "7"], "--layers must be 1 to 6"),
+        (["--layers", "0"], "--layers must be 1 to 6"),
     ],
 )
 def test_unworkable_training_settings_are_refused(tmp_path: Path, flags, needle) -> None:
@@ -362,3 +364,25 @@ def test_the_module_entry_point_runs_the_commands(tmp_path: Path) -> None:
     )  # fmt: skip
     assert res.returncode == 2, res.stderr
     assert "SHARE above 0, at most 1" in res.stderr and "NameError" not in res.stderr
+
+
+def test_a_reader_can_keep_fewer_layers_than_its_init(tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    out = train.train_reader(
+        [data], tmp_path / "run", keep_layers=4, **{**TINY_RUN, "max_steps": 2}
+    )
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 4
+    assert json.loads((out / "qa_reader.json").read_text())["training"]["layers_kept"] == 4
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        names = list(f.keys())
+    assert any(".layer.3." in k for k in names) and not any(".layer.4." in k for k in names)
+    doc = Document.from_text("The kite is painted red.", source="k.txt", title="k")
+    hit = Hit(passage=Passage.make(doc, 0, len(doc.text)), score=1.0)
+    for backend in ("torch", "onnx"):  # the 4-layer model runs in both runtimes
+        reader = NeuralReader(out, backend=backend)
+        reader.null_threshold = None
+        ans = reader.load().read("What color is the kite?", [hit])
+        assert ans is not None and ans.text in doc.text
