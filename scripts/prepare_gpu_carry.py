@@ -7,16 +7,16 @@ The device machine is reached by calls that each carry at most 64 MiB (the worki
 included) and keeps its files between calls only while it is warm (30 s idle). The
 teacher's weights (all-mpnet-base-v2, 438 MB fp32) therefore travel packed
 (`scripts/pack_weights.py`: int8 per 64-weight group, the word-embedding rows of tokens
-that occur in none of the data files zeroed), together with the reader the students start
-from (packed the same way), the data files (xz), the teacher's tokenizer and any wheels
-(e.g. a tokenizers release newer than the machine's 0.23.2, which cuts long passages
-short). They are split over ``OUT/1``, ``OUT/2``, …: every call but the last copies its
-load to /root/carry; the last one does too, then unpacks and trains. Make the calls one
-right after the other.
+that occur in none of the data files zeroed), with the data files (xz), the teacher's
+tokenizer and any wheels (e.g. a tokenizers release newer than the machine's 0.23.2,
+which cuts long passages short), split over ``OUT/1``, ``OUT/2``, …: each of those calls
+copies its load to /root/carry. A last call carries no load: the working tree with the
+reader's own fp16 weights (about 45 MiB) is what it brings; it unpacks the teacher and
+trains. Make the calls one right after the other.
 
-The reader's own ``model.safetensors`` must stay out of the working tree during the
-calls (move it aside and back): the packed copy replaces it there. The script prints the
-commands; each load is checked against the limit.
+During the load calls the reader's ``model.safetensors`` must be out of the working tree
+(move it aside, and back before the last call). The script prints the commands; each
+load is checked against the limit.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ RUN = (
     "[(d/f.name[:-3]).write_bytes(lzma.decompress(f.read_bytes())) "
     "for f in p.Path('/root/carry/data').glob('*.xz')]\" && "
     "python3 scripts/pack_weights.py unpack $C/mpnet /root/mpnet && "
-    "python3 scripts/pack_weights.py unpack $C/reader qa/models/reader && "
     "python3 scripts/train_reader_gpu.py --run /root/run --publish $OUT/pub "
     "--big-teacher /root/mpnet --budget 175 --deadline 545 2>&1 | tee $OUT/log.txt"
 )
@@ -99,7 +98,6 @@ def main() -> None:
     rows.parent.mkdir(parents=True)
     rows.write_text(json.dumps(used_rows(a.reader, a.mpnet, a.data)))
     pack(a.mpnet, work / "mpnet", 1e9, skip_pooler=True, keep_rows=rows)
-    pack(a.reader, work / "reader", 1e9)
     payload: list[tuple[str, bytes]] = []  # (path in the load, contents); blobs split
     for name in ("config.json", "tokenizer.json", "tokenizer_config.json",
                  "special_tokens_map.json"):  # fmt: skip
@@ -108,10 +106,11 @@ def main() -> None:
         payload.append((f"data/{f.name}.xz", lzma.compress(f.read_bytes(), preset=9)))
     for f in sorted(a.wheels.glob("*.whl")) if a.wheels else []:
         payload.append((f"wheels/{f.name}", f.read_bytes()))
-    blobs = [(k, (work / k / f"{BLOB}.part00").read_bytes()) for k in ("mpnet", "reader")]
+    blobs = [(k, (work / k / f"{BLOB}.part00").read_bytes()) for k in ("mpnet",)]
     shutil.rmtree(work)
     # What the tree will weigh without the reader's weights, plus a margin.
-    tree = tree_bytes() - (a.reader / "model.safetensors").stat().st_size + MARGIN
+    weights = a.reader / "model.safetensors"
+    tree = tree_bytes() - (weights.stat().st_size if weights.exists() else 0) + MARGIN
     room = LIMIT - tree
     loads: list[list[tuple[str, bytes]]] = [[]]
 
@@ -131,15 +130,18 @@ def main() -> None:
             loads[-1].append((f"{folder}/{BLOB}.part{part:02d}", take))
             blob, part = blob[len(take) :], part + 1
     rel = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+    n = len(loads) + 1
     for i, load in enumerate(loads, 1):
         for path, data in load:
             (out / str(i) / path).parent.mkdir(parents=True, exist_ok=True)
             (out / str(i) / path).write_bytes(data)
         total = tree + sum(len(b) for _, b in load)
-        cmd = STASH.format(load=f"{rel}/{i}") + (" && " + RUN if i == len(loads) else "")
+        cmd = STASH.format(load=f"{rel}/{i}")
         mib = total / 2**20
-        print(f"call {i} of {len(loads)} (carry {rel}/{i}; {mib:.1f} MiB of 64 with the tree):")
-        print(f"  {cmd}  [{len(cmd)} characters]")
+        print(f"call {i} of {n} (carry {rel}/{i}; {mib:.1f} MiB of 64 with the tree):")
+        print(f"  {cmd}")
+    print(f"call {n} of {n} (the reader's model.safetensors back in place first; no carry):")
+    print(f"  {RUN}  [{len(RUN)} characters]")
 
 
 if __name__ == "__main__":
