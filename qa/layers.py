@@ -46,6 +46,18 @@ def hidden_mse(teacher: Any, student: Any, mask: Any) -> Any:
     return (err * m).sum() / scale
 
 
+def check_layer_teacher(teacher_dir: str | Path, student_layers: int) -> None:
+    """Raise ``ValueError`` unless the teacher has at least the student's layers."""
+    import json
+
+    m = json.loads((Path(teacher_dir) / "config.json").read_text()).get("num_hidden_layers", 0)
+    if m < student_layers:
+        raise ValueError(
+            f"the layer teacher {teacher_dir} has {m} layers, fewer than the student's "
+            f"{student_layers}: --distill-layers needs a teacher at least as deep"
+        )
+
+
 class LayerGuide:
     """A teacher reader run alongside the student, and the loss on their inner layers.
 
@@ -72,26 +84,20 @@ class LayerGuide:
             p.requires_grad_(False)
         sc, tc = student.config, self.teacher.config
         n, m = sc.num_hidden_layers, tc.num_hidden_layers
-        if m < n:
-            raise ValueError(
-                f"the layer teacher {teacher_dir} has {m} layers, fewer than the student's {n}"
-            )
+        check_layer_teacher(teacher_dir, n)
         self.pairs = [(i, (i + 1) * m // n - 1) for i in range(n)]
-        torch.manual_seed(0)
-        self.proj = torch.nn.ModuleList(
-            torch.nn.Linear(sc.hidden_size, tc.hidden_size) for _ in self.pairs
-        ).to(device)
+        with torch.random.fork_rng(devices=[]):  # the run's own random stream stays as seeded
+            torch.manual_seed(0)
+            self.proj = torch.nn.ModuleList(
+                torch.nn.Linear(sc.hidden_size, tc.hidden_size) for _ in self.pairs
+            ).to(device)
 
-    def losses(self, student_out: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
-        """(attention KL, hidden-state MSE), each the mean over the layer pairs.
-
-        ``student_out`` is the student's output on ``batch`` with attentions and hidden
-        states; the teacher reads the same batch here, without gradients.
-        """
+    def teacher_layers(self, batch: dict[str, Any]) -> list[tuple[Any, Any]]:
+        """The teacher's (attention maps, hidden states) of each pair's layer, at the
+        reader's positions: (batch, heads, n, n) and (batch, n, width), without gradients."""
         import torch
 
         ids = batch["input_ids"]
-        mask = batch["attention_mask"]
         n, width = ids.shape
         with torch.no_grad():
             if self.bridge is None:
@@ -104,15 +110,27 @@ class LayerGuide:
             else:
                 inputs, pos = self.bridge.inputs(batch)
             out = self.teacher(**inputs, output_attentions=True, output_hidden_states=True)
-        att, hid = 0.0, 0.0
-        for s, t in self.pairs:
+        maps = []
+        for _, t in self.pairs:
             ta = out.attentions[t]
             heads, wide = ta.shape[1], ta.shape[-1]
             ta = ta.gather(2, pos[:, None, :, None].expand(n, heads, width, wide))
             ta = ta.gather(3, pos[:, None, None, :].expand(n, heads, width, width))
-            att = att + attention_kl(ta, student_out.attentions[s], mask)
             th = out.hidden_states[t + 1]
             th = th.gather(1, pos[:, :, None].expand(n, width, th.shape[-1]))
+            maps.append((ta, th))
+        return maps
+
+    def losses(self, student_out: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
+        """(attention KL, hidden-state MSE), each the mean over the layer pairs.
+
+        ``student_out`` is the student's output on ``batch`` with attentions and hidden
+        states; the teacher reads the same batch here, without gradients.
+        """
+        mask = batch["attention_mask"]
+        att, hid = 0.0, 0.0
+        for (s, _), (ta, th) in zip(self.pairs, self.teacher_layers(batch), strict=True):
+            att = att + attention_kl(ta, student_out.attentions[s], mask)
             sh = self.proj[s](student_out.hidden_states[s + 1].float())
             hid = hid + hidden_mse(th, sh, mask)
         return att / len(self.pairs), hid / len(self.pairs)

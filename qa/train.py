@@ -23,7 +23,7 @@ from typing import Any
 
 from qa.augment import augment
 from qa.bridge import MODEL_TOKENIZER, Bridge, load_bridge, span_logits
-from qa.layers import LayerGuide
+from qa.layers import LayerGuide, check_layer_teacher
 from qa.squad import Example, load
 
 READER_JSON = "qa_reader.json"
@@ -360,6 +360,11 @@ def train_reader(
     if bridge is not None:
         bridge.check_length(max_length)
     check_teachers(teachers, tok, max_length)  # before the data is read: a bad teacher fails fast
+    if distill_layers:  # likewise, before the teachers label the data
+        if bridge is not None:
+            raise ValueError("--distill-layers trains a reader of the reader's own family only")
+        depth = json.loads((Path(init) / "config.json").read_text()).get("num_hidden_layers", 0)
+        check_layer_teacher(teachers[0], keep_layers or depth)
     examples: list[Example] = []
     for f in train_files:
         part = load(f, exclude_titles=exclude_titles)
@@ -392,8 +397,6 @@ def train_reader(
         soft = teacher_logits(teachers, feats, tok, device=device, bf16=bf16)
     extra_kw: dict[str, Any] = {}
     if distill_layers:
-        if bridge is not None:
-            raise ValueError("--distill-layers trains a reader of the reader's own family only")
         # Attention maps are returned by the eager implementation; attention dropout is
         # off so the maps compared are distributions.
         extra_kw = {"attn_implementation": "eager", "attention_probs_dropout_prob": 0.0}
@@ -416,13 +419,33 @@ def train_reader(
         ],
         lr=lr,
     )
+    trained = list(model.parameters())
     if guide is not None:
         opt.add_param_group({"params": list(guide.proj.parameters()), "weight_decay": 0.0})
+        trained += list(guide.proj.parameters())
 
     step, elapsed, losses = 0, 0.0, []
     if resume and (ck := _latest_checkpoint(ckpt_dir)) is not None:
         state = torch.load(ck / "state.pt", map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
+        # A checkpoint records the settings that shape what it holds; another value of
+        # one of them cannot continue it.
+        for flag, key, now in (
+            ("--layers", "keep_layers", keep_layers),
+            ("--distill-layers", "layer_guide", guide is not None),
+        ):
+            if state.get(key, now) != now:
+                raise ValueError(
+                    f"the checkpoint in {ckpt_dir} was trained with other {flag} settings "
+                    f"({state.get(key)!r}, now {now!r}): resume with the same ones, or "
+                    "train into another --out"
+                )
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as e:
+            raise ValueError(
+                f"the checkpoint in {ckpt_dir} does not fit this model (another --init?): "
+                f"{str(e).splitlines()[0]}"
+            ) from None
         opt.load_state_dict(state["optimizer"])
         if guide is not None and "proj" in state:
             guide.proj.load_state_dict(state["proj"])
@@ -460,6 +483,8 @@ def train_reader(
                 "losses": losses,
                 "torch_rng": torch.get_rng_state(),
                 "total": total,
+                "keep_layers": keep_layers,
+                "layer_guide": guide is not None,
                 **({"proj": guide.proj.state_dict()} if guide is not None else {}),
             },
             tmp,
@@ -520,7 +545,7 @@ def train_reader(
             loss = loss + distill_layers * (att + hid)
             layer_losses.append((att.item(), hid.item()))
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
@@ -603,6 +628,7 @@ def train_reader(
         }
     if guide is not None:
         layers_info: dict[str, Any] = {"weight": distill_layers, **guide.info()}
+        layers_info["losses_over"] = "the first and last steps of this training session"
         k = min(200, len(layer_losses) // 10) or len(layer_losses)
         for i, name in ((0, "attention"), (1, "hidden")):
             if k:  # the first and last steps of this session

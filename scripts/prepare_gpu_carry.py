@@ -112,6 +112,8 @@ def main() -> None:
     weights = a.reader / "model.safetensors"
     tree = tree_bytes() - (weights.stat().st_size if weights.exists() else 0) + MARGIN
     room = LIMIT - tree
+    if room <= 0:
+        sys.exit(f"the working tree alone ({tree / 2**20:.1f} MiB) leaves no room in a call")
     loads: list[list[tuple[str, bytes]]] = [[]]
 
     def free() -> int:
@@ -136,11 +138,16 @@ def main() -> None:
             (out / str(i) / path).parent.mkdir(parents=True, exist_ok=True)
             (out / str(i) / path).write_bytes(data)
         total = tree + sum(len(b) for _, b in load)
+        if total > LIMIT:  # a small file larger than a whole call
+            sys.exit(f"load {i} would carry {total / 2**20:.1f} MiB, over the 64 MiB of a call")
         cmd = STASH.format(load=f"{rel}/{i}")
         mib = total / 2**20
         print(f"call {i} of {n} (carry {rel}/{i}; {mib:.1f} MiB of 64 with the tree):")
         print(f"  {cmd}")
+    last = tree - MARGIN + (weights.stat().st_size if weights.exists() else 0)
     print(f"call {n} of {n} (the reader's model.safetensors back in place first; no carry):")
+    if weights.exists() and last + MARGIN > LIMIT:
+        sys.exit(f"the working tree with the reader's weights is {last / 2**20:.1f} MiB: over")
     print(f"  {RUN}  [{len(RUN)} characters]")
 
 

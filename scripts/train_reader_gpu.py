@@ -267,6 +267,8 @@ def main() -> None:
         help="Gold answer each question trains on (qa train-reader --answer).",
     )
     args = ap.parse_args()
+    if args.deep and not args.big_teacher:
+        ap.error("--deep needs --big-teacher DIR (the encoder its teacher is trained from)")
     from tokenizers import Tokenizer
 
     from qa.neural import check_windows
@@ -285,6 +287,7 @@ def main() -> None:
         student_cfgs = BIG_STUDENTS
         if args.deep:
             results["deep"] = True
+            results["student_budget_s"] = DEEP_STUDENTS[0]["budget"]
             teacher_cfgs, student_cfgs = teacher_cfgs[:1], DEEP_STUDENTS
             args.rounds = 1
 
@@ -340,7 +343,8 @@ def main() -> None:
     )
     left = args.deadline - (time.monotonic() - T0)
     sfuts: dict[str, Future[Path | None]] = {}
-    if teachers and left > args.budget + 120:
+    student_budget = max(c.get("budget", args.budget) for c in student_cfgs)
+    if teachers and left > student_budget + 120:
         sfuts = {c["name"]: pool.submit(train, c, args, teachers) for c in student_cfgs}
     else:
         log(f"no time for students ({left:.0f} s left) or no teachers")

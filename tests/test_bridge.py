@@ -212,3 +212,83 @@ def test_layer_losses_are_zero_for_identical_maps_and_one_for_zeros() -> None:
     hid = torch.randn(2, 5, 4)
     assert hidden_mse(hid, hid, mask).item() == 0
     assert abs(hidden_mse(hid, torch.zeros_like(hid), mask).item() - 1.0) < 1e-5
+
+
+def test_layer_guide_takes_a_bridged_teachers_maps_back_to_the_reader_positions(
+    reader_tok,
+) -> None:
+    """With a stub teacher whose hidden state at position p is p and whose attention from
+    p to q is q + 1 (renormalised), the maps come back at the reader's positions: the
+    model's extra separator, right after the first, is left out."""
+    from types import SimpleNamespace
+
+    from qa.layers import LayerGuide
+
+    bridge = Bridge(reader_tok, mpnet_style_tokenizer(reader_tok))
+    batch = dict(reader_tok(["Who?", "When did it rain?"], ["Bob did.", "In 1990."],
+                            padding=True, return_tensors="pt"))  # fmt: skip
+
+    def teacher(input_ids, attention_mask, output_attentions, output_hidden_states):
+        n, w = input_ids.shape
+        p = torch.arange(w, dtype=torch.float32)
+        hidden = p[None, :, None].expand(n, w, 3)
+        att = (p + 1)[None, None, None, :].expand(n, 2, w, w)
+        att = att / att.sum(-1, keepdim=True)
+        return SimpleNamespace(attentions=(att, att), hidden_states=(hidden, hidden, hidden))
+
+    guide = LayerGuide.__new__(LayerGuide)
+    guide.bridge, guide.teacher, guide.pairs = bridge, teacher, [(0, 1)]
+    ((ta, th),) = guide.teacher_layers(batch)
+    ids = batch["input_ids"]
+    for row in range(2):
+        sep = ids[row].tolist().index(reader_tok.sep_token_id)
+        want = [*range(sep + 1), *range(sep + 2, ids.shape[1] + 1)]  # model positions
+        assert th[row, :, 0].tolist() == want
+        expect = torch.tensor(want, dtype=torch.float32) + 1
+        got = ta[row, 0, 3]  # one query's row: the kept keys, renormalised in attention_kl
+        assert torch.allclose(got / got.sum(), expect / expect.sum())
+
+
+def test_a_student_and_teacher_of_the_same_weights_have_no_attention_loss() -> None:
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from qa.layers import LayerGuide
+
+    tok = AutoTokenizer.from_pretrained(train.default_init())
+    student = AutoModelForQuestionAnswering.from_pretrained(
+        train.default_init(), attn_implementation="eager"
+    ).eval()
+    guide = LayerGuide(train.default_init(), tok, student, "cpu")
+    assert guide.pairs == [(i, i) for i in range(6)]
+    batch = dict(tok(["Who?"], ["Bob did it in 1990."], return_tensors="pt"))
+    with torch.no_grad():
+        out = student(**batch, output_attentions=True, output_hidden_states=True)
+        att, hid = guide.losses(out, batch)
+    assert att.item() < 1e-5 and hid.item() > 0  # the hidden map is still to be learned
+
+
+def test_layer_distillation_resumes_with_its_map_and_refuses_other_settings(
+    tmp_path: Path, reader_tok
+) -> None:
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    kw = {**TINY_RUN, "epochs": 2}
+    teacher = train.train_reader([data], tmp_path / "t", **{**kw, "max_steps": 1})
+    run = tmp_path / "run"
+    layered = {"teachers": [teacher], "distill_layers": 1.0}
+    train.train_reader([data], run, max_steps=2, **layered, **kw)
+    ck = run / "checkpoints" / "step-2" / "state.pt"
+    state = torch.load(ck, weights_only=False)
+    assert state["layer_guide"] and state["keep_layers"] is None
+    for k in state["proj"]:  # a map no fresh start would make: resuming must load it
+        state["proj"][k] = torch.full_like(state["proj"][k], 0.5)
+    torch.save(state, ck)
+    with pytest.raises(ValueError, match="other --distill-layers settings"):
+        train.train_reader([data], run, resume=True, teachers=[teacher], **kw)
+    with pytest.raises(ValueError, match="other --layers settings"):
+        train.train_reader([data], run, resume=True, keep_layers=4, **layered, **kw)
+    train.train_reader([data], run, resume=True, **layered, **{**kw, "lr": 1e-9})
+    last = max(run.glob("checkpoints/step-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert last.name != "step-2"
+    proj = torch.load(last / "state.pt", weights_only=False)["proj"]
+    assert all(torch.allclose(v, torch.full_like(v, 0.5), atol=1e-4) for v in proj.values())
