@@ -110,6 +110,14 @@ def train_reader_cmd(
             help="Keep only the first N encoder layers of --init (a smaller, faster reader).",
         ),
     ] = None,
+    gold: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--gold",
+            help="Another training file whose questions train on their gold spans only, "
+            "even when distilling: the teachers do not read it (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
     from qa.train import train_reader
@@ -152,6 +160,7 @@ def train_reader_cmd(
             distill_layers=distill_layers,
             augment_copies=augment_copies,
             keep_layers=layers,
+            gold_files=gold or (),
         )
     except ValueError as e:  # e.g. a teacher that is no reader or has another vocabulary
         typer.echo(f"error: {e}", err=True)

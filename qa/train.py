@@ -265,6 +265,7 @@ def train_reader(
     distill_layers: float = 0.0,
     augment_copies: int = 0,
     keep_layers: int | None = None,
+    gold_files: Sequence[str | Path] = (),
 ) -> Path:
     """Train and export a reader; returns the export folder (``out_dir/final`` by default).
 
@@ -288,6 +289,9 @@ def train_reader(
     training passage (``qa.augment``: sentences without a gold answer left out at random).
     ``keep_layers`` keeps only the first that many encoder layers of ``init`` (a smaller,
     faster reader; the dropped layers' weights are not loaded).
+    ``gold_files`` are more training files whose questions always train on their gold
+    spans: the teachers do not read their windows, and their share of the loss is the
+    cross-entropy alone (for questions of a kind the teachers answer wrongly).
     """
     if answer not in ANSWER_TARGETS:
         raise ValueError(
@@ -374,6 +378,9 @@ def train_reader(
     feats = make_features(
         examples + extra, tok, max_length=max_length, stride=stride, answer=answer
     )
+    gold_examples = [ex for f in gold_files for ex in load(f, exclude_titles=exclude_titles)]
+    n_labelled = len(feats)  # the windows the teachers read; gold-only windows follow
+    feats += make_features(gold_examples, tok, max_length=max_length, stride=stride, answer=answer)
     lengths = [len(f.input_ids) for f in feats]
     n_null = sum(1 for f in feats if f.start == 0)
     per_epoch = math.ceil(len(feats) / batch_size)
@@ -382,7 +389,8 @@ def train_reader(
         total = min(total, max_steps)
     warm = max(1, int(warmup * total))
     print(
-        f"examples {len(examples)} (+{len(extra)} shortened copies), "
+        f"examples {len(examples)} (+{len(extra)} shortened copies, "
+        f"+{len(gold_examples)} gold-only), "
         f"features {len(feats)} ({n_null} labelled no-answer), "
         f"mean length {sum(lengths) / len(lengths):.0f}, steps {total} "
         f"({total / per_epoch:.2f} epochs), device {device}, bf16 {bf16}, "
@@ -392,7 +400,8 @@ def train_reader(
 
     soft: list[Any] | None = None
     if teachers:
-        soft = teacher_logits(teachers, feats, tok, device=device, bf16=bf16)
+        soft = teacher_logits(teachers, feats[:n_labelled], tok, device=device, bf16=bf16)
+        soft += [None] * (len(feats) - n_labelled)
     extra_kw: dict[str, Any] = {}
     if distill_layers:
         # Attention maps are returned by the eager implementation; attention dropout is
@@ -526,16 +535,17 @@ def train_reader(
                 )
                 start_logits, end_logits = inner.start_logits, inner.end_logits
                 att, hid = guide.losses(inner, inputs)
-        loss = span_loss(start_logits, end_logits, inputs)
-        if soft is not None:
-            kd = distill_loss(
+        if soft is None:
+            loss = span_loss(start_logits, end_logits, inputs)
+        else:
+            loss = mixed_loss(
                 start_logits,
                 end_logits,
-                pad_soft([soft[j] for j in b], inputs["input_ids"].shape[1]).to(device),
-                inputs["attention_mask"],
+                inputs,
+                [soft[j] for j in b],
+                distill_alpha,
                 distill_temperature,
             )
-            loss = (1.0 - distill_alpha) * loss + distill_alpha * kd
         if guide is not None:
             loss = loss + distill_layers * (att + hid)
             layer_losses.append((att.item(), hid.item()))
@@ -588,7 +598,8 @@ def train_reader(
         "train_files": [str(Path(f).name) for f in train_files],
         "exclude_titles": list(exclude_titles),
         "fractions": dict(fractions or {}),
-        "examples": len(examples),
+        **({"gold_files": [str(Path(f).name) for f in gold_files]} if gold_files else {}),
+        "examples": len(examples) + len(gold_examples),
         "features": len(feats),
         "steps": step,
         "planned_steps": total,
@@ -763,43 +774,90 @@ def teacher_logits(
     return [x / len(teachers) for x in total]
 
 
-def span_loss(start_logits: Any, end_logits: Any, batch: dict[str, Any]) -> Any:
-    """Mean cross-entropy of the gold start and end positions (0/0: no answer)."""
+def span_loss(
+    start_logits: Any, end_logits: Any, batch: dict[str, Any], per_example: bool = False
+) -> Any:
+    """Mean cross-entropy of the gold start and end positions (0/0: no answer).
+
+    ``per_example``: one value per window instead of the batch mean.
+    """
     import torch.nn.functional as F
 
     dev = start_logits.device
-    s = F.cross_entropy(start_logits.float(), batch["start_positions"].to(dev))
-    e = F.cross_entropy(end_logits.float(), batch["end_positions"].to(dev))
+    red = "none" if per_example else "mean"
+    s = F.cross_entropy(start_logits.float(), batch["start_positions"].to(dev), reduction=red)
+    e = F.cross_entropy(end_logits.float(), batch["end_positions"].to(dev), reduction=red)
     return (s + e) / 2
 
 
+def mixed_loss(
+    start_logits: Any,
+    end_logits: Any,
+    batch: dict[str, Any],
+    rows: Sequence[Any],
+    alpha: float,
+    temperature: float,
+) -> Any:
+    """Batch mean of each window's (1 - a) × gold-span CE + a × ``distill_loss``.
+
+    ``rows`` are the windows' teacher logits; a = ``alpha`` where a window has them, and
+    0 where its row is ``None`` (a gold-only window that no teacher read).
+    """
+    import torch
+
+    dev = start_logits.device
+    kd = distill_loss(
+        start_logits,
+        end_logits,
+        pad_soft(rows, start_logits.shape[1]).to(dev),
+        batch["attention_mask"].to(dev),
+        temperature,
+        per_example=True,
+    )
+    a = torch.tensor([0.0 if r is None else alpha for r in rows], device=dev)
+    ce = span_loss(start_logits, end_logits, batch, per_example=True)
+    return ((1.0 - a) * ce + a * kd).mean()
+
+
 def pad_soft(rows: Sequence[Any], width: int) -> Any:
-    """Stack (2, len) teacher logits into (batch, 2, width), padding with a large negative."""
+    """Stack (2, len) teacher logits into (batch, 2, width), padding with a large negative.
+
+    A row that is ``None`` (a window no teacher read) stays all zeros.
+    """
     import torch
 
     out = torch.full((len(rows), 2, width), -1e4, dtype=torch.float32)
     for i, r in enumerate(rows):
-        out[i, :, : r.shape[1]] = r
+        if r is None:
+            out[i] = 0.0
+        else:
+            out[i, :, : r.shape[1]] = r
     return out
 
 
 def distill_loss(
-    start_logits: Any, end_logits: Any, soft: Any, attention_mask: Any, temperature: float
+    start_logits: Any,
+    end_logits: Any,
+    soft: Any,
+    attention_mask: Any,
+    temperature: float,
+    per_example: bool = False,
 ) -> Any:
-    """T² × mean KL(teacher ‖ student) over start and end, padding positions left out."""
+    """T² × mean KL(teacher ‖ student) over start and end, padding positions left out.
+
+    ``per_example``: one value per window instead of the batch mean.
+    """
     import torch.nn.functional as F
 
     pad = attention_mask == 0
-    loss = 0.0
+    loss: Any = 0.0
     for k, student in enumerate((start_logits, end_logits)):
         s = student.float().masked_fill(pad, -1e4) / temperature
         t = soft[:, k, :].masked_fill(pad, -1e4) / temperature
-        loss = loss + F.kl_div(
-            F.log_softmax(s, dim=-1),
-            F.log_softmax(t, dim=-1),
-            log_target=True,
-            reduction="batchmean",
-        )
+        kl = F.kl_div(
+            F.log_softmax(s, dim=-1), F.log_softmax(t, dim=-1), log_target=True, reduction="none"
+        ).sum(-1)
+        loss = loss + (kl if per_example else kl.mean())
     return loss / 2 * temperature * temperature
 
 

@@ -386,3 +386,79 @@ def test_a_reader_can_keep_fewer_layers_than_its_init(tmp_path: Path) -> None:
         reader.null_threshold = None
         ans = reader.load().read("What color is the kite?", [hit])
         assert ans is not None and ans.text in doc.text
+
+
+def test_gold_only_windows_train_on_gold_alone_while_others_are_distilled() -> None:
+    g = torch.Generator().manual_seed(1)
+    start, end = torch.randn(2, 8, generator=g), torch.randn(2, 8, generator=g)
+    mask = torch.ones(2, 8, dtype=torch.long)
+    batch = {
+        "attention_mask": mask,
+        "start_positions": torch.tensor([2, 3]),
+        "end_positions": torch.tensor([4, 3]),
+    }
+    teacher = torch.stack([start[0] + 1.0 * torch.arange(8), end[0]])  # unlike the student
+    ce = train.span_loss(start, end, batch, per_example=True)
+    kd = train.distill_loss(start, end, train.pad_soft([teacher, teacher], 8), mask, 2.0, True)
+    assert ce.shape == kd.shape == (2,) and float(kd[0]) > 0.01
+    # the batch forms agree with the per-window ones
+    assert float(train.span_loss(start, end, batch)) == pytest.approx(float(ce.mean()))
+    both = train.distill_loss(start, end, train.pad_soft([teacher, teacher], 8), mask, 2.0)
+    assert float(both) == pytest.approx(float(kd.mean()))
+    # window 0 has a teacher row, window 1 is gold-only
+    mixed = train.mixed_loss(start, end, batch, [teacher, None], 0.75, 2.0)
+    assert float(mixed) == pytest.approx(float((0.25 * ce[0] + 0.75 * kd[0] + ce[1]) / 2))
+    assert float(train.mixed_loss(start, end, batch, [teacher, teacher], 0.0, 2.0)) == (
+        pytest.approx(float(ce.mean()))
+    )
+
+
+def test_gold_files_are_trained_on_but_not_read_by_the_teachers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, gold = tmp_path / "tiny.json", tmp_path / "gold.json"
+    tiny_squad(data)
+    ctx = "The kite maker, Ann Lee, lives by the sea."
+    gold.write_text(
+        json.dumps(
+            {
+                "data": [
+                    {
+                        "title": "Gold",
+                        "paragraphs": [
+                            {
+                                "context": ctx,
+                                "qas": [
+                                    {
+                                        "id": "g",
+                                        "question": "Who is Ann Lee?",
+                                        "answers": [{"text": "The kite maker", "answer_start": 0}],
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+    teacher = train.train_reader([data], tmp_path / "t", **{**TINY_RUN, "max_steps": 1})
+    read: list[int] = []
+    real = train.teacher_logits
+
+    def spy(teachers, feats, *a, **kw):  # type: ignore[no-untyped-def]
+        read.append(len(feats))
+        return real(teachers, feats, *a, **kw)
+
+    monkeypatch.setattr(train, "teacher_logits", spy)
+    kw = {**TINY_RUN, "max_steps": 2}
+    out = train.train_reader(
+        [data], tmp_path / "s", teachers=[teacher], distill_alpha=1.0, gold_files=[gold], **kw
+    )
+    info = json.loads((out / "qa_reader.json").read_text())["training"]
+    assert info["gold_files"] == ["gold.json"]
+    assert info["examples"] == 2 * len(THINGS) + 1
+    assert read == [info["features"] - 1]  # every window but the gold file's one
+    # the same data without --gold: the teachers read every window
+    train.train_reader([data, gold], tmp_path / "s2", teachers=[teacher], distill_alpha=1.0, **kw)
+    assert read[-1] == info["features"]
