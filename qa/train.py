@@ -598,7 +598,7 @@ def train_reader(
         "train_files": [str(Path(f).name) for f in train_files],
         "exclude_titles": list(exclude_titles),
         "fractions": dict(fractions or {}),
-        **({"gold_files": [str(Path(f).name) for f in gold_files]} if gold_files else {}),
+        **({"gold_files": [str(f) for f in gold_files]} if gold_files else {}),
         "examples": len(examples) + len(gold_examples),
         "features": len(feats),
         "steps": step,

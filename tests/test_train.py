@@ -456,7 +456,7 @@ def test_gold_files_are_trained_on_but_not_read_by_the_teachers(
         [data], tmp_path / "s", teachers=[teacher], distill_alpha=1.0, gold_files=[gold], **kw
     )
     info = json.loads((out / "qa_reader.json").read_text())["training"]
-    assert info["gold_files"] == ["gold.json"]
+    assert info["gold_files"] == [str(gold)]
     assert info["examples"] == 2 * len(THINGS) + 1
     assert read == [info["features"] - 1]  # every window but the gold file's one
     # the same data without --gold: the teachers read every window
