@@ -945,7 +945,9 @@ def write_model_card(model_dir: str | Path) -> Path:
         "without the answer are labelled with the CLS token.",
         f"- {t.get('steps')} steps of batch {t.get('batch_size')} ({t.get('epochs_done')} "
         f"epochs), AdamW lr {t.get('lr')} (warmup {t.get('warmup')}, then linear decay to 0 "
-        f"over the run; time budget {t.get('time_budget_s')} s), weight decay "
+        "over the run"
+        + (f"; time budget {t['time_budget_s']} s" if t.get("time_budget_s") else "")
+        + "), weight decay "
         f"{t.get('weight_decay')}, seed {t.get('seed')}, device {t.get('device')}, bf16 "
         f"autocast {t.get('bf16')}; {t.get('train_seconds')} s of training.",
         f"- Loss (mean start/end cross-entropy): {t.get('loss_first', t.get('loss_first_50'))} "
@@ -955,7 +957,8 @@ def write_model_card(model_dir: str | Path) -> Path:
     dist = t.get("distillation")
     if dist:
         lines += [
-            f"Distilled from {len(dist['teachers'])} teacher readers (the loss is "
+            f"Distilled from {len(dist['teachers'])} teacher "
+            f"reader{'s' if len(dist['teachers']) != 1 else ''} (the loss is "
             f"{1 - dist['alpha']:g} × the gold-span cross-entropy + {dist['alpha']:g} × T² × "
             "the KL divergence from the teachers' mean start/end logits, T = "
             f"{dist['temperature']:g}; the loss figures above are that mix). The teachers were "
@@ -964,6 +967,12 @@ def write_model_card(model_dir: str | Path) -> Path:
             "```",
             *[str(x.get("training", {}).get("command")) for x in dist["teachers"]],
             "```",
+            "",
+        ]
+    if t.get("gold_files"):
+        lines += [
+            "Trained on their gold spans only, never distilled (`--gold`; a file named twice "
+            f"counts twice): {', '.join(t['gold_files'])}.",
             "",
         ]
     prev = t.get("previous_stage")
