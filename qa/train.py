@@ -956,19 +956,23 @@ def write_model_card(model_dir: str | Path) -> Path:
     ]
     dist = t.get("distillation")
     if dist:
+        n = len(dist["teachers"])
+        cmds = [str(x.get("training", {}).get("command")) for x in dist["teachers"]]
+        itself = cmds == [str((t.get("previous_stage") or {}).get("command"))]
         lines += [
-            f"Distilled from {len(dist['teachers'])} teacher "
-            f"reader{'s' if len(dist['teachers']) != 1 else ''} (the loss is "
-            f"{1 - dist['alpha']:g} × the gold-span cross-entropy + {dist['alpha']:g} × T² × "
-            "the KL divergence from the teachers' mean start/end logits, T = "
-            f"{dist['temperature']:g}; the loss figures above are that mix). The teachers were "
-            "trained by:",
-            "",
-            "```",
-            *[str(x.get("training", {}).get("command")) for x in dist["teachers"]],
-            "```",
+            (
+                "Distilled from the reader this stage started from"
+                if itself
+                else f"Distilled from {n} teacher reader{'s' if n != 1 else ''}"
+            )
+            + f" (the loss is {1 - dist['alpha']:g} × the gold-span cross-entropy + "
+            f"{dist['alpha']:g} × T² × the KL divergence from the teachers' mean start/end "
+            f"logits, T = {dist['temperature']:g}; the loss figures above are that mix)."
+            + (" Its command is below." if itself else " The teachers were trained by:"),
             "",
         ]
+        if not itself:
+            lines += ["```", *cmds, "```", ""]
     if t.get("gold_files"):
         lines += [
             "Trained on their gold spans only, never distilled (`--gold`; a file named twice "
@@ -991,6 +995,16 @@ def write_model_card(model_dir: str | Path) -> Path:
             f"{prev.get('loss_first')} → {prev.get('loss_last')}.",
             "",
         ]
+        pd = prev.get("distillation")
+        if pd:
+            lines += [
+                f"It was distilled (α {pd['alpha']:g}) from teachers trained by:",
+                "",
+                "```",
+                *[str(x.get("training", {}).get("command")) for x in pd["teachers"]],
+                "```",
+                "",
+            ]
         prev = prev.get("previous_stage")
     lt = meta.get("length_tuning")
     if lt and meta.get("length_penalty") is not None:

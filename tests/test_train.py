@@ -462,3 +462,32 @@ def test_gold_files_are_trained_on_but_not_read_by_the_teachers(
     # the same data without --gold: the teachers read every window
     train.train_reader([data, gold], tmp_path / "s2", teachers=[teacher], distill_alpha=1.0, **kw)
     assert read[-1] == info["features"]
+
+
+def test_the_card_names_a_self_teacher_once_and_lists_earlier_stages_teachers(
+    tmp_path: Path,
+) -> None:
+    stage5 = {
+        "command": "qa train-reader S5",
+        "distillation": {
+            "alpha": 0.9,
+            "teachers": [{"training": {"command": "qa train-reader T"}}],
+        },
+    }
+    stage6 = {
+        "command": "qa train-reader S6",
+        "distillation": {
+            "alpha": 1.0,
+            "temperature": 2.0,
+            "teachers": [{"path": "R", "training": {"command": "qa train-reader S5"}}],
+        },
+        "gold_files": ["g.json", "g.json"],
+        "previous_stage": stage5,
+    }
+    (tmp_path / "qa_reader.json").write_text(json.dumps({"training": stage6}))
+    card = train.write_model_card(tmp_path).read_text()
+    assert "Distilled from the reader this stage started from" in card
+    assert card.count("qa train-reader S5") == 1  # as the stage before, not again as teacher
+    assert "It was distilled (α 0.9) from teachers trained by:" in card
+    assert "qa train-reader T" in card and "g.json, g.json" in card
+    assert "time budget" not in card
