@@ -300,6 +300,11 @@ def train_reader(
     check_schedule(epochs, lr, batch_size, max_length, stride, max_steps, time_budget_s)
     if distill_layers < 0 or not math.isfinite(distill_layers):
         raise ValueError(f"--distill-layers must be 0 or more, not {distill_layers}")
+    if distill_layers and gold_files:
+        raise ValueError(
+            "--gold with --distill-layers: the layer loss would teach the gold-only windows "
+            "the teacher's inner layers; use one or the other"
+        )
     if distill_layers and not teachers:
         raise ValueError("--distill-layers needs a --teacher whose layers the student learns")
     if not 0 <= augment_copies <= 10:
@@ -436,6 +441,7 @@ def train_reader(
         for flag, key, now in (
             ("--layers", "keep_layers", keep_layers),
             ("--distill-layers", "layer_guide", guide is not None),
+            ("--gold", "gold_files", [str(f) for f in gold_files]),
         ):
             if state.get(key, now) != now:
                 raise ValueError(
@@ -488,6 +494,7 @@ def train_reader(
                 "torch_rng": torch.get_rng_state(),
                 "total": total,
                 "keep_layers": keep_layers,
+                "gold_files": [str(f) for f in gold_files],
                 "layer_guide": guide is not None,
                 **({"proj": guide.proj.state_dict()} if guide is not None else {}),
             },

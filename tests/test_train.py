@@ -462,6 +462,14 @@ def test_gold_files_are_trained_on_but_not_read_by_the_teachers(
     # the same data without --gold: the teachers read every window
     train.train_reader([data, gold], tmp_path / "s2", teachers=[teacher], distill_alpha=1.0, **kw)
     assert read[-1] == info["features"]
+    # a run cannot be resumed with other gold files (its batches would be other windows)
+    with pytest.raises(ValueError, match="other --gold settings"):
+        train.train_reader([data], tmp_path / "s", teachers=[teacher], resume=True, **kw)
+    # nor combined with layer distillation, which would teach gold windows the teacher's layers
+    with pytest.raises(ValueError, match="--gold with --distill-layers"):
+        train.train_reader(
+            [data], tmp_path / "s3", teachers=[teacher], gold_files=[gold], distill_layers=0.1, **kw
+        )
 
 
 def test_the_card_names_a_self_teacher_once_and_lists_earlier_stages_teachers(
