@@ -383,6 +383,7 @@ def train_reader(
     feats = make_features(
         examples + extra, tok, max_length=max_length, stride=stride, answer=answer
     )
+    gold_names = [str(f) for f in gold_files]  # as given: recorded and checked on resume
     gold_examples = [ex for f in gold_files for ex in load(f, exclude_titles=exclude_titles)]
     n_labelled = len(feats)  # the windows the teachers read; gold-only windows follow
     feats += make_features(gold_examples, tok, max_length=max_length, stride=stride, answer=answer)
@@ -441,7 +442,7 @@ def train_reader(
         for flag, key, now in (
             ("--layers", "keep_layers", keep_layers),
             ("--distill-layers", "layer_guide", guide is not None),
-            ("--gold", "gold_files", [str(f) for f in gold_files]),
+            ("--gold", "gold_files", gold_names),
         ):
             if state.get(key, now) != now:
                 raise ValueError(
@@ -494,7 +495,7 @@ def train_reader(
                 "torch_rng": torch.get_rng_state(),
                 "total": total,
                 "keep_layers": keep_layers,
-                "gold_files": [str(f) for f in gold_files],
+                "gold_files": gold_names,
                 "layer_guide": guide is not None,
                 **({"proj": guide.proj.state_dict()} if guide is not None else {}),
             },
@@ -605,7 +606,7 @@ def train_reader(
         "train_files": [str(Path(f).name) for f in train_files],
         "exclude_titles": list(exclude_titles),
         "fractions": dict(fractions or {}),
-        **({"gold_files": [str(f) for f in gold_files]} if gold_files else {}),
+        **({"gold_files": gold_names} if gold_files else {}),
         "examples": len(examples) + len(gold_examples),
         "features": len(feats),
         "steps": step,
