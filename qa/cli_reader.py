@@ -107,7 +107,9 @@ def train_reader_cmd(
         int | None,
         typer.Option(
             "--layers",
-            help="Keep only the first N encoder layers of --init (a smaller, faster reader).",
+            help="Keep only the first N encoder layers of --init (a smaller, faster "
+            "reader), or with N above its count (at most twice it) repeat its layers in "
+            "order (a deeper, slower one).",
         ),
     ] = None,
     gold: Annotated[

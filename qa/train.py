@@ -226,6 +226,36 @@ class _ThreadTuner:
             self.best = min(self.cost, key=lambda t: sum(self.cost[t]) / len(self.cost[t]))
 
 
+MAX_GROWTH = 2  # --layers may at most double the --init model's depth
+
+
+def grow_layers(model: Any, n: int) -> list[int]:
+    """Deepen ``model`` to ``n`` encoder layers by repeating its own, in order.
+
+    Layer j of the result is a copy of layer ``j * have // n`` (6 -> 12: 0, 0, 1, 1, ...,
+    5, 5), so every layer starts from trained weights; training then tells the copies
+    apart. Returns the source index of each new layer.
+    """
+    import copy
+
+    import torch
+
+    layers = model.base_model.encoder.layer
+    have = len(layers)
+    if n < have:
+        raise ValueError(f"grow_layers makes a model deeper, not shallower ({have} -> {n})")
+    sources = [j * have // n for j in range(n)]
+    model.base_model.encoder.layer = torch.nn.ModuleList(
+        copy.deepcopy(layers[i]) for i in sources
+    )
+    model.config.num_hidden_layers = n
+    for j, layer in enumerate(model.base_model.encoder.layer):  # keep per-layer indices true
+        attn = getattr(getattr(layer, "attention", None), "self", None)
+        if attn is not None and hasattr(attn, "layer_idx"):
+            attn.layer_idx = j
+    return sources
+
+
 def _latest_checkpoint(ckpt_dir: Path) -> Path | None:
     found = sorted(ckpt_dir.glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
     found = [p for p in found if (p / "state.pt").exists()]
@@ -288,7 +318,8 @@ def train_reader(
     runs alongside every step). ``augment_copies`` adds that many shortened copies of each
     training passage (``qa.augment``: sentences without a gold answer left out at random).
     ``keep_layers`` keeps only the first that many encoder layers of ``init`` (a smaller,
-    faster reader; the dropped layers' weights are not loaded).
+    faster reader; the dropped layers' weights are not loaded), or, above ``init``'s count,
+    repeats its layers in order (``grow_layers``: a deeper, slower reader).
     ``gold_files`` are more training files whose questions always train on their gold
     spans: the teachers do not read their windows, and their share of the loss is the
     cross-entropy alone (for questions of a kind the teachers answer wrongly).
@@ -315,10 +346,12 @@ def train_reader(
     if init and not (Path(init) / "config.json").is_file():
         raise ValueError(f"--init {init} is not a model folder (no config.json)")
     init_config = json.loads((Path(init or default_init()) / "config.json").read_text())
-    if keep_layers is not None:
-        have = init_config.get("num_hidden_layers", 0)
-        if not 1 <= keep_layers <= have:
-            raise ValueError(f"--layers must be 1 to {have} (the --init model's layers)")
+    have = init_config.get("num_hidden_layers", 0)
+    if keep_layers is not None and not 1 <= keep_layers <= MAX_GROWTH * have:
+        raise ValueError(
+            f"--layers must be 1 to {MAX_GROWTH * have} (the --init model has {have} layers; "
+            f"fewer keeps its first ones, more repeats them)"
+        )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from tqdm import tqdm
@@ -413,9 +446,11 @@ def train_reader(
         # Attention maps are returned by the eager implementation; attention dropout is
         # off so the maps compared are distributions.
         extra_kw = {"attn_implementation": "eager", "attention_probs_dropout_prob": 0.0}
-    if keep_layers is not None:
+    if keep_layers is not None and keep_layers <= have:
         extra_kw["num_hidden_layers"] = keep_layers
     model = AutoModelForQuestionAnswering.from_pretrained(init, dtype=torch.float32, **extra_kw)
+    if keep_layers is not None and keep_layers > have:
+        grow_layers(model, keep_layers)
     model = model.to(device)
     guide = LayerGuide(teachers[0], tok, model, device) if distill_layers else None
     decay = [
@@ -631,7 +666,7 @@ def train_reader(
         "command": command,
     }
     if keep_layers is not None:
-        info["layers_kept"] = keep_layers
+        info["layers_kept" if keep_layers <= have else "layers_grown"] = keep_layers
     if augment_copies:
         info["augmented"] = {"copies": augment_copies, "examples": len(extra)}
     if teachers:

@@ -73,6 +73,19 @@ DEEP_STUDENTS = [
     {"name": "k1", "seed": 71, "lr": 3e-5, "epochs": 6, "alpha": 1.0, "budget": 190, "augment": 1},
     {"name": "k2", "seed": 72, "lr": 3e-5, "epochs": 6, "alpha": 1.0, "budget": 190, "layers": 0.2},
 ]
+# With --grow (and --big-teacher): one big teacher, then three students from --init side
+# by side, distilled from it alone at one learning rate, as they are (6 layers) and
+# deepened to 8 and 12 layers by repeating their layers (qa train-reader --layers): what
+# depth buys in F1 (its cost in reading time is measured on the CPU). Each keeps the
+# definitional questions (data/definitions/train.json twice, gold spans only).
+GROW_STUDENTS = [
+    {"name": "w6", "seed": 80, "lr": 1e-4, "epochs": 6, "alpha": 1.0, "budget": 220, "gold": 2},
+    {"name": "w8", "seed": 81, "lr": 1e-4, "epochs": 6, "alpha": 1.0, "budget": 220, "gold": 2,
+     "grow": 8},
+    {"name": "w12", "seed": 82, "lr": 1e-4, "epochs": 6, "alpha": 1.0, "budget": 220, "gold": 2,
+     "grow": 12},
+]  # fmt: skip
+DEFINITIONS = ROOT / "data" / "definitions" / "train.json"
 PART = 15 * 1024 * 1024
 RECIPE = (
     "Trained on one GPU by `scripts/train_reader_gpu.py`: four teacher readers side by "
@@ -100,6 +113,15 @@ DEEP_RECIPE = (
     "190 s of training or its epochs, whichever came first. The pick ({pick}) is the "
     "student with the best closed F1 on the held-out articles' answerable questions. Paths "
     "in the commands below are that machine's."
+)
+GROW_RECIPE = (
+    "Trained on one GPU by `scripts/train_reader_gpu.py --big-teacher --grow`: one teacher "
+    "reader trained from a larger encoder ({teacher}) on the reader's own windows "
+    "(`qa/bridge.py`), then three students from the previous reader distilled from it side "
+    "by side at 6, 8 and 12 layers (`--layers`: deeper ones repeat its layers), each 220 s "
+    "of training or its epochs, whichever came first. The pick ({pick}) is the student "
+    "with the best closed F1 on the held-out articles' answerable questions. Paths in the "
+    "commands below are that machine's."
 )
 T0 = time.monotonic()
 
@@ -137,6 +159,10 @@ def train_command(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[
         cmd += ["--augment", str(cfg["augment"])]
     if cfg.get("layers"):
         cmd += ["--distill-layers", str(cfg["layers"])]
+    if cfg.get("grow"):
+        cmd += ["--layers", str(cfg["grow"])]
+    for _ in range(cfg.get("gold", 0)):
+        cmd += ["--gold", str(DEFINITIONS)]
     if args.smoke:
         cmd += ["--max-steps", "3"]
         cmd += [f"--fraction={n}=0.01" for n in squad.TRAIN_FILES]
@@ -232,7 +258,11 @@ def publish(model_dir: Path, dest: Path, results: dict[str, Any]) -> None:
     meta = json.loads((model_dir / "qa_reader.json").read_text())
     recipe = RECIPE
     if results.get("big_teacher"):
-        recipe = DEEP_RECIPE if results.get("deep") else BIG_RECIPE
+        recipe = BIG_RECIPE
+        if results.get("deep"):
+            recipe = DEEP_RECIPE
+        elif results.get("grow"):
+            recipe = GROW_RECIPE
     meta["recipe"] = recipe.format(
         budget=results.get("budget_s"), pick=results.get("pick"), teacher=results.get("big_teacher")
     )
@@ -266,9 +296,17 @@ def main() -> None:
         default="first",
         help="Gold answer each question trains on (qa train-reader --answer).",
     )
+    ap.add_argument(
+        "--grow",
+        action="store_true",
+        help="With --big-teacher: one teacher, then the three GROW_STUDENTS; one round.",
+    )
     args = ap.parse_args()
-    if args.deep and not args.big_teacher:
-        ap.error("--deep needs --big-teacher DIR (the encoder its teacher is trained from)")
+    for flag in ("deep", "grow"):
+        if getattr(args, flag) and not args.big_teacher:
+            ap.error(f"--{flag} needs --big-teacher DIR (the encoder its teacher is trained from)")
+    if args.deep and args.grow:
+        ap.error("--deep and --grow are two different sets of students: choose one")
     from tokenizers import Tokenizer
 
     from qa.neural import check_windows
@@ -289,6 +327,11 @@ def main() -> None:
             results["deep"] = True
             results["student_budget_s"] = DEEP_STUDENTS[0]["budget"]
             teacher_cfgs, student_cfgs = teacher_cfgs[:1], DEEP_STUDENTS
+            args.rounds = 1
+        elif args.grow:
+            results["grow"] = True
+            results["student_budget_s"] = GROW_STUDENTS[0]["budget"]
+            teacher_cfgs, student_cfgs = teacher_cfgs[:1], GROW_STUDENTS
             args.rounds = 1
 
     def save() -> None:

@@ -388,6 +388,46 @@ def test_a_reader_can_keep_fewer_layers_than_its_init(tmp_path: Path) -> None:
         assert ans is not None and ans.text in doc.text
 
 
+def test_a_reader_can_grow_deeper_by_repeating_its_layers(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    init = Path(train.default_init())
+    have = json.loads((init / "config.json").read_text())["num_hidden_layers"]
+    out = train.train_reader(
+        [data], tmp_path / "run", keep_layers=have + 2, **{**TINY_RUN, "max_steps": 1, "lr": 1e-9}
+    )
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == have + 2
+    assert json.loads((out / "qa_reader.json").read_text())["training"]["layers_grown"] == have + 2
+    grown = load_file(str(out / "model.safetensors"))
+    name = "encoder.layer.{}.output.dense.weight"
+    key = next(k for k in grown if k.endswith(name.format(1)))
+    prefix = key[: -len(name.format(1))]
+    sources = [j * have // (have + 2) for j in range(have + 2)]
+    assert sources[0] == sources[1] == 0  # the first layer is repeated
+    # Copies of one layer start equal (a step at lr 1e-9 moves them by under 1e-6).
+    a, b = grown[prefix + name.format(0)], grown[prefix + name.format(1)]
+    c = grown[prefix + name.format(2)]
+    assert torch.allclose(a.float(), b.float(), atol=1e-3)
+    assert not torch.allclose(a.float(), c.float(), atol=1e-3)
+    doc = Document.from_text("The kite is painted red.", source="k.txt", title="k")
+    hit = Hit(passage=Passage.make(doc, 0, len(doc.text)), score=1.0)
+    reader = NeuralReader(out, backend="onnx")
+    reader.null_threshold = None
+    ans = reader.load().read("What color is the kite?", [hit])
+    assert ans is not None and ans.text in doc.text
+
+
+def test_layers_beyond_twice_the_init_are_refused(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    tiny_squad(data)
+    init = Path(train.default_init())
+    have = json.loads((init / "config.json").read_text())["num_hidden_layers"]
+    with pytest.raises(ValueError, match=f"--layers must be 1 to {2 * have}"):
+        train.train_reader([data], tmp_path / "run", keep_layers=2 * have + 1, **TINY_RUN)
+
+
 def test_gold_only_windows_train_on_gold_alone_while_others_are_distilled() -> None:
     g = torch.Generator().manual_seed(1)
     start, end = torch.randn(2, 8, generator=g), torch.randn(2, 8, generator=g)
