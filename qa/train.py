@@ -245,9 +245,7 @@ def grow_layers(model: Any, n: int) -> list[int]:
     if n < have:
         raise ValueError(f"grow_layers makes a model deeper, not shallower ({have} -> {n})")
     sources = [j * have // n for j in range(n)]
-    model.base_model.encoder.layer = torch.nn.ModuleList(
-        copy.deepcopy(layers[i]) for i in sources
-    )
+    model.base_model.encoder.layer = torch.nn.ModuleList(copy.deepcopy(layers[i]) for i in sources)
     model.config.num_hidden_layers = n
     for j, layer in enumerate(model.base_model.encoder.layer):  # keep per-layer indices true
         attn = getattr(getattr(layer, "attention", None), "self", None)
