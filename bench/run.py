@@ -461,6 +461,14 @@ def section_quality(ctx: Context) -> dict[str, Any]:
         print(
             f"{key}: EM {metrics['em']:.1f} F1 {metrics['f1']:.1f} (n={metrics['n']})", flush=True
         )
+    # Questions asking who someone is, answered over the same pool of paragraphs.
+    cmd = [str(BIN / "qa"), "eval", str(DEFINITIONS), "--mode", "open", "--corpus"]
+    cmd += [str(data_file(ctx.args)), "--reader", str(ctx.args.reader), "--json"]
+    metrics = json.loads(run_cmd(cmd, env=qa_env(ctx.args)).stdout.strip().splitlines()[-1])
+    metrics["command"] = shown(cmd)
+    metrics["sample"] = f"`{DEFINITIONS_NAME}`, all {metrics['n']}"
+    out["definitions_open"] = metrics
+    print(f"definitions open: EM {metrics['em']:.1f} F1 {metrics['f1']:.1f}", flush=True)
     return out
 
 
@@ -677,7 +685,7 @@ def results_summary(parts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
         r["reader_torch_p50_ms"] = b["torch"]["p50_ms"]
         r["reader_f1_drop"] = parts["reader"]["f1_drop"]
     if parts.get("quality"):
-        for mode in ("closed", "open", "closed_on_open_sample"):
+        for mode in ("closed", "open", "closed_on_open_sample", "definitions_open"):
             q = parts["quality"].get(mode)
             if q:
                 r[f"{mode}_em"] = round(q["em"], 2)
@@ -814,18 +822,19 @@ def render(
     L += ["## Quality: `qa eval` on the 32 evaluation articles of SQuAD v1.1 dev", ""]
     if q:
         rows = []
-        for mode in ("closed", "closed_on_open_sample", "open"):
+        for mode in ("closed", "closed_on_open_sample", "open", "definitions_open"):
             x = q.get(mode)
             if x:
                 extra = (
                     f"reads the top {Settings().top_k} (qa's default K); passage recall R@1 "
-                    f"{x['recall@1']:.1f}, R@5 {x['recall@5']:.1f}, R@10 {x['recall@10']:.1f}"
-                    if mode == "open"
+                    f"{x['recall@1']:.1f}, R@3 {x['recall@3']:.1f}, R@10 {x['recall@10']:.1f}"
+                    if mode.endswith("open")
                     else "gold paragraph"
                 )
+                name = mode.replace("_", " ")
                 rows.append(
                     [
-                        mode.replace("_", " "),
+                        '"who is X?", open' if mode == "definitions_open" else name,
                         x["sample"],
                         f"{x['em']:.1f}",
                         f"{x['f1']:.1f}",

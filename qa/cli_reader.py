@@ -216,6 +216,16 @@ def eval_cmd(
             max=50,
         ),
     ] = None,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--corpus",
+            help="Open mode: retrieve over every paragraph of this SQuAD file instead of "
+            "FILE's own (e.g. squad-v1.1-dev.json for questions written about some of them).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
     from qa.evaluate import evaluate
@@ -227,14 +237,19 @@ def eval_cmd(
         raise typer.BadParameter("backend must be onnx or torch")
     if k is not None and mode != "open":
         raise typer.BadParameter("--k applies to --mode open (closed reads the gold paragraph)")
+    if corpus is not None and mode != "open":
+        raise typer.BadParameter(
+            "--corpus applies to --mode open (closed reads the gold paragraph)"
+        )
     if device != "cpu" and backend == "onnx":
         raise typer.BadParameter("--device other than cpu needs --backend torch")
     r = NeuralReader(_reader_dir(reader or DEFAULT_MODEL_DIR), backend=backend, device=device)
     if not abstain:
         r.null_threshold = None
     res = evaluate(
-        file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size, k=k
-    )
+        file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size, k=k,
+        corpus=corpus,
+    )  # fmt: skip
     res["backend"] = r.backend
     if record:
         from qa.train import READER_JSON, write_model_card

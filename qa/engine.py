@@ -130,6 +130,7 @@ class Engine:
     def _swap(self, store: Store) -> None:
         retriever = Retriever(store, self.encoder, self.settings.alpha, self.settings.candidates)
         retriever.lexical  # noqa: B018 -- build BM25 before the snapshot goes live
+        retriever.names  # noqa: B018 -- and the full names
         self._snap = _Snapshot(store, retriever)
 
     # -- writing -------------------------------------------------------------------------
@@ -300,6 +301,7 @@ class Engine:
         reader = self.reader
         self._ensure_loaded()
         t0 = time.perf_counter()
+        rq = snap.retriever.query_for(rq)
         qvec = self.encoder.encode([rq])[0]
         t1 = time.perf_counter()
         hits = snap.retriever.retrieve(rq, k, query_vector=qvec)

@@ -77,6 +77,7 @@ def evaluate(
     progress: bool = True,
     batch_size: int = 1,
     latency_n: int = 200,
+    corpus: str | Path | None = None,
 ) -> dict[str, Any]:
     """EM/F1 of ``reader`` on ``file``; returns a flat dict of metrics.
 
@@ -84,13 +85,16 @@ def evaluate(
     closed mode, ``engine.ask`` in open mode); ``noans_precision``/``noans_recall`` when
     the file has unanswerable questions; in open mode ``recall@1/3/5/10`` and ``mrr@10``
     (a hit counts when its document is the gold paragraph) and ``k``. Open mode builds
-    ``Engine.in_memory`` over every paragraph of the file unless ``engine`` is given;
+    ``Engine.in_memory`` over every paragraph of ``corpus`` (default: the file itself)
+    unless ``engine`` is given;
     ``k`` is the number of passages the engine reads (default: its setting). Closed
     mode with ``batch_size`` > 1 and a reader offering ``read_many`` reads questions in
     batches; latency then comes from ``latency_n`` separate single-question reads.
     """
     if mode not in ("closed", "open"):
         raise ValueError("mode must be 'closed' or 'open'")
+    if corpus is not None and (mode != "open" or engine is not None):
+        raise ValueError("a corpus is what open mode's own engine retrieves from")
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be at least 1, not {limit}")
     examples = select(file, limit=limit, eval_split=eval_split)
@@ -99,7 +103,7 @@ def evaluate(
     if mode == "open" and engine is None:
         from qa.engine import Engine
 
-        engine = Engine.in_memory(documents(file), reader=reader)
+        engine = Engine.in_memory(documents(corpus or file), reader=reader)
     if hasattr(reader, "load"):
         reader.load()
 

@@ -10,6 +10,7 @@ depend on the order passages were added in.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -64,6 +65,74 @@ class Lexical:
         return np.asarray(self._bm25.get_scores(q), dtype=np.float32)
 
 
+# "Who is Ushakov?", "who was Tesla", "Who's Peskov?": a question asking who one named
+# person is, by a single capitalised word.
+_WHO_IS = re.compile(
+    r"^\s*who(?:\s+is|\s+was|'s|’s)\s+(?P<name>[^\W\d_][\w-]*)\s*\??\s*$", re.IGNORECASE
+)
+# A run of capitalised words ("President Vladimir Putin"); its neighbours pair up.
+_CAPS = "A-ZÀ-ÖØ-Þ"  # Latin capitals, accented ones included
+_RUN = re.compile(rf"\b[{_CAPS}][\w-]*(?:[ \t]+[{_CAPS}][\w-]*)+")
+
+
+# Words that come before names without being first names.
+# fmt: off
+_TITLES = frozenset((
+    "president", "vice", "prime", "minister", "secretary", "senator", "sen", "governor", "gov",
+    "mayor", "premier", "chancellor", "ambassador", "king", "queen", "prince", "princess",
+    "emperor", "empress", "duke", "duchess", "count", "lord", "lady", "sir", "dame", "pope",
+    "saint", "st", "cardinal", "bishop", "archbishop", "father", "brother", "sister",
+    "reverend", "rev", "rabbi", "imam", "dr", "doctor", "mr", "mrs", "ms", "miss", "professor",
+    "prof", "general", "gen", "colonel", "col", "captain", "capt", "major", "lieutenant", "lt",
+    "sergeant", "admiral", "commander", "chief", "coach", "judge", "justice", "chairman",
+    "chairwoman", "director", "deputy", "representative", "rep", "spokesman", "spokeswoman",
+    "aide", "envoy", "agent", "officer",
+))
+# fmt: on
+
+
+class Names:
+    """Full names in the passages, by their last word: "ushakov" -> "Yury Ushakov".
+
+    A full name is two capitalised words in a row whose first is neither a stop word nor a
+    title ("President Putin"). Of several first words before one last word, the most
+    frequent wins, then the one least often before other last words, then the first
+    alphabetically.
+    """
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        _, stop = _analysis()
+        pairs: dict[tuple[str, str], int] = {}
+        for p in passages:
+            for m in _RUN.finditer(p.text):
+                words = m.group().split()
+                for first, last in itertools.pairwise(words):
+                    if first.lower() not in stop and first.lower().rstrip(".") not in _TITLES:
+                        pairs[first, last] = pairs.get((first, last), 0) + 1
+        firsts: dict[str, int] = {}
+        for (first, _), n in pairs.items():
+            firsts[first] = firsts.get(first, 0) + n
+        ranked = sorted(pairs.items(), key=lambda kv: (-kv[1], -kv[1] / firsts[kv[0][0]], kv[0]))
+        self.full: dict[str, str] = {}
+        for (first, last), _ in ranked:
+            if last.lower() not in stop:
+                self.full.setdefault(last.lower(), f"{first} {last}")
+
+    def expand(self, question: str) -> str:
+        """``question`` with a lone last name in "Who is X?" given in full, when known.
+
+        Passages that introduce a person usually give the full name ("The Kremlin's top
+        foreign policy aide, Yury Ushakov, said"); later ones repeat the last name alone,
+        and a question by the last name alone would find those first.
+        """
+        m = _WHO_IS.match(question)
+        full = self.full.get(m.group("name").lower()) if m else None
+        if m is None or full is None:
+            return question
+        lo, hi = m.span("name")
+        return question[:lo] + full + question[hi:]
+
+
 def _minmax(x: np.ndarray) -> np.ndarray:
     if x.size == 0:
         return x
@@ -85,6 +154,8 @@ class Retriever:
         self.candidates = candidates
         self._lexical: Lexical | None = None
         self._lexical_version = -1
+        self._names: Names | None = None
+        self._names_version = -1
 
     @property
     def lexical(self) -> Lexical:
@@ -93,10 +164,26 @@ class Retriever:
             self._lexical_version = self.store.version
         return self._lexical
 
+    @property
+    def names(self) -> Names:
+        if self._names is None or self._names_version != self.store.version:
+            self._names = Names(list(self.store.passages.values()))
+            self._names_version = self.store.version
+        return self._names
+
+    def query_for(self, question: str) -> str:
+        """What ``question`` is retrieved with: a lone last name given in full (`Names`)."""
+        return self.names.expand(question) if len(self.store) else question
+
     def retrieve(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
-        """The ``k`` best passages for ``question``, best first."""
+        """The ``k`` best passages for ``question``, best first.
+
+        ``question`` is retrieved as ``query_for`` gives it; a ``query_vector`` must be
+        the encoding of that form.
+        """
         if k <= 0 or not len(self.store):
             return []
+        question = self.query_for(question)
         q = self.encoder.encode([question])[0] if query_vector is None else query_vector
         passages, dense, lex = self.candidates_for(question, q, max(k, self.candidates))
         return fuse(passages, dense, lex, k, self.alpha)

@@ -129,6 +129,41 @@ def test_open_mode_recall_and_mrr(tmp_path: Path) -> None:
     assert evaluate(f, reader, mode="open", engine=Engine(), k=1, progress=False)["k"] == 1
 
 
+def test_open_mode_retrieves_over_another_files_paragraphs_with_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa import engine as engine_mod
+
+    f = tmp_path / "d.json"
+    write_file(f)
+    pool = tmp_path / "pool.json"
+    data = json.loads(f.read_text())
+    data["data"].append({"title": "U", "paragraphs": [{"context": "Bees make honey.", "qas": []}]})
+    pool.write_text(json.dumps(data))
+    built: list[list[str]] = []
+    reader = Scripted({})
+
+    class Engine:
+        settings = Settings(top_k=1)
+
+        def retrieve(self, q: str, k: int) -> list[Hit]:
+            return []
+
+        def ask(self, q: str, k: int | None = None) -> Response:
+            return Response(q, None, [])
+
+    def in_memory(docs: list, reader: object = None) -> Engine:
+        built.append([d.source for d in docs])
+        return Engine()
+
+    monkeypatch.setattr(engine_mod.Engine, "in_memory", staticmethod(in_memory))
+    evaluate(f, reader, mode="open", progress=False)
+    evaluate(f, reader, mode="open", corpus=pool, progress=False)
+    assert built == [["T#0", "T#1"], ["T#0", "T#1", "U#0"]]
+    with pytest.raises(ValueError, match="open mode"):
+        evaluate(f, reader, mode="closed", corpus=pool, progress=False)
+
+
 def test_calibrate_reader_writes_threshold(tmp_path: Path) -> None:
     f = tmp_path / "d.json"
     write_file(f)

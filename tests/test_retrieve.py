@@ -53,3 +53,38 @@ def test_ranking_does_not_depend_on_insertion_order():
     b = _retriever(texts[::-1]).retrieve("apples", 4)
     assert [h.passage.id for h in a] == [h.passage.id for h in b]
     assert np.allclose([h.score for h in a], [h.score for h in b])
+
+
+def test_who_is_a_last_name_retrieves_the_passage_that_introduces_the_person():
+    intro = "The Kremlin's top foreign policy aide, Yury Ushakov, spoke to reporters."
+    later = [
+        "Ushakov said the talks were useful. Ushakov will travel again.",
+        "Ushakov declined to comment, Ushakov's office said.",
+    ]
+    r = _retriever([*later, intro], alpha=0.0)  # BM25 alone: the repeats outscore the intro
+    assert r.retrieve("Ushakov", 1)[0].passage.text != intro
+    for q in ("Who is Ushakov?", "who is ushakov", "Who's Ushakov?", "Who was Ushakov"):
+        assert r.retrieve(q, 1)[0].passage.text == intro, q
+
+
+def test_names_give_a_last_name_in_full_and_skip_titles_and_other_questions():
+    from qa.retrieve import Names
+    from qa.types import Passage
+
+    text = (
+        "President Donald Trump met President Vladimir Putin. President Trump spoke first. "
+        "Later, Vladimir Putin replied. He said little."
+    )
+    doc = Document.from_text(text, "t.txt", "t")
+    names = Names([Passage.make(doc, 0, len(text))])
+    # "President" is a title, not a first name.
+    assert names.expand("Who is Trump?") == "Who is Donald Trump?"
+    assert names.expand("who was putin") == "who was Vladimir Putin"
+    for q in (
+        "Who is Donald Trump?",  # already in full
+        "Who is Smith?",  # not in the passages
+        "Who is he?",  # a stop word
+        "What did Trump say?",  # not asking who someone is
+        "Who is the president?",
+    ):
+        assert names.expand(q) == q
