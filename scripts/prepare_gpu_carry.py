@@ -44,7 +44,7 @@ RUN = (
     "for f in p.Path('/root/carry/data').glob('*.xz')]\" && "
     "python3 scripts/pack_weights.py unpack $C/mpnet /root/mpnet && "
     "python3 scripts/train_reader_gpu.py --run /root/run --publish $OUT/pub "
-    "--big-teacher /root/mpnet --budget 175 --deadline 545 2>&1 | tee $OUT/log.txt"
+    "--big-teacher /root/mpnet {args} 2>&1 | tee $OUT/log.txt"
 )
 
 
@@ -87,6 +87,12 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--wheels", type=Path, help="folder of wheels to install there")
     ap.add_argument("--out", type=Path, default=ROOT / ".gpu")
+    ap.add_argument(
+        "--run-args",
+        default="--budget 175 --deadline 545",
+        help="train_reader_gpu.py's other arguments in the last call (e.g. "
+        "'--grow --budget 140 --deadline 560')",
+    )
     a = ap.parse_args()
     from scripts.pack_weights import BLOB, pack
 
@@ -148,7 +154,8 @@ def main() -> None:
     print(f"call {n} of {n} (the reader's model.safetensors back in place first; no carry):")
     if weights.exists() and last + MARGIN > LIMIT:
         sys.exit(f"the working tree with the reader's weights is {last / 2**20:.1f} MiB: over")
-    print(f"  {RUN}  [{len(RUN)} characters]")
+    run = RUN.format(args=a.run_args)
+    print(f"  {run}  [{len(run)} characters]")
 
 
 if __name__ == "__main__":
