@@ -464,9 +464,13 @@ def section_quality(ctx: Context) -> dict[str, Any]:
     # Questions asking who someone is, answered over the same pool of paragraphs.
     cmd = [str(BIN / "qa"), "eval", str(DEFINITIONS), "--mode", "open", "--corpus"]
     cmd += [str(data_file(ctx.args)), "--reader", str(ctx.args.reader), "--json"]
+    if ctx.args.quick:
+        cmd += ["--limit", str(ctx.args.open_limit)]
     metrics = json.loads(run_cmd(cmd, env=qa_env(ctx.args)).stdout.strip().splitlines()[-1])
     metrics["command"] = shown(cmd)
-    metrics["sample"] = f"`{DEFINITIONS_NAME}`, all {metrics['n']}"
+    metrics["sample"] = f"`{DEFINITIONS_NAME}`, " + (
+        f"seed-0 sample of {metrics['n']}" if ctx.args.quick else f"all {metrics['n']}"
+    )
     out["definitions_open"] = metrics
     print(f"definitions open: EM {metrics['em']:.1f} F1 {metrics['f1']:.1f}", flush=True)
     return out
@@ -827,7 +831,8 @@ def render(
             if x:
                 extra = (
                     f"reads the top {Settings().top_k} (qa's default K); passage recall R@1 "
-                    f"{x['recall@1']:.1f}, R@3 {x['recall@3']:.1f}, R@10 {x['recall@10']:.1f}"
+                    f"{x['recall@1']:.1f}, R@3 {x['recall@3']:.1f}, R@5 {x['recall@5']:.1f}, "
+                    f"R@10 {x['recall@10']:.1f}"
                     if mode.endswith("open")
                     else "gold paragraph"
                 )

@@ -130,7 +130,6 @@ class Engine:
     def _swap(self, store: Store) -> None:
         retriever = Retriever(store, self.encoder, self.settings.alpha, self.settings.candidates)
         retriever.lexical  # noqa: B018 -- build BM25 before the snapshot goes live
-        retriever.names  # noqa: B018 -- and the full names
         self._snap = _Snapshot(store, retriever)
 
     # -- writing -------------------------------------------------------------------------

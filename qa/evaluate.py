@@ -94,7 +94,7 @@ def evaluate(
     if mode not in ("closed", "open"):
         raise ValueError("mode must be 'closed' or 'open'")
     if corpus is not None and (mode != "open" or engine is not None):
-        raise ValueError("a corpus is what open mode's own engine retrieves from")
+        raise BadInput("a corpus is what open mode's own engine retrieves from (--mode open)")
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be at least 1, not {limit}")
     examples = select(file, limit=limit, eval_split=eval_split)
@@ -103,7 +103,20 @@ def evaluate(
     if mode == "open" and engine is None:
         from qa.engine import Engine
 
-        engine = Engine.in_memory(documents(corpus or file), reader=reader)
+        docs = documents(corpus or file)
+        if corpus is not None:
+            have = {d.id for d in docs}
+            missing = sum(
+                Document.from_text(ex.context, source="", title="").id not in have
+                for ex in examples
+            )
+            if missing:
+                raise BadInput(
+                    f"{missing} of the {len(examples)} questions' paragraphs are not in "
+                    f"{corpus}: retrieval could never find them; name a corpus that holds "
+                    f"{Path(file).name}'s paragraphs"
+                )
+        engine = Engine.in_memory(docs, reader=reader)
     if hasattr(reader, "load"):
         reader.load()
 

@@ -10,7 +10,6 @@ depend on the order passages were added in.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from collections.abc import Sequence
 
@@ -65,15 +64,15 @@ class Lexical:
         return np.asarray(self._bm25.get_scores(q), dtype=np.float32)
 
 
-# "Who is Ushakov?", "who was Tesla", "Who's Peskov?": a question asking who one named
-# person is, by a single capitalised word.
+# "Who is Ushakov?", "who was Tesla.", "Who's O'Brien" (also inside a longer query, as
+# a chat follow-up's): asking who one named person is, by a single word.
 _WHO_IS = re.compile(
-    r"^\s*who(?:\s+is|\s+was|'s|’s)\s+(?P<name>[^\W\d_][\w-]*)\s*\??\s*$", re.IGNORECASE
+    r"(?<![\w'’])who(?:\s+is|\s+was|'s|’s)\s+(?P<name>[^\W\d_][\w'’-]*)(?=\s*(?:[?.!]+|$))",
+    re.IGNORECASE,
 )
-# A run of capitalised words ("President Vladimir Putin"); its neighbours pair up.
-_CAPS = "A-ZÀ-ÖØ-Þ"  # Latin capitals, accented ones included
-_RUN = re.compile(rf"\b[{_CAPS}][\w-]*(?:[ \t]+[{_CAPS}][\w-]*)+")
-
+_WORD = r"[^\W\d_][\w'’-]*"
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
+NAME_PASSAGES = 200  # passages searched for a last name's full forms (the best BM25 hits)
 
 # Words that come before names without being first names.
 # fmt: off
@@ -91,46 +90,38 @@ _TITLES = frozenset((
 # fmt: on
 
 
-class Names:
-    """Full names in the passages, by their last word: "ushakov" -> "Yury Ushakov".
+def full_name(name: str, texts: Sequence[str]) -> str | None:
+    """The full form of the last name ``name`` most often written in ``texts``, if any.
 
-    A full name is two capitalised words in a row whose first is neither a stop word nor a
-    title ("President Putin"). Of several first words before one last word, the most
-    frequent wins, then the one least often before other last words, then the first
-    alphabetically.
+    A full form is a capitalised first word, an optional initial ("John F. Kennedy"), then
+    the name, capitalised, with only spaces or one line break between. First words that
+    are stop words, titles ("President Putin") or written in lower case somewhere in
+    ``texts`` ("the 20th century" vs "Century Fox") are not names. Ties go alphabetically.
     """
-
-    def __init__(self, passages: Sequence[Passage]) -> None:
-        _, stop = _analysis()
-        pairs: dict[tuple[str, str], int] = {}
-        for p in passages:
-            for m in _RUN.finditer(p.text):
-                words = m.group().split()
-                for first, last in itertools.pairwise(words):
-                    if first.lower() not in stop and first.lower().rstrip(".") not in _TITLES:
-                        pairs[first, last] = pairs.get((first, last), 0) + 1
-        firsts: dict[str, int] = {}
-        for (first, _), n in pairs.items():
-            firsts[first] = firsts.get(first, 0) + n
-        ranked = sorted(pairs.items(), key=lambda kv: (-kv[1], -kv[1] / firsts[kv[0][0]], kv[0]))
-        self.full: dict[str, str] = {}
-        for (first, last), _ in ranked:
-            if last.lower() not in stop:
-                self.full.setdefault(last.lower(), f"{first} {last}")
-
-    def expand(self, question: str) -> str:
-        """``question`` with a lone last name in "Who is X?" given in full, when known.
-
-        Passages that introduce a person usually give the full name ("The Kremlin's top
-        foreign policy aide, Yury Ushakov, said"); later ones repeat the last name alone,
-        and a question by the last name alone would find those first.
-        """
-        m = _WHO_IS.match(question)
-        full = self.full.get(m.group("name").lower()) if m else None
-        if m is None or full is None:
-            return question
-        lo, hi = m.span("name")
-        return question[:lo] + full + question[hi:]
+    _, stop = _analysis()
+    if name.lower() in stop or name.lower() in _TITLES:
+        return None
+    form = re.compile(
+        rf"(?<![\w'’.-])(?P<first>{_WORD})(?P<initial>\s+[^\W\d_]\.)?\s+"
+        rf"(?P<last>(?i:{re.escape(name)}))(?![\w'’-])"
+    )
+    counts: dict[str, int] = {}
+    lower: set[str] = set()
+    for text in texts:
+        lower.update(_LOWER_WORD.findall(text))
+        for m in form.finditer(text):
+            first, last = m.group("first"), m.group("last")
+            if not (first[0].isupper() and last[0].isupper()) or "\n\n" in m.group():
+                continue
+            initial = (m.group("initial") or "").split()
+            if initial and not initial[0][0].isupper():
+                continue
+            if first.lower() in stop or first.lower() in _TITLES:
+                continue
+            full = " ".join([first, *initial, last])
+            counts[full] = counts.get(full, 0) + 1
+    names = [(-n, full) for full, n in counts.items() if full.split()[0].lower() not in lower]
+    return min(names)[1] if names else None
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -154,8 +145,6 @@ class Retriever:
         self.candidates = candidates
         self._lexical: Lexical | None = None
         self._lexical_version = -1
-        self._names: Names | None = None
-        self._names_version = -1
 
     @property
     def lexical(self) -> Lexical:
@@ -164,26 +153,41 @@ class Retriever:
             self._lexical_version = self.store.version
         return self._lexical
 
-    @property
-    def names(self) -> Names:
-        if self._names is None or self._names_version != self.store.version:
-            self._names = Names(list(self.store.passages.values()))
-            self._names_version = self.store.version
-        return self._names
-
     def query_for(self, question: str) -> str:
-        """What ``question`` is retrieved with: a lone last name given in full (`Names`)."""
-        return self.names.expand(question) if len(self.store) else question
+        """What ``question`` is retrieved with: a lone last name in "Who is X?" in full.
+
+        Passages that introduce a person usually give the full name ("The Kremlin's top
+        foreign policy aide, Yury Ushakov, said"); later ones repeat the last name alone,
+        and a question by the last name alone would find those first. The full name is
+        the one written most often in the passages that BM25 ranks best for the last
+        name (`full_name`); every "Who is X?" in ``question`` is rewritten.
+        """
+
+        def expand(m: re.Match[str]) -> str:
+            lexical = self.lexical
+            scores = lexical.scores(m.group("name"))
+            n = min(NAME_PASSAGES, int((scores > 0).sum()))
+            if n == 0:
+                return m.group()
+            top = np.argpartition(-scores, n - 1)[:n]
+            full = full_name(m.group("name"), [lexical.passages[int(i)].text for i in top])
+            if full is None:
+                return m.group()
+            lo, hi = (x - m.start() for x in m.span("name"))
+            return m.group()[:lo] + full + m.group()[hi:]
+
+        return _WHO_IS.sub(expand, question) if len(self.store) else question
 
     def retrieve(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The ``k`` best passages for ``question``, best first.
 
-        ``question`` is retrieved as ``query_for`` gives it; a ``query_vector`` must be
-        the encoding of that form.
+        Without ``query_vector``, ``question`` is retrieved as ``query_for`` gives it. With
+        one, the caller has done that: the vector encodes ``question`` as given.
         """
         if k <= 0 or not len(self.store):
             return []
-        question = self.query_for(question)
+        if query_vector is None:
+            question = self.query_for(question)
         q = self.encoder.encode([question])[0] if query_vector is None else query_vector
         passages, dense, lex = self.candidates_for(question, q, max(k, self.candidates))
         return fuse(passages, dense, lex, k, self.alpha)

@@ -942,12 +942,15 @@ def write_model_card(model_dir: str | Path) -> Path:
     meta = json.loads((d / READER_JSON).read_text())
     t = meta.get("training", {})
     q8 = " then quantised to int8 (dynamic, Linear layers)" if meta.get("quantize") else ""
+    cfg = json.loads((d / "config.json").read_text()) if (d / "config.json").exists() else {}
+    depth = cfg.get("num_hidden_layers", 6)
+    shape = "" if depth == 6 else f"; this reader has {depth} layers of them: `--layers {depth}`"
     lines = [
-        "# qa extractive reader (MiniLM-L6, SQuAD-style span head)",
+        f"# qa extractive reader (MiniLM-L{depth}, SQuAD-style span head)",
         "",
         "A BERT-style extractive question-answering model: `BertForQuestionAnswering` "
-        "initialised from the all-MiniLM-L6-v2 sentence encoder (6 layers, hidden 384; the "
-        "span head is new) and fine-tuned by `qa/train.py` (the last stage on "
+        "initialised from the all-MiniLM-L6-v2 sentence encoder (6 layers, hidden 384"
+        f"{shape}; the span head is new) and fine-tuned by `qa/train.py` (the last stage on "
         f"{t.get('device', 'cpu').upper()}). Weights are stored in fp16 safetensors. "
         "`qa.neural.NeuralReader` "
         "answers on a CPU with an int8 ONNX Runtime model built from them once and cached "

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
+from qa.errors import BadInput
 from qa.evaluate import calibrate_reader, documents, evaluate, gold_hit, select
 from qa.types import Answer, Document, Hit, Passage, Response
 
@@ -160,8 +161,12 @@ def test_open_mode_retrieves_over_another_files_paragraphs_with_corpus(
     evaluate(f, reader, mode="open", progress=False)
     evaluate(f, reader, mode="open", corpus=pool, progress=False)
     assert built == [["T#0", "T#1"], ["T#0", "T#1", "U#0"]]
-    with pytest.raises(ValueError, match="open mode"):
+    with pytest.raises(BadInput, match="open mode"):
         evaluate(f, reader, mode="closed", corpus=pool, progress=False)
+    other = tmp_path / "other.json"  # a corpus without the questions' paragraphs
+    other.write_text(json.dumps({"data": data["data"][-1:]}))
+    with pytest.raises(BadInput, match="4 of the 4 questions' paragraphs are not in"):
+        evaluate(f, reader, mode="open", corpus=other, progress=False)
 
 
 def test_calibrate_reader_writes_threshold(tmp_path: Path) -> None:

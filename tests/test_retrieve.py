@@ -63,28 +63,52 @@ def test_who_is_a_last_name_retrieves_the_passage_that_introduces_the_person():
     ]
     r = _retriever([*later, intro], alpha=0.0)  # BM25 alone: the repeats outscore the intro
     assert r.retrieve("Ushakov", 1)[0].passage.text != intro
-    for q in ("Who is Ushakov?", "who is ushakov", "Who's Ushakov?", "Who was Ushakov"):
+    for q in ("Who is Ushakov?", "who is ushakov", "Who's Ushakov?", "Who was X.", "who is X?!"):
+        q = q.replace("X", "Ushakov")
+        assert r.query_for(q) != q
         assert r.retrieve(q, 1)[0].passage.text == intro, q
+    # Every "who is" of a chat's joined turns is rewritten.
+    assert r.query_for("Who is Peskov? Who is Ushakov?") == "Who is Peskov? Who is Yury Ushakov?"
+    assert r.query_for("Who is Ushakov talking to?") == "Who is Ushakov talking to?"
 
 
-def test_names_give_a_last_name_in_full_and_skip_titles_and_other_questions():
-    from qa.retrieve import Names
-    from qa.types import Passage
+def test_full_names_skip_titles_stop_words_and_common_words():
+    from qa.retrieve import full_name
 
-    text = (
-        "President Donald Trump met President Vladimir Putin. President Trump spoke first. "
-        "Later, Vladimir Putin replied. He said little."
-    )
-    doc = Document.from_text(text, "t.txt", "t")
-    names = Names([Passage.make(doc, 0, len(text))])
-    # "President" is a title, not a first name.
-    assert names.expand("Who is Trump?") == "Who is Donald Trump?"
-    assert names.expand("who was putin") == "who was Vladimir Putin"
-    for q in (
-        "Who is Donald Trump?",  # already in full
-        "Who is Smith?",  # not in the passages
-        "Who is he?",  # a stop word
-        "What did Trump say?",  # not asking who someone is
-        "Who is the president?",
-    ):
-        assert names.expand(q) == q
+    trump = ["President Trump spoke. President Trump left. President Trump won.", "Donald Trump"]
+    assert full_name("Trump", trump) == "Donald Trump"  # "President" is a title
+    assert full_name("trump", trump) == "Donald Trump"
+    but = ["But Ushakov said so. But Ushakov left. Then Ushakov won.", "Yury Ushakov"]
+    assert full_name("Ushakov", but) == "Yury Ushakov"  # stop words are not first names
+    fox = ["Century Fox made films in the 20th century.", "Century Fox again. Michael Fox acts."]
+    assert full_name("Fox", fox) == "Michael Fox"  # "century" is a common word here
+    assert full_name("Kennedy", ["John F. Kennedy was elected."]) == "John F. Kennedy"
+    assert full_name("Fabiański", ["Łukasz Fabiański plays."]) == "Łukasz Fabiański"
+    assert full_name("O'Brien", ["Host Conan O'Brien spoke."]) == "Conan O'Brien"
+    assert full_name("Ushakov", ["aide Yury\nUshakov said"]) == "Yury Ushakov"  # a hard wrap
+    assert full_name("Ushakov", ["a Yury\n\nUshakov"]) is None  # not across paragraphs
+    assert full_name("Smith", trump) is None
+    assert full_name("he", ["Then He said"]) is None
+    assert full_name("president", ["Russian President Putin"]) is None
+
+
+def test_ask_encodes_the_question_with_the_full_name(fake_encoder):
+    from qa.engine import Engine
+    from qa.read import SentenceReader
+
+    intro = "The Kremlin's top foreign policy aide, Yury Ushakov, spoke to reporters."
+    peskov = "Kremlin spokesperson Dmitry Peskov said little."
+    docs = [Document.from_text(t, f"{i}.txt", str(i)) for i, t in enumerate([intro, peskov])]
+    seen: list[str] = []
+    encode = fake_encoder.encode
+
+    def spy(texts, *a, **kw):
+        seen.extend(texts)
+        return encode(texts, *a, **kw)
+
+    engine = Engine.in_memory(docs, encoder=fake_encoder, reader=SentenceReader())
+    engine.ask("warm up")
+    fake_encoder.encode = spy
+    engine.ask("Who is Ushakov?")
+    engine.ask("Who is Ushakov?", retrieval_query="Who is Peskov? Who is Ushakov?")
+    assert seen == ["Who is Yury Ushakov?", "Who is Dmitry Peskov? Who is Yury Ushakov?"]

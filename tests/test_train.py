@@ -404,13 +404,14 @@ def test_a_reader_can_grow_deeper_by_repeating_its_layers(tmp_path: Path) -> Non
     name = "encoder.layer.{}.output.dense.weight"
     key = next(k for k in grown if k.endswith(name.format(1)))
     prefix = key[: -len(name.format(1))]
-    sources = [j * have // (have + 2) for j in range(have + 2)]
-    assert sources[0] == sources[1] == 0  # the first layer is repeated
-    # Copies of one layer start equal (a step at lr 1e-9 moves them by under 1e-6).
+    # Layer 0 is repeated (6 -> 8: 0, 0, 1, 2, 3, 3, 4, 5), and copies of one layer start
+    # equal (a step at lr 1e-9 moves them by under 1e-6).
     a, b = grown[prefix + name.format(0)], grown[prefix + name.format(1)]
     c = grown[prefix + name.format(2)]
     assert torch.allclose(a.float(), b.float(), atol=1e-3)
     assert not torch.allclose(a.float(), c.float(), atol=1e-3)
+    card = (out / "README.md").read_text()
+    assert f"MiniLM-L{have + 2}," in card and f"`--layers {have + 2}`" in card
     doc = Document.from_text("The kite is painted red.", source="k.txt", title="k")
     hit = Hit(passage=Passage.make(doc, 0, len(doc.text)), score=1.0)
     reader = NeuralReader(out, backend="onnx")
