@@ -109,6 +109,7 @@ def machine_state(record: dict[str, Any]) -> Iterator[None]:
         wall = max(1e-9, w1 - w0)
         others = max(0.0, (b1 - b0) - (m1 - m0)) / (wall * ncpu)
         record["machine_state"] = {
+            "cpu": cpu_name(),
             "others_cpu_share": round(others, 3),
             "quiet": others < 0.10,
             "load_avg_at_start": round(la, 2),
@@ -609,17 +610,22 @@ def load_part(name: str) -> dict[str, Any] | None:
     return json.loads(p.read_text()) if p.exists() else None
 
 
+def cpu_name() -> str:
+    """The CPU's model name (speed figures hold for this CPU only)."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    return next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+        platform.processor(),
+    )
+
+
 def machine() -> dict[str, Any]:
     import faiss
     import torch
     import transformers
 
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     meminfo = Path("/proc/meminfo").read_text().splitlines()
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-        platform.processor(),
-    )
+    cpu = cpu_name()
     mem = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal")), 0)
     from threadpoolctl import threadpool_info
 
@@ -645,9 +651,11 @@ def state_note(part: dict[str, Any] | None) -> str:
         return ""
     s = part["machine_state"]
     word = "quiet" if s["quiet"] else "**busy**"
+    cpu = s.get("cpu", "a CPU not recorded")
+    other = f" on **another CPU: {cpu}**" if cpu != cpu_name() else ""
     return (
-        f"_Measured {part.get('measured_at', '?')}, machine {word}: other processes used "
-        f"{100 * s['others_cpu_share']:.0f}% of the CPUs during this section "
+        f"_Measured {part.get('measured_at', '?')}{other}, machine {word}: other processes "
+        f"used {100 * s['others_cpu_share']:.0f}% of the CPUs during this section "
         f"({s['wall_s']:.0f} s){' — quick run' if part.get('quick') else ''}._"
     )
 
