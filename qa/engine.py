@@ -290,6 +290,9 @@ class Engine:
     ) -> Response:
         """Answer ``question`` from the top ``k`` passages, citing them.
 
+        The reader reads the best passage and those whose retrieval score reaches the
+        ``read_floor`` setting; every one of the ``k`` is cited.
+
         ``retrieval_query`` (e.g. a chat follow-up joined with earlier turns) is what
         passages are retrieved with; the reader still reads ``question``.
         """
@@ -305,7 +308,9 @@ class Engine:
         t1 = time.perf_counter()
         hits = snap.retriever.retrieve(rq, k, query_vector=qvec)
         t2 = time.perf_counter()
-        answer = reader.read(q, hits) if hits else None
+        floor = self.settings.read_floor
+        to_read = [h for i, h in enumerate(hits) if i == 0 or h.score >= floor]
+        answer = reader.read(q, to_read) if to_read else None
         if answer is not None and max(h.dense for h in hits) < self.settings.min_relevance:
             answer = None  # the best passage is too far from the question to trust an answer
         t3 = time.perf_counter()

@@ -25,6 +25,7 @@ from qa.read import SentenceReader, load_reader
         ("QA_OVERLAP_SENTENCES", "-1", "QA_OVERLAP_SENTENCES) must be between 0"),
         ("QA_NPROBE", "0", "QA_NPROBE) must be between 1"),
         ("QA_MIN_RELEVANCE", "inf", "QA_MIN_RELEVANCE) must be between 0 and 1"),
+        ("QA_READ_FLOOR", "1.5", "QA_READ_FLOOR) must be between 0 and 1"),
         ("QA_MAX_QUESTION_CHARS", "0", "QA_MAX_QUESTION_CHARS) must be between 1"),
         ("QA_INDEX_DIR", " ", "QA_INDEX_DIR is empty"),
     ],

@@ -87,6 +87,42 @@ def test_min_relevance_abstains_when_no_passage_is_close(engine: Engine):
     assert resp.answer is None and len(resp.citations) == 3
 
 
+def test_read_floor_reads_the_best_passage_and_those_above_it(engine: Engine):
+    from dataclasses import replace
+
+    q = "When was the Eiffel Tower completed?"
+    hits = engine.retrieve(q, 3)
+    scores = [h.score for h in hits]
+    assert scores[0] > scores[1] > scores[2]  # the floors below split them
+    read: list[list[str]] = []
+    inner = engine.reader
+
+    class Spy:
+        def read(self, question, given):
+            read.append([h.passage.id for h in given])
+            return inner.read(question, given)
+
+    engine._reader = Spy()
+    ids = [h.passage.id for h in hits]
+    for floor, expect in (
+        (0.0, ids),
+        (scores[1], ids[:2]),
+        (scores[1] + 1e-9, ids[:1]),
+    ):
+        engine.settings = replace(engine.settings, read_floor=floor)
+        resp = engine.ask(q, 3)
+        assert read[-1] == expect
+        assert [c.id for c in resp.citations] == ids  # every retrieved passage is cited
+        assert resp.answer is not None and resp.answer.text == "1889"
+    # The best passage is read even when its own score is below the floor.
+    q = "Who walked on the Moon?"
+    hits = engine.retrieve(q, 3)
+    assert hits[0].score < 1.0
+    engine.settings = replace(engine.settings, read_floor=1.0)
+    resp = engine.ask(q, 3)
+    assert read[-1] == [hits[0].passage.id] and len(resp.citations) == 3
+
+
 def test_add_and_remove_answer_exactly_like_a_rebuild(tmp_path: Path, corpus_dir: Path, settings):
     enc = FakeEncoder()
     extra = tmp_path / "extra.txt"

@@ -1,0 +1,77 @@
+"""How the read floor (``QA_READ_FLOOR``) trades answer quality for reading time.
+
+``qa ask`` reads the best retrieved passage and every other one whose fused retrieval
+score (0-1) reaches the floor; the rest are cited but not read. This script reads each
+question's top K passages once, then re-decides the answer for every floor and K from
+the same spans (a passage's spans do not depend on the other passages read with it):
+
+- tuning: the answerable questions of the held-out articles (never trained or evaluated
+  on), over all 2,067 paragraphs of SQuAD v1.1 dev;
+- report: the seed-0 sample of evaluation questions that ``qa eval --mode open`` uses.
+
+The shipped floor is the largest one that costs nothing on the held-out articles at every
+K shown. Always answering (no null threshold), like ``qa tune-retrieval``.
+
+    .venv/bin/python scripts/study_read_floor.py [--k 3 5 10] [--limit 1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa import squad  # noqa: E402
+from qa.config import Settings  # noqa: E402
+from qa.engine import Engine  # noqa: E402
+from qa.evaluate import documents, select  # noqa: E402
+from qa.neural import NeuralReader, _pick  # noqa: E402
+
+FLOORS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--k", type=int, nargs="+", default=[3, 5, 10])
+    ap.add_argument("--limit", type=int, default=1500, help="evaluation questions (seed 0)")
+    ap.add_argument("--floors", type=float, nargs="+", default=list(FLOORS))
+    ap.add_argument("--reader", type=Path, default=Settings().reader_dir)
+    ap.add_argument("--data", type=Path, default=squad.DATA_DIR)
+    args = ap.parse_args(argv)
+    path = args.data / squad.V1_DEV
+    reader = NeuralReader(args.reader).load()
+    engine = Engine.in_memory(documents(path), reader=reader)
+    heldout = [ex for ex in squad.load(path, titles=sorted(squad.HELDOUT_TITLES)) if ex.answers]
+    sets = {"held-out (tuning)": heldout, "evaluation sample": select(path, limit=args.limit)}
+    top = max(args.k)
+    for name, examples in sets.items():
+        read = []
+        for ex in tqdm(examples, desc=name, file=sys.stderr, mininterval=5):
+            hits = engine.retrieve(ex.question, top)
+            cands = reader.candidates(ex.question, hits, 0.0)
+            read.append(([a for a, _ in ex.answers], hits, cands))
+        print(f"\n{name}: {len(examples)} questions, F1 (passages read on average)")
+        print("| floor | " + " | ".join(f"K={k}" for k in args.k) + " |")
+        print("|---|" + "---|" * len(args.k))
+        for floor in args.floors:
+            cells = []
+            for k in args.k:
+                f1s, counts = [], []
+                for gold, hits, cands in read:
+                    keep = {i for i, h in enumerate(hits[:k]) if i == 0 or h.score >= floor}
+                    found = _pick([c for c in cands if c.hit_index in keep], hits)
+                    f1s.append(squad.score(found[0].text if found else None, gold)[1])
+                    counts.append(len(keep))
+                cells.append(f"{100 * statistics.fmean(f1s):.2f} ({statistics.fmean(counts):.2f})")
+            print(f"| {floor:g} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
