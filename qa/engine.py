@@ -19,7 +19,7 @@ from qa.embed import Encoder, SentenceEncoder
 from qa.errors import BadInput, NotFound, require_text
 from qa.manifest import manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
-from qa.retrieve import Retriever
+from qa.retrieve import Retriever, selective
 from qa.store import IndexSpec, Store, check_index_folder, text_sha256
 from qa.types import Citation, Document, Hit, Response
 
@@ -291,7 +291,8 @@ class Engine:
         """Answer ``question`` from the top ``k`` passages, citing them.
 
         The reader reads the best passage and those whose retrieval score reaches the
-        ``read_floor`` setting; every one of the ``k`` is cited.
+        ``read_floor`` setting, or all of them where the scores say little
+        (``qa.retrieve.selective``); every one of the ``k`` is cited.
 
         ``retrieval_query`` (e.g. a chat follow-up joined with earlier turns) is what
         passages are retrieved with; the reader still reads ``question``.
@@ -308,7 +309,7 @@ class Engine:
         t1 = time.perf_counter()
         hits = snap.retriever.retrieve(rq, k, query_vector=qvec)
         t2 = time.perf_counter()
-        floor = self.settings.read_floor
+        floor = self.settings.read_floor if selective(q) else 0.0
         to_read = [h for i, h in enumerate(hits) if i == 0 or h.score >= floor]
         answer = reader.read(q, to_read) if to_read else None
         if answer is not None and max(h.dense for h in hits) < self.settings.min_relevance:

@@ -70,6 +70,24 @@ _WHO_IS = re.compile(
     r"(?<![\w'’])who(?:\s+is|\s+was|'s|’s)\s+(?P<name>[^\W\d_][\w'’-]*)(?=\s*(?:[?.!]+|$))",
     re.IGNORECASE,
 )
+# A question asking who someone (or something) is: "Who is Yury Ushakov?", "who's the
+# envoy?". Its answer is a description, often in a passage that ranks below others that
+# only mention the name.
+_ASKS_WHO = re.compile(r"^\W*who(?:\s+is|\s+was|'s|’s)\s", re.IGNORECASE)
+SELECTIVE_MIN_TERMS = 3
+
+
+def selective(question: str) -> bool:
+    """Whether retrieval scores may choose which retrieved passages are read.
+
+    Not for questions of fewer than ``SELECTIVE_MIN_TERMS`` content terms ("Who walked on
+    the Moon?", "Ushakov"), whose passages score alike, nor for those asking who someone
+    is: on the "who is" questions made from the training articles, reading only the
+    passages within the read floor of the best cost 4 to 7 F1 (scripts/study_read_floor.py).
+    """
+    return len(set(terms(question))) >= SELECTIVE_MIN_TERMS and not _ASKS_WHO.match(question)
+
+
 _WORD = r"[^\W\d_][\w'’-]*"
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
 NAME_PASSAGES = 200  # passages searched for a last name's full forms (the best BM25 hits)

@@ -1,16 +1,23 @@
 """How the read floor (``QA_READ_FLOOR``) trades answer quality for reading time.
 
 ``qa ask`` reads the best retrieved passage and every other one whose fused retrieval
-score (0-1) reaches the floor; the rest are cited but not read. This script reads each
-question's top K passages once, then re-decides the answer for every floor and K from
-the same spans (a passage's spans do not depend on the other passages read with it):
+score (0-1) reaches the floor; the rest are cited but not read. Questions for which
+``qa.retrieve.selective`` says the scores say little (fewer than 3 content terms, or
+asking who someone is) read every passage. This script reads each question's top K
+passages once, then re-decides the answer for every floor and K from the same spans (a
+passage's spans do not depend on the other passages read with it), as ``qa ask`` gives
+it (the no-answer threshold applies):
 
 - tuning: the answerable questions of the held-out articles (never trained or evaluated
-  on), over all 2,067 paragraphs of SQuAD v1.1 dev;
-- report: the seed-0 sample of evaluation questions that ``qa eval --mode open`` uses.
+  on) over all 2,067 paragraphs of SQuAD v1.1 dev, and the "who is" questions made from
+  the training articles (``data/definitions/train.json``) over the training files'
+  paragraphs;
+- report: the seed-0 sample of evaluation questions that ``qa eval --mode open`` uses,
+  and the "who is" questions of the evaluation articles (``data/definitions/eval.json``),
+  over all 2,067 paragraphs of SQuAD v1.1 dev.
 
-The shipped floor is the largest one that costs nothing on the held-out articles at every
-K shown. Always answering (no null threshold), like ``qa tune-retrieval``.
+The shipped floor is the largest one that costs nothing on the tuning sets at every K
+shown. ``--everything`` reads by the floor alone, without ``selective``.
 
     .venv/bin/python scripts/study_read_floor.py [--k 3 5 10] [--limit 1500]
 """
@@ -32,8 +39,15 @@ from qa.config import Settings  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.evaluate import documents, select  # noqa: E402
 from qa.neural import NeuralReader, _pick  # noqa: E402
+from qa.retrieve import selective  # noqa: E402
 
 FLOORS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+TRAIN_FILES = (
+    "squadshifts-new-wiki.json",
+    "squad-v2.0-dev-half.json",
+    "squadshifts-reddit.json",
+    "squadshifts-amazon-reviews.json",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,19 +57,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--floors", type=float, nargs="+", default=list(FLOORS))
     ap.add_argument("--reader", type=Path, default=Settings().reader_dir)
     ap.add_argument("--data", type=Path, default=squad.DATA_DIR)
+    ap.add_argument("--everything", action="store_true", help="apply the floor to every question")
     args = ap.parse_args(argv)
-    path = args.data / squad.V1_DEV
+    v1 = args.data / squad.V1_DEV
+    train_files = [args.data / n for n in TRAIN_FILES]
     reader = NeuralReader(args.reader).load()
-    engine = Engine.in_memory(documents(path), reader=reader)
-    heldout = [ex for ex in squad.load(path, titles=sorted(squad.HELDOUT_TITLES)) if ex.answers]
-    sets = {"held-out (tuning)": heldout, "evaluation sample": select(path, limit=args.limit)}
+    definitions = ROOT / "data" / "definitions"
+    heldout = [ex for ex in squad.load(v1, titles=sorted(squad.HELDOUT_TITLES)) if ex.answers]
+    sets = {
+        "held-out articles (tuning)": (heldout, [v1]),
+        '"who is", training articles (tuning)': (
+            squad.load(definitions / "train.json"),
+            train_files,
+        ),
+        "evaluation sample": (select(v1, limit=args.limit), [v1]),
+        '"who is", evaluation articles': (squad.load(definitions / "eval.json"), [v1]),
+    }
+    engines: dict[tuple[Path, ...], Engine] = {}
     top = max(args.k)
-    for name, examples in sets.items():
+    for name, (examples, corpus) in sets.items():
+        key = tuple(corpus)
+        if key not in engines:
+            docs = [d for f in corpus for d in documents(f)]
+            engines[key] = Engine.in_memory(docs, reader=reader)
+        engine = engines[key]
         read = []
         for ex in tqdm(examples, desc=name, file=sys.stderr, mininterval=5):
             hits = engine.retrieve(ex.question, top)
             cands = reader.candidates(ex.question, hits, 0.0)
-            read.append(([a for a, _ in ex.answers], hits, cands))
+            choose = args.everything or selective(ex.question)
+            read.append(([a for a, _ in ex.answers], hits, cands, choose))
         print(f"\n{name}: {len(examples)} questions, F1 (passages read on average)")
         print("| floor | " + " | ".join(f"K={k}" for k in args.k) + " |")
         print("|---|" + "---|" * len(args.k))
@@ -63,10 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             cells = []
             for k in args.k:
                 f1s, counts = [], []
-                for gold, hits, cands in read:
-                    keep = {i for i, h in enumerate(hits[:k]) if i == 0 or h.score >= floor}
-                    found = _pick([c for c in cands if c.hit_index in keep], hits)
-                    f1s.append(squad.score(found[0].text if found else None, gold)[1])
+                for gold, hits, cands, choose in read:
+                    low = floor if choose else 0.0
+                    keep = {i for i, h in enumerate(hits[:k]) if i == 0 or h.score >= low}
+                    answer = reader._gate(_pick([c for c in cands if c.hit_index in keep], hits))
+                    f1s.append(squad.score(answer.text if answer else None, gold)[1])
                     counts.append(len(keep))
                 cells.append(f"{100 * statistics.fmean(f1s):.2f} ({statistics.fmean(counts):.2f})")
             print(f"| {floor:g} | " + " | ".join(cells) + " |")

@@ -5,6 +5,7 @@ import pytest
 
 from qa.engine import Engine
 from qa.errors import BadInput, IndexMismatch, IndexNotFound, NotFound
+from qa.retrieve import selective
 from qa.types import response_to_dict
 
 from .conftest import FakeEncoder
@@ -114,13 +115,25 @@ def test_read_floor_reads_the_best_passage_and_those_above_it(engine: Engine):
         assert read[-1] == expect
         assert [c.id for c in resp.citations] == ids  # every retrieved passage is cited
         assert resp.answer is not None and resp.answer.text == "1889"
-    # The best passage is read even when its own score is below the floor.
-    q = "Who walked on the Moon?"
-    hits = engine.retrieve(q, 3)
-    assert hits[0].score < 1.0
+    # Questions of fewer than 3 content terms read every passage.
     engine.settings = replace(engine.settings, read_floor=1.0)
-    resp = engine.ask(q, 3)
-    assert read[-1] == [hits[0].passage.id] and len(resp.citations) == 3
+    for q in QUESTIONS:
+        hits = engine.retrieve(q, 3)
+        resp = engine.ask(q, 3)
+        expect = [h.passage.id for h in hits]
+        if selective(q):
+            expect = expect[:1]
+        assert read[-1] == expect and len(resp.citations) == 3
+    assert any(selective(q) for q in QUESTIONS) and not all(selective(q) for q in QUESTIONS)
+    # The best passage is read even when its own score is below the floor.
+    q = "How often does the Moon orbit the Earth?"
+    hits = engine.retrieve(q, 3)
+    assert selective(q) and hits[0].score < 1.0
+    engine.ask(q, 3)
+    assert read[-1] == [hits[0].passage.id]
+    # Asked who someone is, every retrieved passage is read.
+    engine.ask("Who is the engineer whose company built the Eiffel Tower?", 3)
+    assert len(read[-1]) == 3
 
 
 def test_add_and_remove_answer_exactly_like_a_rebuild(tmp_path: Path, corpus_dir: Path, settings):

@@ -1,7 +1,7 @@
 import numpy as np
 
 from qa.chunk import chunk
-from qa.retrieve import Retriever, terms
+from qa.retrieve import Retriever, selective, terms
 from qa.store import IndexSpec, Store
 from qa.types import Document
 
@@ -112,3 +112,17 @@ def test_ask_encodes_the_question_with_the_full_name(fake_encoder):
     engine.ask("Who is Ushakov?")
     engine.ask("Who is Ushakov?", retrieval_query="Who is Peskov? Who is Ushakov?")
     assert seen == ["Who is Yury Ushakov?", "Who is Dmitry Peskov? Who is Yury Ushakov?"]
+
+
+def test_retrieval_chooses_what_is_read_only_for_questions_with_enough_terms():
+    assert selective("When was the Eiffel Tower completed?")  # eiffel, tower, complet
+    assert not selective("Who walked on the Moon?")  # walk, moon
+    assert not selective("Ushakov")
+    for q in (
+        "Who is Yury Ushakov, the Kremlin aide?",
+        "who was the Kremlin's top foreign policy aide?",
+        "Who's the special envoy of the United States?",
+        "  WHO IS the longest serving prime minister of Canada?",
+    ):
+        assert len(set(terms(q))) >= 3 and not selective(q), q
+    assert selective("Which envoy is who the Kremlin trusts most?")  # not asking who is
