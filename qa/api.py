@@ -137,7 +137,13 @@ class ErrorBody(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question; the engine's max_question_chars applies.")
-    k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve and cite.")
+    k: int | None = Field(
+        None,
+        ge=1,
+        le=50,
+        description="Passages to retrieve and cite; the reader reads the best of them and "
+        "those within the read floor (QA_READ_FLOOR).",
+    )
 
 
 class AnswerOut(BaseModel):
@@ -165,6 +171,9 @@ class PassageOut(BaseModel):
 class CitationOut(PassageOut):
     n: int
     score: float
+    read: bool = Field(
+        True, description="Whether the reader read this passage (QA_READ_FLOOR; all are cited)."
+    )
 
 
 class AskResponse(BaseModel):
@@ -346,7 +355,10 @@ def retrieval_query(user_turns: list[str], limit: int) -> str:
 def source_line(c: Citation | dict[str, Any]) -> str:
     d = citation_to_dict(c) if isinstance(c, Citation) else c
     title = d["title"] or d["source"]
-    return f"[{d['n']}] {title} — {d['source']}, chars {d['start']}–{d['end']} (id {d['id']})"
+    unread = "" if d.get("read", True) else ", not read"
+    return (
+        f"[{d['n']}] {title} — {d['source']}, chars {d['start']}–{d['end']} (id {d['id']}{unread})"
+    )
 
 
 def chat_content(resp: QAResponse) -> str:

@@ -172,7 +172,8 @@ def _render(resp) -> None:
             body = escape(text if len(text) <= 300 else text[:300] + "…")
         console.print(
             f"\n[bold cyan][{c.n}][/bold cyan] {escape(c.title)}  "
-            f"[dim]{escape(c.source)} chars {c.start}–{c.end}  id {c.id}[/dim]"
+            f"[dim]{escape(c.source)} chars {c.start}–{c.end}  id {c.id}"
+            f"{'' if c.read else '  (not read: far below the best)'}[/dim]"
         )
         console.print(body, highlight=False)
     t = resp.timings_ms
@@ -252,7 +253,8 @@ def ask(
         str, typer.Argument(help="The question, or - to read one per line from stdin.")
     ],
     k: Annotated[
-        int | None, typer.Option("-k", min=1, max=50, help="Passages to read and cite.")
+        int | None,
+        typer.Option("-k", min=1, max=50, help="Passages to cite; the best of them are read."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
     server: Annotated[

@@ -211,7 +211,8 @@ def eval_cmd(
         int | None,
         typer.Option(
             "--k",
-            help="Open mode: passages read per question (default QA_TOP_K, 3).",
+            help="Open mode: passages retrieved per question (default QA_TOP_K, 3); "
+            "those within QA_READ_FLOOR of the best are read.",
             min=1,
             max=50,
         ),

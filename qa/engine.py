@@ -290,9 +290,10 @@ class Engine:
     ) -> Response:
         """Answer ``question`` from the top ``k`` passages, citing them.
 
-        The reader reads the best passage and those whose retrieval score reaches the
-        ``read_floor`` setting, or all of them where the scores say little
-        (``qa.retrieve.selective``); every one of the ``k`` is cited.
+        The reader reads the best passage and those whose retrieval score reaches
+        ``read_floor`` times the best one's, or all of them where the scores say little
+        (``qa.retrieve.selective``) or the passages read hold no answer; every one of the
+        ``k`` is cited, each saying whether it was read.
 
         ``retrieval_query`` (e.g. a chat follow-up joined with earlier turns) is what
         passages are retrieved with; the reader still reads ``question``.
@@ -309,14 +310,19 @@ class Engine:
         t1 = time.perf_counter()
         hits = snap.retriever.retrieve(rq, k, query_vector=qvec)
         t2 = time.perf_counter()
-        floor = self.settings.read_floor if selective(q) else 0.0
+        floor = self.settings.read_floor * hits[0].score if hits and selective(q) else 0.0
         to_read = [h for i, h in enumerate(hits) if i == 0 or h.score >= floor]
         answer = reader.read(q, to_read) if to_read else None
+        if answer is None and len(to_read) < len(hits):
+            to_read = hits  # no answer in the passages read: the others may hold one
+            answer = reader.read(q, to_read)
         if answer is not None and max(h.dense for h in hits) < self.settings.min_relevance:
             answer = None  # the best passage is too far from the question to trust an answer
         t3 = time.perf_counter()
+        read = {h.passage.id for h in to_read}
         citations = [
-            self._citation(snap.store, n, h.passage.id, h.score) for n, h in enumerate(hits, 1)
+            self._citation(snap.store, n, h.passage.id, h.score, h.passage.id in read)
+            for n, h in enumerate(hits, 1)
         ]
         timings = {
             "encode": round((t1 - t0) * 1000, 2),
@@ -327,10 +333,14 @@ class Engine:
         return Response(question=q, answer=answer, citations=citations, timings_ms=timings)
 
     @staticmethod
-    def _citation(store: Store, n: int, passage_id: str, score: float) -> Citation:
+    def _citation(
+        store: Store, n: int, passage_id: str, score: float, read: bool = True
+    ) -> Citation:
         p = store.passages[passage_id]
         d = store.documents[p.doc_id]
-        return Citation(n, p.id, d.id, d.source, d.title, p.start, p.end, p.text, round(score, 4))
+        return Citation(
+            n, p.id, d.id, d.source, d.title, p.start, p.end, p.text, round(score, 4), read
+        )
 
     def cite(self, citation_id: str, context_chars: int = 300) -> dict[str, object]:
         """The passage behind a citation id, with its document, offsets and surrounding text."""

@@ -198,7 +198,8 @@ def evaluate(
         has = [i for i, imp in enumerate(impossible) if not imp]
         out["has_ans_f1"] = 100.0 * sum(f1s[i] for i in has) / max(1, len(has))
     if mode == "open":
-        out["k"] = k or engine.settings.top_k  # passages read per question
+        out["k"] = k or engine.settings.top_k  # passages retrieved per question
+        out["read_floor"] = engine.settings.read_floor
         for cut in (1, 3, 5, 10):
             out[f"recall@{cut}"] = 100.0 * sum(1 for r in ranks if r and r <= cut) / max(1, n)
         out["mrr@10"] = sum(1.0 / r for r in ranks if r) / max(1, n)

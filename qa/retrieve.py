@@ -73,7 +73,7 @@ _WHO_IS = re.compile(
 # A question asking who someone (or something) is: "Who is Yury Ushakov?", "who's the
 # envoy?". Its answer is a description, often in a passage that ranks below others that
 # only mention the name.
-_ASKS_WHO = re.compile(r"^\W*who(?:\s+is|\s+was|'s|’s)\s", re.IGNORECASE)
+_ASKS_WHO = re.compile(r"(?<![\w'’])who(?:\s+is|\s+was|'s|’s)\s", re.IGNORECASE)
 SELECTIVE_MIN_TERMS = 3
 
 
@@ -85,7 +85,7 @@ def selective(question: str) -> bool:
     is: on the "who is" questions made from the training articles, reading only the
     passages within the read floor of the best cost 4 to 7 F1 (scripts/study_read_floor.py).
     """
-    return len(set(terms(question))) >= SELECTIVE_MIN_TERMS and not _ASKS_WHO.match(question)
+    return len(set(terms(question))) >= SELECTIVE_MIN_TERMS and not _ASKS_WHO.search(question)
 
 
 _WORD = r"[^\W\d_][\w'’-]*"

@@ -88,6 +88,7 @@ class Citation:
     end: int
     text: str
     score: float
+    read: bool = True  # whether the reader read it (passages far below the best are not)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ def response_to_dict(resp: Response) -> dict[str, object]:
 def response_from_dict(d: dict) -> Response:
     """The inverse of `response_to_dict` (for answers that come back over HTTP)."""
     citations = [
-        Citation(**{k: c[k] for k in Citation.__dataclass_fields__}) for c in d["citations"]
+        Citation(**{k: c[k] for k in Citation.__dataclass_fields__ if k in c})
+        for c in d["citations"]
     ]
     answer = None
     if d.get("answer"):
@@ -155,4 +157,5 @@ def citation_to_dict(c: Citation) -> dict[str, object]:
         "end": c.end,
         "text": c.text,
         "score": c.score,
+        "read": c.read,
     }

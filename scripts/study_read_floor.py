@@ -1,7 +1,8 @@
 """How the read floor (``QA_READ_FLOOR``) trades answer quality for reading time.
 
 ``qa ask`` reads the best retrieved passage and every other one whose fused retrieval
-score (0-1) reaches the floor; the rest are cited but not read. Questions for which
+score reaches the floor times the best one's; the rest are cited but not read, unless
+the passages read hold no answer (then all are read, and counted twice below). Questions for which
 ``qa.retrieve.selective`` says the scores say little (fewer than 3 content terms, or
 asking who someone is) read every passage. This script reads each question's top K
 passages once, then re-decides the answer for every floor and K from the same spans (a
@@ -17,7 +18,8 @@ it (the no-answer threshold applies):
   over all 2,067 paragraphs of SQuAD v1.1 dev.
 
 The shipped floor is the largest one that costs nothing on the tuning sets at every K
-shown. ``--everything`` reads by the floor alone, without ``selective``.
+shown. ``--everything`` reads by the floor alone, without ``selective``. Retrieval uses
+the default settings (``QA_ALPHA`` and the like are not read).
 
     .venv/bin/python scripts/study_read_floor.py [--k 3 5 10] [--limit 1500]
 """
@@ -95,11 +97,15 @@ def main(argv: list[str] | None = None) -> int:
             for k in args.k:
                 f1s, counts = [], []
                 for gold, hits, cands, choose in read:
-                    low = floor if choose else 0.0
+                    low = floor * hits[0].score if choose else 0.0
                     keep = {i for i, h in enumerate(hits[:k]) if i == 0 or h.score >= low}
                     answer = reader._gate(_pick([c for c in cands if c.hit_index in keep], hits))
+                    n = len(keep)
+                    if answer is None and n < k:  # ask reads them all again
+                        answer = reader._gate(_pick([c for c in cands if c.hit_index < k], hits))
+                        n += k
                     f1s.append(squad.score(answer.text if answer else None, gold)[1])
-                    counts.append(len(keep))
+                    counts.append(n)
                 cells.append(f"{100 * statistics.fmean(f1s):.2f} ({statistics.fmean(counts):.2f})")
             print(f"| {floor:g} | " + " | ".join(cells) + " |")
     return 0

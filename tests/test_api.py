@@ -647,3 +647,12 @@ def test_real_models_over_the_seed_article(tmp_path: Path) -> None:
         out = r.json()
         assert "Witkoff" in out["choices"][0]["message"]["content"]
         assert out["citations"][0]["source"].endswith(".txt")
+
+
+def test_chat_sources_say_which_passages_were_not_read():
+    from qa.api import source_line
+    from qa.types import Citation
+
+    c = Citation(2, "p1", "d1", "a.txt", "A", 0, 5, "hello", 0.4, read=False)
+    assert source_line(c) == "[2] A — a.txt, chars 0–5 (id p1, not read)"
+    assert source_line(c.__class__(**{**c.__dict__, "read": True})).endswith("(id p1)")

@@ -63,6 +63,7 @@ def test_json_contract(engine: Engine):
         "end",
         "text",
         "score",
+        "read",
     }
     assert d["answer"]["citation"] in {c["n"] for c in d["citations"]}
     assert set(d["timings_ms"]) >= {"encode", "retrieve", "read", "total"}
@@ -114,6 +115,7 @@ def test_read_floor_reads_the_best_passage_and_those_above_it(engine: Engine):
         resp = engine.ask(q, 3)
         assert read[-1] == expect
         assert [c.id for c in resp.citations] == ids  # every retrieved passage is cited
+        assert [c.read for c in resp.citations] == [i in expect for i in ids]
         assert resp.answer is not None and resp.answer.text == "1889"
     # Questions of fewer than 3 content terms read every passage.
     engine.settings = replace(engine.settings, read_floor=1.0)
@@ -134,6 +136,27 @@ def test_read_floor_reads_the_best_passage_and_those_above_it(engine: Engine):
     # Asked who someone is, every retrieved passage is read.
     engine.ask("Who is the engineer whose company built the Eiffel Tower?", 3)
     assert len(read[-1]) == 3
+
+
+def test_read_floor_reads_the_rest_when_the_passages_read_hold_no_answer(engine: Engine):
+    from dataclasses import replace
+
+    q = "When was the Eiffel Tower completed?"
+    hits = engine.retrieve(q, 3)
+    inner = engine.reader
+    given: list[int] = []
+
+    class FirstPassageUnhelpful:
+        def read(self, question, passages):
+            given.append(len(passages))
+            return inner.read(question, passages) if len(passages) > 1 else None
+
+    engine._reader = FirstPassageUnhelpful()
+    engine.settings = replace(engine.settings, read_floor=1.0)
+    resp = engine.ask(q, 3)
+    assert given[-2:] == [1, 3]  # (a first read may warm the models up)
+    assert resp.answer is not None and all(c.read for c in resp.citations)
+    assert [c.id for c in resp.citations] == [h.passage.id for h in hits]
 
 
 def test_add_and_remove_answer_exactly_like_a_rebuild(tmp_path: Path, corpus_dir: Path, settings):
