@@ -398,7 +398,7 @@ def test_chat_completion(client: TestClient) -> None:
     ask = client.post("/v1/ask", json={"question": "When was the Eiffel Tower completed?"})
     assert out["citations"] == ask.json()["citations"]
     for c in out["citations"]:
-        assert f"(id {c['id']})" in content
+        assert f"(id {c['id']}{'' if c['read'] else ', not read'})" in content
     u = out["usage"]
     assert u["prompt_tokens"] > 0 and u["completion_tokens"] > 0
     assert u["total_tokens"] == u["prompt_tokens"] + u["completion_tokens"]
