@@ -19,7 +19,7 @@ from qa.embed import Encoder, SentenceEncoder
 from qa.errors import BadInput, NotFound, require_text
 from qa.manifest import manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
-from qa.retrieve import Retriever, selective
+from qa.retrieve import Retriever, selective, within_floor
 from qa.store import IndexSpec, Store, check_index_folder, text_sha256
 from qa.types import Citation, Document, Hit, Response
 
@@ -310,8 +310,7 @@ class Engine:
         t1 = time.perf_counter()
         hits = snap.retriever.retrieve(rq, k, query_vector=qvec)
         t2 = time.perf_counter()
-        floor = self.settings.read_floor * hits[0].score if hits and selective(q) else 0.0
-        to_read = [h for i, h in enumerate(hits) if i == 0 or h.score >= floor]
+        to_read = within_floor(hits, self.settings.read_floor if selective(q) else 0.0)
         answer = reader.read(q, to_read) if to_read else None
         if answer is None and len(to_read) < len(hits):
             to_read = hits  # no answer in the passages read: the others may hold one

@@ -88,6 +88,15 @@ def selective(question: str) -> bool:
     return len(set(terms(question))) >= SELECTIVE_MIN_TERMS and not _ASKS_WHO.search(question)
 
 
+def within_floor(hits: Sequence[Hit], floor: float) -> list[Hit]:
+    """The best hit and every other whose score reaches ``floor`` times the best one's.
+
+    ``hits`` come best first, so this is always a leading part of them.
+    """
+    low = floor * hits[0].score if hits else 0.0
+    return [h for i, h in enumerate(hits) if i == 0 or h.score >= low]
+
+
 _WORD = r"[^\W\d_][\w'’-]*"
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
 NAME_PASSAGES = 200  # passages searched for a last name's full forms (the best BM25 hits)

@@ -41,7 +41,7 @@ from qa.config import Settings  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.evaluate import documents, select  # noqa: E402
 from qa.neural import NeuralReader, _pick  # noqa: E402
-from qa.retrieve import selective  # noqa: E402
+from qa.retrieve import selective, within_floor  # noqa: E402
 
 FLOORS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 TRAIN_FILES = (
@@ -97,13 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             for k in args.k:
                 f1s, counts = [], []
                 for gold, hits, cands, choose in read:
-                    low = floor * hits[0].score if choose else 0.0
-                    keep = {i for i, h in enumerate(hits[:k]) if i == 0 or h.score >= low}
-                    answer = reader._gate(_pick([c for c in cands if c.hit_index in keep], hits))
-                    n = len(keep)
-                    if answer is None and n < k:  # ask reads them all again
+                    n = len(within_floor(hits[:k], floor if choose else 0.0))  # the first n
+                    answer = reader._gate(_pick([c for c in cands if c.hit_index < n], hits))
+                    if answer is None and n < len(hits[:k]):  # ask reads them all again
                         answer = reader._gate(_pick([c for c in cands if c.hit_index < k], hits))
-                        n += k
+                        n += len(hits[:k])
                     f1s.append(squad.score(answer.text if answer else None, gold)[1])
                     counts.append(n)
                 cells.append(f"{100 * statistics.fmean(f1s):.2f} ({statistics.fmean(counts):.2f})")
