@@ -16,6 +16,7 @@ sentence-transformers ones (to float rounding) and an index built by either matc
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -27,13 +28,12 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def available() -> bool:
-    """Whether onnxruntime (and the exporter's ``onnx``) can be imported."""
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether onnxruntime (and the exporter's ``onnx``) are installed.
+
+    Looked up, not imported: importing ``onnx`` takes most of a second (its ``ml_dtypes``)
+    and is needed only to build a model on a cache miss, never to answer.
+    """
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
 def cache_dir() -> Path:

@@ -36,3 +36,16 @@ def test_weights_digest_survives_a_broken_memo(tmp_path: Path, monkeypatch) -> N
     model.mkdir()
     (model / "model.safetensors").write_bytes(b"w")
     assert onnx_models.weights_digest(model) == hashlib.sha256(b"w").hexdigest()[:16]
+
+
+def test_checking_for_onnx_runtime_does_not_import_the_exporter() -> None:
+    # Importing onnx costs most of a second of every cold `qa ask`; it is only needed to build.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from qa import onnx_models; ok = onnx_models.available(); "
+        "print(ok, 'onnx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
