@@ -99,6 +99,7 @@ def within_floor(hits: Sequence[Hit], floor: float) -> list[Hit]:
 
 _WORD = r"[^\W\d_][\w'’-]*"
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")
+_NEXT_WORD = re.compile(r"[^\S\n]+([^\W\d_])")  # the next word on the same line
 NAME_PASSAGES = 200  # passages searched for a last name's full forms (the best BM25 hits)
 
 # Words that come before names without being first names.
@@ -123,7 +124,9 @@ def full_name(name: str, texts: Sequence[str]) -> str | None:
     A full form is a capitalised first word, an optional initial ("John F. Kennedy"), then
     the name, capitalised, with only spaces or one line break between. First words that
     are stop words, titles ("President Putin") or written in lower case somewhere in
-    ``texts`` ("the 20th century" vs "Century Fox") are not names. Ties go alphabetically.
+    ``texts`` ("the 20th century" vs "Century Fox") are not names, and a form followed on
+    its line by another capitalised word is part of a longer name ("the Chicago Booth
+    School of Business"). Ties go alphabetically.
     """
     _, stop = _analysis()
     if name.lower() in stop or name.lower() in _TITLES:
@@ -145,6 +148,9 @@ def full_name(name: str, texts: Sequence[str]) -> str | None:
                 continue
             if first.lower() in stop or first.lower() in _TITLES:
                 continue
+            after = _NEXT_WORD.match(text, m.end())
+            if after and after.group(1)[0].isupper():
+                continue  # part of a longer name: "Chicago Booth School", "Century Fox Film"
             full = " ".join([first, *initial, last])
             counts[full] = counts.get(full, 0) + 1
     names = [(-n, full) for full, n in counts.items() if full.split()[0].lower() not in lower]

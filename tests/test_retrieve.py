@@ -86,6 +86,10 @@ def test_full_names_skip_titles_stop_words_and_common_words():
     assert full_name("Fabiański", ["Łukasz Fabiański plays."]) == "Łukasz Fabiański"
     assert full_name("O'Brien", ["Host Conan O'Brien spoke."]) == "Conan O'Brien"
     assert full_name("Ushakov", ["aide Yury\nUshakov said"]) == "Yury Ushakov"  # a hard wrap
+    # a form followed by another capitalised word on its line is part of a longer name
+    booth = ["the Chicago Booth School. Chicago Booth Prize.", "investor David G. Booth gave"]
+    assert full_name("Booth", booth) == "David G. Booth"
+    assert full_name("Ushakov", ["aide Yury Ushakov\nThe Kremlin said"]) == "Yury Ushakov"
     assert full_name("Ushakov", ["a Yury\n\nUshakov"]) is None  # not across paragraphs
     assert full_name("Smith", trump) is None
     assert full_name("he", ["Then He said"]) is None
