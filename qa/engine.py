@@ -17,10 +17,10 @@ from qa.chunk import chunk
 from qa.config import Settings
 from qa.embed import Encoder, SentenceEncoder
 from qa.errors import BadInput, NotFound, require_text
-from qa.manifest import manifest_fingerprint, read_manifest
+from qa.manifest import current_generation, manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
 from qa.retrieve import Retriever, selective, within_floor
-from qa.store import IndexSpec, Store, check_index_folder, text_sha256
+from qa.store import IndexSpec, Store, check_index_folder, text_sha256, write_lock
 from qa.types import Citation, Document, Hit, Response
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -122,10 +122,19 @@ class Engine:
                     self.load()
 
     def _snapshot(self) -> _Snapshot:
-        if self._snap is None:
+        snap = self._snap
+        if snap is None or self._moved_on(snap):
             with self._write_lock:
                 return self._snapshot_unlocked()
-        return self._snap
+        return snap
+
+    def _moved_on(self, snap: _Snapshot) -> bool:
+        """Whether another process has saved a newer index than the one ``snap`` holds.
+
+        One small file read; a store that was never saved (in memory) never moves on.
+        """
+        gen = snap.store.generation
+        return gen is not None and current_generation(self.settings.index_dir) not in (gen, None)
 
     def _swap(self, store: Store) -> None:
         retriever = Retriever(store, self.encoder, self.settings.alpha, self.settings.candidates)
@@ -172,7 +181,8 @@ class Engine:
         _require_some_text(docs, "index")
         with self._write_lock:
             store = self.build(docs, progress)
-            store.save(self.settings.index_dir)
+            with write_lock(self.settings.index_dir):
+                store.save(self.settings.index_dir)
             self._swap(store)
         return store
 
@@ -202,8 +212,8 @@ class Engine:
         With ``replace_sources``, a document whose source is already indexed with other
         contents (an edited file) replaces that older version.
         """
-        with self._write_lock:
-            current = self._snapshot_unlocked()
+        with self._write_lock, write_lock(self.settings.index_dir):
+            current = self._snapshot_unlocked()  # the live index, whoever saved it
             new = [d for d in documents if d.id not in current.store.documents]
             if not new:
                 return []
@@ -227,8 +237,8 @@ class Engine:
     def remove(self, doc_id: str) -> Document:
         """Remove a document by id and save."""
         doc_id = doc_id.strip()
-        with self._write_lock:
-            current = self._snapshot_unlocked()
+        with self._write_lock, write_lock(self.settings.index_dir):
+            current = self._snapshot_unlocked()  # the live index, whoever saved it
             if doc_id not in current.store.documents:
                 raise NotFound(f"no document {doc_id!r} in the index; 'qa docs' lists the ids")
             store = current.store.copy()
@@ -238,8 +248,8 @@ class Engine:
             return doc
 
     def _snapshot_unlocked(self) -> _Snapshot:
-        """The live snapshot, opening the saved index first if needed (hold the write lock)."""
-        if self._snap is None:
+        """The live snapshot, (re)opening the saved index if needed (hold the write lock)."""
+        if self._snap is None or self._moved_on(self._snap):
             store = Store.open(self.settings.index_dir, self.spec)
             store.set_nprobe(self.settings.nprobe)
             self._swap(store)

@@ -5,8 +5,11 @@ Layout of an index folder::
     CURRENT            name of the live generation (replaced atomically)
     gen-<n>/manifest.json, vectors.faiss, documents.jsonl, passages.jsonl
 
+    .lock              held by the process writing (``write_lock``); never deleted
+
 A save writes a new generation beside the live one, then swaps ``CURRENT``; a crash at
-any moment leaves the previous generation readable.
+any moment leaves the previous generation readable. Reading takes no lock; writers in
+any number of processes take turns on ``.lock`` and start from the live generation.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,34 @@ FORMAT_VERSION = 1
 # What a save may replace or delete inside an index folder: generations and leftovers of
 # crashed saves. Anything else there belongs to someone else and is never touched.
 _OWNED = re.compile(r"^(gen-\d+|\.gen-\d+\.tmp-\d+|\.CURRENT\.tmp-\d+|CURRENT)$")
+LOCK_NAME = ".lock"  # the writers' lock file: part of an index folder, never deleted
+
+
+@contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """Hold the index folder's write lock: one writing process at a time, others wait.
+
+    Saves are atomic for readers already; the lock is for writers, so that two processes
+    adding at once each start from the other's result instead of one losing it.
+    """
+    from filelock import FileLock, Timeout
+
+    check_index_folder(path)
+    path.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path / LOCK_NAME))
+    try:
+        lock.acquire(timeout=1)
+    except Timeout:
+        print(
+            f"waiting for another qa process to finish writing {path}/ …",
+            file=sys.stderr,
+            flush=True,
+        )
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def rebuild_hint(path: Path) -> str:
@@ -75,6 +108,9 @@ class Store:
         self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(spec.dim))
         self._by_key: dict[int, str] = {}
         self.version = 0  # bumped on every change, so derived structures know to rebuild
+        # The saved generation this store is (``open``, ``save``); None once changed in
+        # memory, or for a store that was never on disk.
+        self.generation: str | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -130,6 +166,7 @@ class Store:
         if len(passages):
             self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
         self.version += 1
+        self.generation = None
 
     def remove(self, doc_id: str) -> Document:
         """Remove a document and its passages; raises KeyError if it is not here."""
@@ -142,6 +179,7 @@ class Store:
             self.passages.pop(pid, None)
             self._by_key.pop(int(k), None)
         self.version += 1
+        self.generation = None
         return doc
 
     def copy(self) -> Store:
@@ -210,7 +248,10 @@ class Store:
         }
 
     def save(self, path: Path) -> None:
-        """Write atomically: a new generation beside the live one, then swap ``CURRENT``."""
+        """Write atomically: a new generation beside the live one, then swap ``CURRENT``.
+
+        Writers in other processes must be kept out (`write_lock`).
+        """
         import faiss
 
         check_index_folder(path)
@@ -256,11 +297,26 @@ class Store:
                     shutil.rmtree(stale, ignore_errors=True)
                 else:
                     stale.unlink(missing_ok=True)
+        self.generation = gen
 
     @classmethod
     def open(cls, path: Path, expected: IndexSpec) -> Store:
-        """Load the index at ``path``; raise with a one-sentence fix if it does not fit."""
-        gen = current_generation(path)
+        """Load the index at ``path``; raise with a one-sentence fix if it does not fit.
+
+        A writer may replace the generation being read (and delete the old one) meanwhile:
+        then the new one is read.
+        """
+        for _ in range(3):
+            gen = current_generation(path)
+            try:
+                return cls._open_generation(path, gen, expected)
+            except IndexMismatch:
+                if gen is None or current_generation(path) == gen:
+                    raise
+        return cls._open_generation(path, current_generation(path), expected)
+
+    @classmethod
+    def _open_generation(cls, path: Path, gen: str | None, expected: IndexSpec) -> Store:
         if gen is None:
             raise IndexNotFound(f"no index at {path}/ — build one with {rebuild_hint(path)}")
         folder = path / gen
@@ -289,6 +345,7 @@ class Store:
                 f"the index at {path}/ has {store.index.ntotal} vectors for "
                 f"{len(store.passages)} passages; rebuild it with {rebuild_hint(path)}"
             )
+        store.generation = gen
         return store
 
     @classmethod
@@ -321,7 +378,9 @@ def check_index_folder(path: Path) -> None:
         raise BadInput(f"{path} is a file, not a folder: choose a folder for the index")
     if not path.is_dir() or (path / "CURRENT").exists():
         return
-    foreign = sorted(p.name for p in path.iterdir() if not _OWNED.match(p.name))
+    foreign = sorted(
+        p.name for p in path.iterdir() if not _OWNED.match(p.name) and p.name != LOCK_NAME
+    )
     if foreign:
         shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
         raise BadInput(

@@ -281,10 +281,12 @@ def test_fingerprint_names_the_contents_not_the_search_structure(
     del manifest["vector_index"]
     (path / gen / "manifest.json").write_text(json.dumps(manifest))
     reopened = Engine(settings, encoder=fake_encoder)
-    assert index_fingerprint(path) == reopened.fingerprint == engine.fingerprint
+    before = engine.fingerprint
+    assert index_fingerprint(path) == reopened.fingerprint == before
     # other contents, another fingerprint
     reopened.remove(str(reopened.documents()[0]["id"]))
-    assert reopened.fingerprint != engine.fingerprint
+    assert reopened.fingerprint != before
+    assert engine.fingerprint == reopened.fingerprint  # the other engine follows the save
 
 
 def test_sources_without_text_are_refused_before_any_work(settings, fake_encoder, tmp_path):
@@ -297,3 +299,56 @@ def test_sources_without_text_are_refused_before_any_work(settings, fake_encoder
     assert not settings.index_dir.exists() or not any(settings.index_dir.iterdir())
     with pytest.raises(BadInput, match="hold no text: nothing to add"):
         Engine(settings, encoder=fake_encoder).add([empty])
+
+
+def _doc(n: int):
+    from qa.types import Document
+
+    return Document.from_text(
+        f"Note {n}: the tower number {n} is red.", source=f"note{n}.txt", title=f"note {n}"
+    )
+
+
+def test_engines_sharing_an_index_follow_each_others_saves(engine: Engine, settings):
+    other = Engine(settings, encoder=FakeEncoder())
+    assert len(other.documents()) == len(engine.documents())  # both hold the index now
+    engine.add_documents([_doc(1)])
+    other.add_documents([_doc(2)])  # starts from engine's save, not from what it held
+    names = {str(d["source"]) for d in engine.documents()}  # and engine sees other's
+    assert {"note1.txt", "note2.txt"} <= names
+    assert engine.ask("Which tower number is red?", 5).citations  # answers from the new one
+    other.remove(engine.add_documents([_doc(3)])[0].id)
+    assert "note3.txt" not in {str(d["source"]) for d in engine.documents()}
+
+
+def test_writers_at_once_take_turns_and_lose_nothing(engine: Engine, settings):
+    import threading
+
+    # Separate engines (as separate processes would be): only the index's lock orders them.
+    engines = [Engine(settings, encoder=FakeEncoder()) for _ in range(4)]
+    for e in engines:
+        e.documents()  # each holds the index as it was before any of the writes
+    errors: list[BaseException] = []
+
+    def add(e: Engine, n: int) -> None:
+        try:
+            e.add_documents([_doc(n)])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(e, n)) for n, e in enumerate(engines)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    names = {str(d["source"]) for d in Engine(settings, encoder=FakeEncoder()).documents()}
+    assert {f"note{n}.txt" for n in range(4)} <= names
+
+
+def test_the_lock_file_belongs_to_the_index_folder(settings, fake_encoder, corpus_dir):
+    settings.index_dir.mkdir()
+    (settings.index_dir / ".lock").touch()  # left by a first build that failed
+    Engine(settings, encoder=fake_encoder).index([corpus_dir])
+    Engine(settings, encoder=fake_encoder).index([corpus_dir])  # and saves keep it
+    assert (settings.index_dir / ".lock").exists()
