@@ -36,8 +36,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    """Rich output: wrapped to a terminal's width, but never wrapped or cut when piped."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr)
+    # Piped or redirected: one line per line (ids stay whole for grep), tables uncut.
+    return Console(stderr=stderr, soft_wrap=True, width=250)
+
+
+console = _console()
+err = _console(stderr=True)
 
 IndexOpt = Annotated[
     Path | None,
@@ -273,23 +284,45 @@ def ask(
     settings = Settings.from_env(index_dir=index)
     remote = None if server is False else _Server.find(settings.index_dir, server is True)
     engine = remote or _engine(index)
-    questions = (
-        [line.strip() for line in sys.stdin if line.strip()] if question == "-" else [question]
-    )
+    questions = [q for q in map(str.strip, _stdin_lines()) if q] if question == "-" else [question]
+    failed = 0
     for q in questions:
         try:
             resp = engine.ask(q, k)
         except QAError as e:
-            if question != "-":
+            if question != "-" and not as_json:
                 raise
-            print(json.dumps({"question": q, "error": str(e)}) if as_json else f"error: {e}")
+            failed += 1
+            if as_json:  # errors on the same channel as answers, one object per question
+                print(json.dumps({"question": _valid_text(q), "error": str(e)}), flush=True)
+            else:
+                console.print(f"[red]error:[/red] {escape(str(e))}")
             continue
         if as_json:
             print(json.dumps(response_to_dict(resp), ensure_ascii=False), flush=True)
         else:
             _render(resp)
             if len(questions) > 1:
-                console.rule()
+                console.rule() if console.is_terminal else console.print("---")
+    if failed:
+        raise typer.Exit(1)  # a script can tell that some questions got no answer
+
+
+def _stdin_lines() -> list[str]:
+    """Lines of stdin as UTF-8; bytes that are not UTF-8 are kept (as lone surrogates) for
+    the question check to name, whatever the locale's own error handling."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:
+        return list(sys.stdin)
+    return [line.decode("utf-8", "surrogateescape") for line in raw]
+
+
+def _valid_text(text: str) -> str:
+    """``text`` with bytes that were not UTF-8 (read as lone surrogates) shown as U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @app.command()

@@ -113,6 +113,25 @@ def test_ask_stdin_reports_bad_lines_and_goes_on(index_dir, corpus_dir):
     first, second = (json.loads(x) for x in r.stdout.splitlines())
     assert "limit is 1000" in first["error"]
     assert second["answer"] is not None
+    assert r.exit_code == 1  # a script can tell that a question got no answer
+
+
+def test_ask_json_errors_are_json_on_stdout(index_dir, corpus_dir):
+    _run("index", str(corpus_dir))
+    r = _run("ask", "   ", "--json")
+    assert r.exit_code == 1
+    assert "the question is empty" in json.loads(r.stdout)["error"]
+    # a byte that is not UTF-8 is shown as U+FFFD, so the line stays valid JSON everywhere
+    r = _run("ask", "-", "--json", input=b"Who \xff walked?\nWho walked on the Moon?\n")
+    first, second = r.stdout.splitlines()
+    assert "\\udc" not in first and json.loads(first)["question"] == "Who \ufffd walked?"
+    assert json.loads(second)["answer"] is not None
+    assert r.exit_code == 1
+
+
+def test_piped_output_is_not_wrapped(capsys):
+    cli._console().print("id " + "p43256691888fc52 " * 12)  # stdout is captured: not a terminal
+    assert capsys.readouterr().out.count("\n") == 1
 
 
 def test_index_if_stale_skips_when_up_to_date(index_dir, corpus_dir):
