@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -32,7 +33,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,6 +54,7 @@ from qa.types import Response as QAResponse
 log = logging.getLogger("qa.api")
 
 MODEL_ID = "qa-extractive"
+DOCS_STATIC = "/docs-static"  # Swagger UI's files, served from the fastapi-offline package
 OPEN_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 _MODEL_CREATED = 1_700_000_000  # a fixed timestamp for the model list
 
@@ -137,7 +139,7 @@ class ErrorBody(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question; the engine's max_question_chars applies.")
-    k: int | None = Field(
+    k: StrictInt | None = Field(
         None,
         ge=1,
         le=50,
@@ -205,7 +207,11 @@ class DocumentList(BaseModel):
 
 class AddDocumentRequest(BaseModel):
     text: str = Field(description="The document itself (not a path: nothing is read from disk).")
-    kind: Literal["text", "markdown", "html"] = "text"
+    kind: Literal["text", "markdown", "html"] | None = Field(
+        None,
+        description="How to read ``text``; default: from the source's extension "
+        "(.html/.htm: html, .md/.markdown: markdown), else text.",
+    )
     source: str | None = Field(None, description="A label shown in citations; never opened.")
     title: str | None = None
 
@@ -245,20 +251,23 @@ class ContentPart(BaseModel):
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
-    role: str
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[ContentPart] | None = None
     name: str | None = None
 
 
 class ChatRequest(BaseModel):
-    """OpenAI's chat request; fields other than ``messages`` and ``stream`` are accepted
-    and ignored (``k`` is an extension: passages to cite)."""
+    """OpenAI's chat request; fields other than ``messages``, ``stream`` and ``n`` are
+    accepted and ignored, ``model`` too: any name is answered by qa's one model, so a
+    client configured for another server works unchanged (``k`` is an extension: passages
+    to cite)."""
 
     model_config = ConfigDict(extra="allow")
     model: str | None = None
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool | None = False
-    k: int | None = Field(None, ge=1, le=50)
+    stream: StrictBool | None = False
+    n: StrictInt | None = Field(None, ge=1, le=1, description="Choices: qa gives one answer.")
+    k: StrictInt | None = Field(None, ge=1, le=50)
 
 
 class ChatChoiceMessage(BaseModel):
@@ -463,6 +472,7 @@ class _EdgeMiddleware:
         if (
             self.api_key
             and path not in OPEN_PATHS
+            and not path.startswith(DOCS_STATIC + "/")
             and scope.get("method") != "OPTIONS"
             and not self._authorised(scope)
         ):
@@ -559,12 +569,16 @@ def create_app(
             log.error("the engine did not load: %s", e)
         yield
 
-    app = FastAPI(
+    # /docs works offline: Swagger UI comes from the package, not from a CDN.
+    app = FastAPIOffline(
         title="qa",
         summary="Source-grounded extractive question answering with exact citations.",
         version="0.1.0",
         lifespan=lifespan,
         responses=_ERRORS,
+        redoc_url=None,
+        static_url=DOCS_STATIC,
+        redirect_slashes=False,  # "/v1/documents/" is an unknown route (JSON 404), not a 307
     )
 
     # -- error handlers ------------------------------------------------------------------
@@ -778,8 +792,9 @@ def create_app(
         for what, value in (("text", body.text), ("source", body.source), ("title", body.title)):
             require_text(value or "", f"the document's {what}")
         source = (body.source or "").strip() or "api"
+        kind = body.kind or ingest.kind_of(source)
         doc = ingest.from_string(
-            body.text, source=source, kind=body.kind, title=(body.title or "").strip()
+            body.text, source=source, kind=kind, title=(body.title or "").strip()
         )
         if not doc.text.strip():
             raise BadInput("the document has no text (after HTML extraction, if html)")

@@ -225,6 +225,11 @@ class _Server:
             if not isinstance(ready, dict):
                 raise ValueError("its /readyz is not a qa server's")
         except (OSError, ValueError, http.client.HTTPException) as e:
+            if required and getattr(e, "code", None) == 401:
+                raise QAError(
+                    f"the qa server at {server.url} needs an API key: set QA_API_KEY to its "
+                    "key, or use --local"
+                ) from None
             if required:
                 raise QAError(
                     f"no qa server answers at {server.url} ({e}); start one with "

@@ -274,9 +274,7 @@ class Engine:
         require_text(question, "the question")
         q = question.strip()
         if not q:
-            raise BadInput(
-                'the question is empty: ask something, e.g. qa ask "who visited Moscow?"'
-            )
+            raise BadInput('the question is empty: ask something, e.g. "Who visited Moscow?"')
         if len(q) > self.settings.max_question_chars:
             raise BadInput(
                 f"the question is {len(q)} characters long; the limit is "

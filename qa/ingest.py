@@ -92,6 +92,14 @@ def _markdown_title(text: str) -> str:
     return m.group(1).strip() if m else ""
 
 
+def kind_of(source: str) -> str:
+    """The kind a source's name implies: ``html``, ``markdown`` or (otherwise) ``text``."""
+    suffix = Path(source).suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    return "markdown" if suffix in (".md", ".markdown") else "text"
+
+
 def from_string(text: str, source: str, kind: str = "text", title: str = "") -> Document:
     """A `Document` from text already in memory; ``kind`` is ``text``, ``markdown`` or ``html``."""
     if kind == "html":
@@ -119,12 +127,7 @@ def load_file(path: Path) -> Document:
     except OSError as e:
         raise BadInput(f"cannot read {path}: {e.strerror}") from None
     text = _decode(data, str(path))
-    if suffix in HTML_SUFFIXES:
-        kind = "html"
-    elif suffix == ".txt":
-        kind = "text"
-    else:
-        kind = "markdown"
+    kind = kind_of(path.name)
     doc = from_string(text, source=str(path), kind=kind, title="")
     if doc.title == str(path):
         doc = Document(id=doc.id, text=doc.text, source=doc.source, title=path.stem)

@@ -103,7 +103,11 @@ def test_missing_index_is_503_with_its_message(tmp_path: Path, fake_encoder: Any
 
 
 def test_docs_and_openapi(client: TestClient) -> None:
-    assert "swagger" in client.get("/docs").text.lower()
+    page = client.get("/docs").text
+    assert "swagger" in page.lower() and "cdn" not in page  # works offline
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert asset in page
+        assert client.get(f"/docs-static/{asset}").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     for p in ("/v1/ask", "/v1/chat/completions", "/v1/models", "/v1/documents", "/metrics"):
         assert p in paths
@@ -122,6 +126,11 @@ def test_ask_returns_the_cli_contract(client: TestClient, engine: Engine) -> Non
     assert got["answer"]["text"] == "1889"
     c = got["citations"][got["answer"]["citation"] - 1]
     assert PARIS[c["start"] : c["end"]] == c["text"]
+
+
+def test_ask_k_must_be_a_number(client: TestClient) -> None:
+    for k in (True, "3", 2.0):
+        _assert_error(client.post("/v1/ask", json={"question": "Who?", "k": k}), 422, "k")
 
 
 def test_ask_k(client: TestClient) -> None:
@@ -227,6 +236,12 @@ def test_add_html_and_bad_documents(client: TestClient) -> None:
     assert r.status_code == 201 and r.json()["title"] == "Moon"
     assert r.json()["chars"] == len("The Moon orbits Earth.")
     _assert_error(client.post("/v1/documents", json={"text": "x", "kind": "pdf"}), 422, "kind")
+    # without a kind, the source's extension says how to read the text
+    page = "<html><body><script>x()</script><p>The Quorb tower is 90 m tall.</p></body></html>"
+    r = client.post("/v1/documents", json={"text": page, "source": "q.HTML"})
+    assert r.status_code == 201 and r.json()["chars"] == len("The Quorb tower is 90 m tall.")
+    r = client.post("/v1/documents", json={"text": page, "source": "q.txt"})
+    assert r.status_code == 201 and r.json()["chars"] == len(page)
     _assert_error(client.post("/v1/documents", json={"text": "  \n"}), 400, "no text")
     _assert_error(client.post("/v1/documents", json={"kind": "text"}), 422, "text")
     broken = b'{"text": "Quokkas \\ud800 live here."}'
@@ -251,6 +266,7 @@ def test_source_is_a_label_never_a_path(client: TestClient, tmp_path: Path) -> N
 
 def test_unknown_document_is_404(client: TestClient) -> None:
     _assert_error(client.delete("/v1/documents/dnope"), 404, "dnope")
+    assert client.delete("/v1/documents/").status_code == 404  # not a redirect
 
 
 # -- auth, CORS, limits ------------------------------------------------------------------------
@@ -268,6 +284,7 @@ def test_api_key(engine: Engine) -> None:
         assert c.get("/metrics", headers=ok).status_code == 200
         _assert_error(c.get("/metrics"), 401)
         assert c.get("/healthz").status_code == 200  # stays open
+        assert c.get("/docs-static/swagger-ui.css").status_code == 200  # so do the docs
         schema = c.get("/openapi.json").json()
         assert schema["paths"]["/v1/ask"]["post"]["security"] == [{"bearer": []}]
 
@@ -425,6 +442,12 @@ def test_chat_errors(client: TestClient) -> None:
     sys_only = {"messages": [{"role": "system", "content": "hi"}]}
     _assert_error(client.post(url, json=sys_only), 400, "no user message")
     _assert_error(client.post(url, json={"messages": [_user("  ")]}), 400, "no user message")
+    wizard = {"messages": [{"role": "wizard", "content": "Who visits Moscow?"}]}
+    _assert_error(client.post(url, json=wizard), 422, "role")
+    ok = {"messages": [_user("Who visits Moscow?")]}
+    for field, value in (("n", 2), ("stream", "yes"), ("k", "3"), ("k", True)):
+        _assert_error(client.post(url, json={**ok, field: value}), 422, field)
+    assert client.post(url, json={**ok, "n": 1, "model": "gpt-4o"}).status_code == 200
     hdr = {"Content-Type": "application/json"}
     _assert_error(client.post(url, content=b'{"messages": [', headers=hdr), 400, "JSON")
 

@@ -166,3 +166,18 @@ def test_ask_goes_to_a_running_server_holding_the_same_index(
     assert remote == local
     r = _run("ask", "Who?", "--server", "--index", str(index_dir))  # the server is gone
     assert "no qa server answers" in str(r.exception)
+
+
+def test_ask_says_when_the_server_needs_a_key(index_dir, corpus_dir, monkeypatch):
+    from qa.api import create_app
+
+    _run("index", str(corpus_dir))
+    engine = Engine(Settings(index_dir=index_dir, reader_dir=None), encoder=FakeEncoder())
+    with live_server(create_app(engine, api_key="sekret")) as url:
+        monkeypatch.setenv("QA_SERVER_URL", url)
+        at = ("--server", "--index", str(index_dir))
+        r = _run("ask", "Who walked on the Moon?", *at)
+        assert r.exit_code == 1 and "needs an API key: set QA_API_KEY" in str(r.exception)
+        monkeypatch.setenv("QA_API_KEY", "sekret")
+        r = _run("ask", "Who walked on the Moon?", "--json", *at)
+        assert r.exit_code == 0 and json.loads(r.stdout)["answer"] is not None
