@@ -96,14 +96,23 @@ def _with_progress(fn, *args):
 
 @app.command()
 def index(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to index.")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to index (default: the seeds/ folder here)."),
+    ] = None,
     index: IndexOpt = None,
     if_stale: Annotated[
         bool, typer.Option("--if-stale", help="Rebuild only if the sources or settings changed.")
     ] = False,
 ) -> None:
     """Build the index from files and folders (.txt, .md, .html), replacing what was there."""
-    paths = paths or [Path("seeds")]
+    if not paths:
+        if not Path("seeds").is_dir():
+            raise QAError(
+                "no files or folders given, and no seeds/ folder here to index by default: "
+                "name what to index, e.g. qa index docs/"
+            )
+        paths = [Path("seeds")]
     engine = _engine(index)
     if if_stale and not engine.is_stale(paths):
         err.print(f"index at {engine.settings.index_dir}/ is up to date")

@@ -181,3 +181,14 @@ def test_ask_says_when_the_server_needs_a_key(index_dir, corpus_dir, monkeypatch
         monkeypatch.setenv("QA_API_KEY", "sekret")
         r = _run("ask", "Who walked on the Moon?", "--json", *at)
         assert r.exit_code == 0 and json.loads(r.stdout)["answer"] is not None
+
+
+def test_index_without_paths_takes_seeds_here_or_says_what_to_name(
+    index_dir, corpus_dir, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    r = _run("index")
+    assert "no seeds/ folder here" in str(r.exception) and "qa index docs/" in str(r.exception)
+    corpus_dir.rename(tmp_path / "seeds")
+    r = _run("index")
+    assert r.exit_code == 0 and "indexed 3 documents" in r.output
