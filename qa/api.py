@@ -306,6 +306,7 @@ class Ready(BaseModel):
     documents: int
     passages: int
     index: str  # fingerprint of the indexed contents (qa.store.index_fingerprint)
+    warning: str | None = None  # e.g. a newer save on disk that could not be opened
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -658,13 +659,18 @@ def create_app(
         if not state["ready"]:
             why = state["load_error"] or "the index and models are still loading"
             return error_response(503, why, "not_ready")
-        store = engine.store
-        return {
-            "status": "ready",
-            "documents": len(store.documents),
-            "passages": len(store.passages),
-            "index": engine.fingerprint,
-        }
+
+        def info() -> dict[str, object]:  # may reopen an index another process saved
+            store = engine.store
+            return {
+                "status": "ready",
+                "documents": len(store.documents),
+                "passages": len(store.passages),
+                "index": engine.fingerprint,
+                "warning": engine.reload_error,
+            }
+
+        return await run_in_threadpool(info)
 
     @app.get(
         "/metrics",
@@ -770,7 +776,7 @@ def create_app(
     )
     async def citation(citation_id: str) -> dict[str, object]:
         """The passage behind a citation id, with its document, offsets and context."""
-        return engine.cite(citation_id)
+        return await run_in_threadpool(engine.cite, citation_id)
 
     @app.get("/v1/documents", response_model=DocumentList, tags=["documents"])
     async def documents() -> dict[str, object]:
@@ -799,7 +805,8 @@ def create_app(
         if not doc.text.strip():
             raise BadInput("the document has no text (after HTML extraction, if html)")
         added = await limited(engine.add_documents, [doc])
-        doc = engine.store.documents.get(doc.id, doc)  # when not new: as indexed before
+        store = await run_in_threadpool(lambda: engine.store)
+        doc = store.documents.get(doc.id, doc)  # when not new: as indexed before
         return JSONResponse(
             {
                 "id": doc.id,

@@ -6,6 +6,7 @@ swaps it in with one assignment, so a question in flight keeps the snapshot it s
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -16,8 +17,8 @@ from qa import ingest
 from qa.chunk import chunk
 from qa.config import Settings
 from qa.embed import Encoder, SentenceEncoder
-from qa.errors import BadInput, NotFound, require_text
-from qa.manifest import current_generation, manifest_fingerprint, read_manifest
+from qa.errors import BadInput, NotFound, QAError, require_text
+from qa.manifest import current_stamp, manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
 from qa.retrieve import Retriever, selective, within_floor
 from qa.store import IndexSpec, Store, check_index_folder, text_sha256, write_lock
@@ -48,6 +49,8 @@ class Engine:
         self._reader = reader
         self._snap: _Snapshot | None = None
         self._write_lock = threading.Lock()
+        self._unreadable: tuple[int, int, int] | None = None  # a save that failed to open
+        self.reload_error: str | None = None
         self._load_lock = threading.Lock()
         self._loaded = False
 
@@ -123,18 +126,29 @@ class Engine:
 
     def _snapshot(self) -> _Snapshot:
         snap = self._snap
-        if snap is None or self._moved_on(snap):
+        if snap is None:
             with self._write_lock:
                 return self._snapshot_unlocked()
-        return snap
+        # Another process saved: reopen, unless this engine is writing (its own save comes
+        # next); questions meanwhile keep the snapshot they have, never wait for a write.
+        if self._moved_on(snap) and self._write_lock.acquire(blocking=False):
+            try:
+                return self._snapshot_unlocked(strict=False)
+            finally:
+                self._write_lock.release()
+        return self._snap or snap
 
-    def _moved_on(self, snap: _Snapshot) -> bool:
-        """Whether another process has saved a newer index than the one ``snap`` holds.
+    def _moved_on(self, snap: _Snapshot, retry: bool = False) -> bool:
+        """Whether the index on disk is another save than the one ``snap`` holds.
 
-        One small file read; a store that was never saved (in memory) never moves on.
+        One ``stat``; a store that was never saved (in memory) never moves on, and a save
+        that could not be opened is not tried again until the next one (unless ``retry``).
         """
-        gen = snap.store.generation
-        return gen is not None and current_generation(self.settings.index_dir) not in (gen, None)
+        have = snap.store.stamp
+        if have is None:
+            return False
+        now = current_stamp(self.settings.index_dir)
+        return now is not None and now != have and (retry or now != self._unreadable)
 
     def _swap(self, store: Store) -> None:
         retriever = Retriever(store, self.encoder, self.settings.alpha, self.settings.candidates)
@@ -212,6 +226,7 @@ class Engine:
         With ``replace_sources``, a document whose source is already indexed with other
         contents (an edited file) replaces that older version.
         """
+        self._snapshot()  # no index: say so before the lock creates anything
         with self._write_lock, write_lock(self.settings.index_dir):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
             new = [d for d in documents if d.id not in current.store.documents]
@@ -237,6 +252,7 @@ class Engine:
     def remove(self, doc_id: str) -> Document:
         """Remove a document by id and save."""
         doc_id = doc_id.strip()
+        self._snapshot()  # no index: say so before the lock creates anything
         with self._write_lock, write_lock(self.settings.index_dir):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
             if doc_id not in current.store.documents:
@@ -247,12 +263,29 @@ class Engine:
             self._swap(store)
             return doc
 
-    def _snapshot_unlocked(self) -> _Snapshot:
-        """The live snapshot, (re)opening the saved index if needed (hold the write lock)."""
-        if self._snap is None or self._moved_on(self._snap):
+    def _snapshot_unlocked(self, strict: bool = True) -> _Snapshot:
+        """The live snapshot, (re)opening the saved index if needed (hold the write lock).
+
+        When another process's save cannot be opened (other settings, damaged files), a
+        writer (``strict``) fails with the reason; questions keep the index they have and
+        the reason is kept in ``reload_error`` (shown by the server's /readyz).
+        """
+        snap = self._snap
+        if snap is not None and not self._moved_on(snap, retry=strict):
+            return snap
+        try:
             store = Store.open(self.settings.index_dir, self.spec)
-            store.set_nprobe(self.settings.nprobe)
-            self._swap(store)
+        except QAError as e:
+            if snap is None or strict:
+                raise
+            self._unreadable = current_stamp(self.settings.index_dir)
+            self.reload_error = f"answering from the index loaded before: {e}"
+            print(f"qa: {self.reload_error}", file=sys.stderr, flush=True)
+            return snap
+        self._unreadable = None
+        self.reload_error = None
+        store.set_nprobe(self.settings.nprobe)
+        self._swap(store)
         assert self._snap is not None
         return self._snap
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 # What identifies indexed contents; how the vectors are searched (``vector_index``) and
@@ -47,3 +48,14 @@ def current_generation(path: Path) -> str | None:
     except (OSError, ValueError):  # missing, a file in the way, or not text
         return None
     return gen if gen.startswith("gen-") and (path / gen).is_dir() else None
+
+
+def current_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells one save of the index at ``path`` from any other: ``CURRENT``'s inode,
+    change time and size (a save replaces the file, so each save gives a new one, even
+    when a rebuilt index reuses a generation's name). None when there is no ``CURRENT``."""
+    try:
+        st = os.stat(path / "CURRENT")
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

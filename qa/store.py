@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import BadInput, IndexMismatch, IndexNotFound
-from qa.manifest import current_generation
+from qa.manifest import current_generation, current_stamp
 from qa.types import Document, Passage
 
 FORMAT_VERSION = 1
@@ -51,14 +51,20 @@ def write_lock(path: Path) -> Iterator[None]:
     path.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path / LOCK_NAME))
     try:
-        lock.acquire(timeout=1)
-    except Timeout:
-        print(
-            f"waiting for another qa process to finish writing {path}/ …",
-            file=sys.stderr,
-            flush=True,
-        )
-        lock.acquire()
+        try:
+            lock.acquire(timeout=1)
+        except Timeout:
+            print(
+                f"waiting for another qa process to finish writing {path}/ …",
+                file=sys.stderr,
+                flush=True,
+            )
+            lock.acquire()
+    except OSError as e:
+        raise BadInput(
+            f"cannot take the index's write lock {path / LOCK_NAME} ({e.strerror or e}); "
+            "writing the index needs write access to its folder"
+        ) from None
     try:
         yield
     finally:
@@ -108,9 +114,9 @@ class Store:
         self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(spec.dim))
         self._by_key: dict[int, str] = {}
         self.version = 0  # bumped on every change, so derived structures know to rebuild
-        # The saved generation this store is (``open``, ``save``); None once changed in
-        # memory, or for a store that was never on disk.
-        self.generation: str | None = None
+        # Which save of the index on disk this store is (``current_stamp`` when opened or
+        # saved); None once changed in memory, or for a store never on disk.
+        self.stamp: tuple[int, int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -166,7 +172,7 @@ class Store:
         if len(passages):
             self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
         self.version += 1
-        self.generation = None
+        self.stamp = None
 
     def remove(self, doc_id: str) -> Document:
         """Remove a document and its passages; raises KeyError if it is not here."""
@@ -179,7 +185,7 @@ class Store:
             self.passages.pop(pid, None)
             self._by_key.pop(int(k), None)
         self.version += 1
-        self.generation = None
+        self.stamp = None
         return doc
 
     def copy(self) -> Store:
@@ -297,7 +303,7 @@ class Store:
                     shutil.rmtree(stale, ignore_errors=True)
                 else:
                     stale.unlink(missing_ok=True)
-        self.generation = gen
+        self.stamp = current_stamp(path)  # writers are locked out: this is our save
 
     @classmethod
     def open(cls, path: Path, expected: IndexSpec) -> Store:
@@ -306,14 +312,17 @@ class Store:
         A writer may replace the generation being read (and delete the old one) meanwhile:
         then the new one is read.
         """
-        for _ in range(3):
-            gen = current_generation(path)
+        for attempt in range(3):
+            stamp = current_stamp(path)  # before CURRENT is read: a later save reloads
             try:
-                return cls._open_generation(path, gen, expected)
-            except IndexMismatch:
-                if gen is None or current_generation(path) == gen:
-                    raise
-        return cls._open_generation(path, current_generation(path), expected)
+                store = cls._open_generation(path, current_generation(path), expected)
+            except (IndexMismatch, IndexNotFound):
+                if attempt < 2 and current_stamp(path) != stamp:
+                    continue  # a writer replaced the index while it was read: read the new one
+                raise
+            store.stamp = stamp
+            return store
+        raise AssertionError("unreachable")
 
     @classmethod
     def _open_generation(cls, path: Path, gen: str | None, expected: IndexSpec) -> Store:
@@ -345,7 +354,6 @@ class Store:
                 f"the index at {path}/ has {store.index.ntotal} vectors for "
                 f"{len(store.passages)} passages; rebuild it with {rebuild_hint(path)}"
             )
-        store.generation = gen
         return store
 
     @classmethod

@@ -85,6 +85,21 @@ def test_healthz_and_readyz(client: TestClient) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ready" and body["documents"] == 3 and body["passages"] >= 3
+    assert body["warning"] is None
+
+
+def test_readyz_warns_of_a_save_it_cannot_open(
+    tmp_path: Path, fake_encoder: Any, corpus_dir: Path
+) -> None:
+    s = Settings(index_dir=tmp_path / "idx", reader_dir=None)
+    engine = Engine(s, encoder=fake_encoder)
+    engine.index([corpus_dir])
+    with TestClient(create_app(engine, api_key="")) as c:
+        other = Settings(index_dir=s.index_dir, reader_dir=None, max_passage_words=20)
+        Engine(other, encoder=fake_encoder).index([corpus_dir])
+        body = c.get("/readyz").json()
+        assert body["documents"] == 3 and "was chunked with" in body["warning"]
+        assert c.post("/v1/ask", json={"question": "Where is the Eiffel Tower?"}).status_code == 200
 
 
 def test_readyz_is_503_before_start_up(engine: Engine) -> None:

@@ -352,3 +352,54 @@ def test_the_lock_file_belongs_to_the_index_folder(settings, fake_encoder, corpu
     Engine(settings, encoder=fake_encoder).index([corpus_dir])
     Engine(settings, encoder=fake_encoder).index([corpus_dir])  # and saves keep it
     assert (settings.index_dir / ".lock").exists()
+
+
+def test_a_rebuilt_index_is_followed_even_under_an_old_generation_name(
+    engine: Engine, settings, tmp_path
+):
+    import shutil
+
+    assert engine.documents()
+    shutil.rmtree(settings.index_dir)  # deleted and built again: gen-1 once more
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "moon.txt").write_text("The Moon is about 384,000 km from the Earth.")
+    Engine(settings, encoder=FakeEncoder()).index([other])
+    assert [d["source"] for d in engine.documents()] == [str(other / "moon.txt")]
+
+
+def test_a_save_that_cannot_be_opened_keeps_questions_answered_and_stops_writes(
+    engine: Engine, settings, corpus_dir
+):
+    from dataclasses import replace
+
+    before = len(engine.documents())
+    # another process rebuilds the index with other chunking: this engine cannot use it
+    Engine(replace(settings, max_passage_words=20), encoder=FakeEncoder()).index([corpus_dir])
+    resp = engine.ask("When was the Eiffel Tower completed?")
+    assert resp.answer is not None and resp.answer.text == "1889"
+    assert len(engine.documents()) == before
+    assert engine.reload_error and "was chunked with" in engine.reload_error
+    with pytest.raises(IndexMismatch, match="was chunked with"):  # never written over
+        engine.add_documents([_doc(9)])
+
+
+def test_questions_do_not_wait_for_this_engines_own_write(engine: Engine, settings):
+    import threading
+
+    Engine(settings, encoder=FakeEncoder()).add_documents([_doc(5)])  # another save
+    answered = threading.Event()
+    with engine._write_lock:  # as while this engine embeds a document
+        t = threading.Thread(target=lambda: engine.ask("Which tower is red?") and answered.set())
+        t.start()
+        t.join(10)
+        assert answered.is_set()  # answered from the snapshot it had
+    assert "note5.txt" in {str(d["source"]) for d in engine.documents()}  # then caught up
+
+
+def test_writes_to_a_missing_index_create_nothing(settings, fake_encoder):
+    e = Engine(settings, encoder=fake_encoder)
+    for write in (lambda: e.remove("d0"), lambda: e.add_documents([_doc(1)])):
+        with pytest.raises(IndexNotFound):
+            write()
+    assert not settings.index_dir.exists()
