@@ -42,6 +42,7 @@ from qa import ingest
 from qa.engine import NO_ANSWER, Engine
 from qa.errors import (
     BadInput,
+    Busy,
     IndexMismatch,
     IndexNotFound,
     NotFound,
@@ -106,10 +107,10 @@ def error_response(
 
 
 def qa_error_status(e: QAError) -> int:
-    """BadInput → 400, NotFound → 404, a missing or mismatched index → 503."""
+    """BadInput → 400, NotFound → 404, a missing, mismatched or busy index → 503."""
     if isinstance(e, NotFound):
         return 404
-    if isinstance(e, IndexNotFound | IndexMismatch):
+    if isinstance(e, IndexNotFound | IndexMismatch | Busy):
         return 503
     return 400
 
@@ -545,13 +546,17 @@ def create_app(
     cors_origins: list[str] | None = None,
     max_in_flight: int = 4,
     max_body_bytes: int = 1_000_000,
+    write_wait_s: float = 10.0,
 ) -> FastAPI:
     """The HTTP API over ``engine``.
 
     ``api_key`` defaults to ``$QA_API_KEY`` (empty: no key), ``cors_origins`` to the
     comma-separated ``$QA_CORS_ORIGINS`` (empty: CORS off). At most ``max_in_flight``
-    engine calls run at once; more get 503 with ``Retry-After``.
+    engine calls run at once; more get 503 with ``Retry-After``. A document write waits
+    at most ``write_wait_s`` for another process writing the index (503 + Retry-After).
     """
+    if engine.lock_timeout is None:
+        engine.lock_timeout = write_wait_s  # a request never hangs on a CLI's long write
     if api_key is None:
         api_key = os.environ.get("QA_API_KEY", "").strip() or None
     if cors_origins is None:
@@ -590,6 +595,8 @@ def create_app(
     @app.exception_handler(QAError)
     async def _qa_error(request: Request, e: QAError) -> JSONResponse:
         status = qa_error_status(e)
+        if isinstance(e, Busy):  # another process is writing the index: worth a retry
+            return error_response(status, str(e), "index_busy", {"Retry-After": "5"})
         return error_response(status, str(e), None if status != 503 else "index_unavailable")
 
     @app.exception_handler(RequestValidationError)

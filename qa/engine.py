@@ -51,6 +51,8 @@ class Engine:
         self._write_lock = threading.Lock()
         self._unreadable: tuple[int, int, int] | None = None  # a save that failed to open
         self.reload_error: str | None = None
+        # Seconds a write waits for another process's write (None: as long as it takes).
+        self.lock_timeout: float | None = None
         self._load_lock = threading.Lock()
         self._loaded = False
 
@@ -195,7 +197,7 @@ class Engine:
         _require_some_text(docs, "index")
         with self._write_lock:
             store = self.build(docs, progress)
-            with write_lock(self.settings.index_dir):
+            with write_lock(self.settings.index_dir, self.lock_timeout):
                 store.save(self.settings.index_dir)
             self._swap(store)
         return store
@@ -227,7 +229,7 @@ class Engine:
         contents (an edited file) replaces that older version.
         """
         self._snapshot()  # no index: say so before the lock creates anything
-        with self._write_lock, write_lock(self.settings.index_dir):
+        with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
             new = [d for d in documents if d.id not in current.store.documents]
             if not new:
@@ -253,7 +255,7 @@ class Engine:
         """Remove a document by id and save."""
         doc_id = doc_id.strip()
         self._snapshot()  # no index: say so before the lock creates anything
-        with self._write_lock, write_lock(self.settings.index_dir):
+        with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
             if doc_id not in current.store.documents:
                 raise NotFound(f"no document {doc_id!r} in the index; 'qa docs' lists the ids")

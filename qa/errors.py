@@ -21,6 +21,10 @@ class NotFound(QAError):
     pass
 
 
+class Busy(QAError):
+    """Another process holds the index's write lock for longer than the caller waits."""
+
+
 def require_text(value: str, what: str) -> None:
     """Raise `BadInput` when ``value`` is not valid Unicode text (lone surrogates, which
     is how undecodable bytes and broken JSON escapes arrive)."""

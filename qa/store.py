@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import BadInput, IndexMismatch, IndexNotFound
+from qa.errors import BadInput, Busy, IndexMismatch, IndexNotFound
 from qa.manifest import current_generation, current_stamp
 from qa.types import Document, Passage
 
@@ -39,8 +39,9 @@ LOCK_NAME = ".lock"  # the writers' lock file: part of an index folder, never de
 
 
 @contextmanager
-def write_lock(path: Path) -> Iterator[None]:
-    """Hold the index folder's write lock: one writing process at a time, others wait.
+def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the index folder's write lock: one writing process at a time, others wait
+    (at most ``timeout`` seconds, then `Busy`; None: as long as it takes).
 
     Saves are atomic for readers already; the lock is for writers, so that two processes
     adding at once each start from the other's result instead of one losing it.
@@ -50,16 +51,22 @@ def write_lock(path: Path) -> Iterator[None]:
     check_index_folder(path)
     path.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path / LOCK_NAME))
+    first = 1.0 if timeout is None else min(1.0, timeout)
     try:
         try:
-            lock.acquire(timeout=1)
+            lock.acquire(timeout=first)
         except Timeout:
             print(
                 f"waiting for another qa process to finish writing {path}/ …",
                 file=sys.stderr,
                 flush=True,
             )
-            lock.acquire()
+            lock.acquire(timeout=-1 if timeout is None else max(0.0, timeout - first))
+    except Timeout:
+        raise Busy(
+            f"another process has been writing the index at {path}/ for over {timeout:g} s; "
+            "retry when it is done"
+        ) from None
     except OSError as e:
         raise BadInput(
             f"cannot take the index's write lock {path / LOCK_NAME} ({e.strerror or e}); "

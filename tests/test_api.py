@@ -694,3 +694,20 @@ def test_chat_sources_say_which_passages_were_not_read():
     c = Citation(2, "p1", "d1", "a.txt", "A", 0, 5, "hello", 0.4, read=False)
     assert source_line(c) == "[2] A — a.txt, chars 0–5 (id p1, not read)"
     assert source_line(c.__class__(**{**c.__dict__, "read": True})).endswith("(id p1)")
+
+
+def test_a_write_waits_briefly_for_another_process_then_says_busy(
+    tmp_path: Path, fake_encoder: Any, corpus_dir: Path
+) -> None:
+    from filelock import FileLock
+
+    engine = Engine(Settings(index_dir=tmp_path / "idx", reader_dir=None), encoder=fake_encoder)
+    engine.index([corpus_dir])
+    with TestClient(create_app(engine, api_key="", write_wait_s=0.3)) as c:
+        doc = {"text": "The Snark hunt happens in winter.", "source": "snark.txt"}
+        with FileLock(str(tmp_path / "idx" / ".lock")):  # another process is writing
+            r = c.post("/v1/documents", json=doc)
+            assert _assert_error(r, 503, "writing the index")["type"] == "index_busy"
+            assert r.headers["retry-after"] == "5"
+            assert c.post("/v1/ask", json={"question": "Where is Paris?"}).status_code == 200
+        assert c.post("/v1/documents", json=doc).status_code == 201  # once it is done
