@@ -14,7 +14,8 @@ from pathlib import Path
 from qa.errors import BadInput
 from qa.types import Document
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
@@ -97,7 +98,7 @@ def kind_of(source: str) -> str:
     suffix = Path(source).suffix.lower()
     if suffix in HTML_SUFFIXES:
         return "html"
-    return "markdown" if suffix in (".md", ".markdown") else "text"
+    return "markdown" if suffix in MARKDOWN_SUFFIXES else "text"
 
 
 def from_string(text: str, source: str, kind: str = "text", title: str = "") -> Document:

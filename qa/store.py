@@ -319,17 +319,18 @@ class Store:
         A writer may replace the generation being read (and delete the old one) meanwhile:
         then the new one is read.
         """
-        for attempt in range(3):
+        tries = 3
+        while True:
             stamp = current_stamp(path)  # before CURRENT is read: a later save reloads
             try:
                 store = cls._open_generation(path, current_generation(path), expected)
             except (IndexMismatch, IndexNotFound):
-                if attempt < 2 and current_stamp(path) != stamp:
+                tries -= 1
+                if tries and current_stamp(path) != stamp:
                     continue  # a writer replaced the index while it was read: read the new one
                 raise
             store.stamp = stamp
             return store
-        raise AssertionError("unreachable")
 
     @classmethod
     def _open_generation(cls, path: Path, gen: str | None, expected: IndexSpec) -> Store:
