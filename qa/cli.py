@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape as _markup_escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from qa.config import Settings
@@ -62,35 +62,48 @@ def _engine(index: Path | None):
     return Engine(Settings.from_env(index_dir=index))
 
 
+_STAGES = {"chunk": ("chunking", "MB of text", 1e6), "embed": ("embedding", "passages", 1)}
+
+
 def _progress_bar() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("passages"),
+        TextColumn("{task.fields[done]} / {task.fields[total]} {task.fields[unit]}"),
         TimeRemainingColumn(),
         console=err,
         transient=False,
     )
 
 
-def _with_progress(fn, *args):
-    """Run ``fn(*args, progress=…)``; the bar appears with the first report (after the input
-    was read and checked), so an early error is not drawn under an empty bar."""
+def _with_progress(fn, *args, **kwargs):
+    """Run ``fn(*args, progress=…)``: a bar on a terminal, else a line every few seconds
+    (logs, pipes, CI). Nothing shows before the first report (after the input was read and
+    checked), so an early error is not drawn under an empty bar."""
+    if not err.is_terminal:
+        from qa.progress import Reporter
+
+        return fn(*args, progress=Reporter(lambda line: err.print(line, highlight=False)), **kwargs)
     bar = _progress_bar()
-    task = None
+    tasks: dict[str, object] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
-        nonlocal task
-        if task is None:
-            bar.start()
-            task = bar.add_task("embedding", total=total)
-        bar.update(task, completed=done, total=total)
+        label, unit, scale = _STAGES.get(stage, (stage, "", 1))
+        shown = {
+            "done": f"{done / scale:,.1f}" if scale > 1 else f"{done:,}",
+            "total": f"{total / scale:,.1f}" if scale > 1 else f"{total:,}",
+            "unit": unit,
+        }
+        if stage not in tasks:
+            if not tasks:
+                bar.start()
+            tasks[stage] = bar.add_task(label, total=total, **shown)
+        bar.update(tasks[stage], completed=done, total=total, **shown)
 
     try:
-        return fn(*args, progress=progress)
+        return fn(*args, progress=progress, **kwargs)
     finally:
-        if task is not None:
+        if tasks:
             bar.stop()
 
 
@@ -104,8 +117,19 @@ def index(
     if_stale: Annotated[
         bool, typer.Option("--if-stale", help="Rebuild only if the sources or settings changed.")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Drop the documents that are not from these paths (added through the API or "
+            "from other folders); without it they are kept.",
+        ),
+    ] = False,
 ) -> None:
-    """Build the index from files and folders (.txt, .md, .html), replacing what was there."""
+    """Build the index from files and folders (.txt, .md, .html).
+
+    Documents already indexed that are not from these paths are kept (and said so), unless
+    --replace."""
     if not paths:
         if not Path("seeds").is_dir():
             raise QAError(
@@ -117,11 +141,20 @@ def index(
     if if_stale and not engine.is_stale(paths):
         err.print(f"index at {engine.settings.index_dir}/ is up to date")
         return
-    store = _with_progress(engine.index, paths)
+    built = _with_progress(engine.index, paths, replace=replace)
+    store = built.store
     err.print(
         f"indexed {len(store.documents)} documents, {len(store)} passages "
         f"into {engine.settings.index_dir}/"
     )
+    for verb, docs in (("kept", built.kept), ("dropped", built.dropped)):
+        if docs:
+            shown = ", ".join(escape(d.source) for d in docs[:3]) + (", …" if len(docs) > 3 else "")
+            hint = "; --replace drops them" if verb == "kept" else ""
+            err.print(
+                f"{verb} {len(docs)} document(s) that are not from these paths "
+                f"(added through the API or from other folders): {shown}{hint}"
+            )
 
 
 @app.command()
@@ -366,23 +399,41 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     max_in_flight: Annotated[
-        int,
-        typer.Option(help="Questions answered at once; more get 503 + Retry-After.", min=1),
-    ] = 4,
+        int | None,
+        typer.Option(
+            help="Questions answered at once ($QA_MAX_IN_FLIGHT, default 4); more wait in a "
+            "bounded queue ($QA_QUEUE, $QA_QUEUE_WAIT_S), then get 503 + Retry-After.",
+            min=1,
+        ),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option(help="debug, info, warning or error ($QA_LOG_LEVEL).")
+    ] = "",
+    log_format: Annotated[
+        str,
+        typer.Option(help="json, text, or auto: text on a terminal, else JSON ($QA_LOG_FORMAT)."),
+    ] = "",
     index: IndexOpt = None,
 ) -> None:
-    """Serve the HTTP API (REST, OpenAI-compatible chat, citation lookup) with uvicorn."""
-    import uvicorn
+    """Serve the HTTP API (REST, OpenAI-compatible chat, citation lookup) with uvicorn.
 
-    from qa.api import create_app
+    SIGTERM or Ctrl-C stops it gracefully: questions in flight and index writes finish."""
+    import logging
+
     from qa.engine import Engine
+    from qa.serve import ServeSettings, create_app, logs, run
 
+    logs.configure(
+        log_level or os.environ.get("QA_LOG_LEVEL", "info"),
+        log_format or os.environ.get("QA_LOG_FORMAT", "auto"),
+    )
+    log = logging.getLogger("qa.serve")
+    settings = ServeSettings.from_env(max_in_flight=max_in_flight)
     engine = Engine(Settings.from_env(index_dir=index))
-    err.print("loading the index and models…")
+    log.info("loading the index and models from %s/", engine.settings.index_dir)
     engine.load()
-    err.print(f"serving on http://{host}:{port}  (docs at http://{host}:{port}/docs)")
-    app = create_app(engine, max_in_flight=max_in_flight)  # QA_API_KEY, QA_CORS_ORIGINS
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    log.info("serving on http://%s:%d (docs at /docs)", host, port)
+    run(create_app(engine, settings), host, port)
 
 
 def _register_reader_commands() -> None:

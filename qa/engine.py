@@ -21,12 +21,29 @@ from qa.errors import BadInput, NotFound, QAError, require_text
 from qa.manifest import current_stamp, manifest_fingerprint, read_manifest
 from qa.read import Reader, load_reader
 from qa.retrieve import Retriever, selective, within_floor
-from qa.store import IndexSpec, Store, check_index_folder, text_sha256, write_lock
-from qa.types import Citation, Document, Hit, Response
+from qa.store import (
+    IndexSpec,
+    Store,
+    check_index_folder,
+    read_documents,
+    text_sha256,
+    write_lock,
+)
+from qa.types import Citation, Document, Hit, Passage, Response
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 NO_ANSWER = "The sources do not answer this question."
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """What ``Engine.index`` built: the store, and the documents not from the paths given
+    that it kept (embedded again) or dropped (``replace``)."""
+
+    store: Store
+    kept: list[Document]
+    dropped: list[Document]
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,11 @@ class Engine:
     def store(self) -> Store:
         return self._snapshot().store
 
+    def size(self) -> tuple[int, int]:
+        """Documents and passages of the index held now (no reload; 0, 0 before one)."""
+        snap = self._snap
+        return (0, 0) if snap is None else (len(snap.store.documents), len(snap.store.passages))
+
     @property
     def fingerprint(self) -> str:
         """Identifies the indexed contents; equal to `qa.store.index_fingerprint` once saved."""
@@ -162,7 +184,16 @@ class Engine:
         self, store: Store, documents: Sequence[Document], progress: Progress | None
     ) -> None:
         s = self.settings
-        chunked = [(d, chunk(d, s.max_passage_words, s.overlap_sentences)) for d in documents]
+        chars = sum(len(d.text) for d in documents)
+        chunked: list[tuple[Document, list[Passage]]] = []
+        seen = 0
+        for d in documents:  # the size up front, then progress: chunking is long too
+            if progress:
+                progress("chunk", seen, chars)
+            chunked.append((d, chunk(d, s.max_passage_words, s.overlap_sentences)))
+            seen += len(d.text)
+        if progress:
+            progress("chunk", chars, chars)
         total = sum(len(ps) for _, ps in chunked)
         texts = [p.text for _, ps in chunked for p in ps]
         done = 0
@@ -188,33 +219,55 @@ class Engine:
         self._embed_into(store, documents, progress)
         return store
 
-    def index(self, paths: Iterable[Path], progress: Progress | None = None) -> Store:
-        """Rebuild the index from ``paths`` and save it (atomically) to ``settings.index_dir``."""
+    def index(
+        self, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False
+    ) -> Rebuild:
+        """Rebuild the index from ``paths`` and save it (atomically) to ``settings.index_dir``.
+
+        Documents in the index that are not from ``paths`` (added through the API, or from
+        other folders) are kept and embedded again, unless ``replace``: then they are
+        dropped. Either way the result says which they were.
+        """
         check_index_folder(self.settings.index_dir)  # before the work, not after it
-        docs = ingest.load(list(paths))
+        paths = list(paths)
+        docs = ingest.load(paths)
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to index")
         _require_some_text(docs, "index")
-        with self._write_lock:
-            store = self.build(docs, progress)
-            with write_lock(self.settings.index_dir, self.lock_timeout):
-                store.save(self.settings.index_dir)
+        with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
+            ids = {d.id for d in docs}
+            sources = {d.source for d in docs}
+            others = [
+                d
+                for d in read_documents(self.settings.index_dir)
+                if d.id not in ids and not _from_paths(d.source, paths, sources)
+            ]
+            kept = [] if replace else others
+            store = self.build(docs + kept, progress)
+            store.save(self.settings.index_dir)
             self._swap(store)
-        return store
+        return Rebuild(store, kept, others if replace else [])
 
     def is_stale(self, paths: Iterable[Path]) -> bool:
-        """Whether the saved index differs from what ``paths`` and the settings would build."""
+        """Whether the saved index differs from what ``paths`` and the settings would build
+        (documents from elsewhere, which a rebuild keeps, do not count)."""
+        paths = list(paths)
         manifest = read_manifest(self.settings.index_dir)
         if manifest is None:
             return True
         spec = self.spec.to_json()
         if manifest.get("format") != 1 or any(manifest.get(k) != v for k, v in spec.items()):
             return True
+        want = {(d.source, text_sha256(d.text)) for d in ingest.load(paths)}
+        sources = {s for s, _ in want}
         try:
-            have = {(d["source"], d["sha256"]) for d in manifest.get("documents", [])}  # type: ignore[union-attr]
+            have = {
+                (d["source"], d["sha256"])
+                for d in manifest.get("documents", [])  # type: ignore[union-attr]
+                if _from_paths(d["source"], paths, sources)
+            }
         except (KeyError, TypeError):  # a damaged manifest: rebuild
             return True
-        want = {(d.source, text_sha256(d.text)) for d in ingest.load(list(paths))}
         return have != want
 
     def add_documents(
@@ -264,6 +317,11 @@ class Engine:
             store.save(self.settings.index_dir)
             self._swap(store)
             return doc
+
+    def wait_for_writes(self) -> None:
+        """Return once no write of this engine is running (a stopping server calls it)."""
+        with self._write_lock:
+            pass
 
     def _snapshot_unlocked(self, strict: bool = True) -> _Snapshot:
         """The live snapshot, (re)opening the saved index if needed (hold the write lock).
@@ -407,6 +465,15 @@ class Engine:
             "context_before": d.text[max(0, p.start - context_chars) : p.start],
             "context_after": d.text[p.end : p.end + context_chars],
         }
+
+
+def _from_paths(source: str, paths: Sequence[Path], sources: set[str]) -> bool:
+    """Whether a document's source is one of ``sources`` or lies under one of ``paths``
+    (a file deleted from an indexed folder is from there too)."""
+    if source in sources:
+        return True
+    where = Path(source).resolve()
+    return any(where.is_relative_to(p.resolve()) for p in paths)
 
 
 def _require_some_text(docs: Sequence[Document], verb: str) -> None:

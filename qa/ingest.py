@@ -1,7 +1,7 @@
 """Read .txt, .md and .html files (or folders of them) into `Document`s.
 
 For .txt and .md the document text is the file's decoded text, unchanged (CRLF kept), so
-offsets index the file itself. HTML is parsed with BeautifulSoup (lxml) into plain text
+offsets index the file itself. HTML is parsed with lxml into plain text
 with one blank line between blocks; offsets then index that extracted text.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from qa.errors import BadInput
 from qa.types import Document
@@ -19,40 +20,43 @@ TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
-_BLOCK_TAGS = [
-    "p",
-    "div",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "main",
-    "aside",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "pre",
-    "table",
-    "tr",
-    "td",
-    "th",
-    "dd",
-    "dt",
-    "dl",
-    "figure",
-    "figcaption",
-    "br",
-    "hr",
-    "title",
-]
-_DROP_TAGS = ["script", "style", "noscript", "template", "head", "svg", "iframe", "form"]
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "dd",
+        "dt",
+        "dl",
+        "figure",
+        "figcaption",
+        "br",
+        "hr",
+        "title",
+    ]
+)
+_DROP_TAGS = frozenset(["script", "style", "noscript", "template", "head", "svg", "iframe", "form"])
+_SPACE = re.compile(r"[ \t\f\v\u00a0]+")
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -65,25 +69,46 @@ def _decode(data: bytes, where: str) -> str:
         ) from None
 
 
-def html_to_text(html: str) -> tuple[str, str]:
-    """Plain text and title of an HTML page; blocks are separated by one blank line."""
-    from bs4 import BeautifulSoup
+def _joined_text(el: Any) -> str:
+    return " ".join(s.strip() for s in el.itertext() if s.strip())
 
-    soup = BeautifulSoup(html, "lxml")
-    title = ""
-    if soup.title and soup.title.get_text(strip=True):
-        title = soup.title.get_text(" ", strip=True)
-    else:
-        h1 = soup.find("h1")
-        if h1:
-            title = h1.get_text(" ", strip=True)
-    for tag in soup(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    raw = soup.get_text()
-    lines = [re.sub(r"[ \t\f\v\u00a0]+", " ", line).strip() for line in raw.splitlines()]
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Plain text and title of an HTML page; blocks are separated by one blank line.
+
+    One pass over lxml's tree, so the time grows linearly with the page.
+    """
+    from lxml import etree
+
+    if not html.strip():
+        return "", ""
+    parser = etree.HTMLParser(huge_tree=True)
+    root = etree.fromstring(html, parser)
+    if any(e.level_name == "FATAL" for e in parser.error_log):
+        why = next(e.message for e in parser.error_log if e.level_name == "FATAL")
+        raise BadInput(f"the HTML cannot be parsed ({why}); send it as text or fix the page")
+    if root is None:
+        return "", ""
+    found = root.find(".//title")
+    title = _joined_text(found) if found is not None else ""
+    if not title and (found := root.find(".//h1")) is not None:
+        title = _joined_text(found)
+    out: list[str] = []
+    dropped = 0  # depth inside tags whose text is dropped (scripts, styles, …)
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else None  # comments have no text here
+        if event == "start":
+            dropped += tag in _DROP_TAGS
+            if not dropped:
+                out.append("\n\n" if tag in _BLOCK_TAGS else "")
+                out.append(el.text or "" if tag is not None else "")
+            continue
+        if not dropped:
+            out.append("\n\n" if tag in _BLOCK_TAGS else "")
+        dropped -= tag in _DROP_TAGS
+        if not dropped and el is not root:
+            out.append(el.tail or "")
+    lines = [_SPACE.sub(" ", line).strip() for line in "".join(out).splitlines()]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return text, title
 

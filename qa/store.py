@@ -73,6 +73,7 @@ def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
             "writing the index needs write access to its folder"
         ) from None
     try:
+        clean_leftovers(path)  # no other writer now: what is not live is a crashed save's
         yield
     finally:
         lock.release()
@@ -304,12 +305,7 @@ class Store:
         cur_tmp.write_text(gen + "\n")
         _fsync(cur_tmp)
         os.replace(cur_tmp, path / "CURRENT")
-        for stale in path.iterdir():  # older generations and leftovers of crashed saves
-            if stale.name not in (gen, "CURRENT") and _OWNED.match(stale.name):
-                if stale.is_dir():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
+        clean_leftovers(path)  # older generations and leftovers of crashed saves
         self.stamp = current_stamp(path)  # writers are locked out: this is our save
 
     @classmethod
@@ -357,6 +353,12 @@ class Store:
             raise IndexMismatch(
                 f"the index at {path}/ is damaged ({what}); rebuild it with {rebuild_hint(path)}"
             ) from None
+        if store.index.d != expected.dim:
+            raise IndexMismatch(
+                f"the index at {path}/ holds vectors of dimension {store.index.d} but its "
+                f"manifest and the embedder say {expected.dim}; rebuild it with "
+                f"{rebuild_hint(path)}"
+            )
         if store.index.ntotal != len(store.passages):
             raise IndexMismatch(
                 f"the index at {path}/ has {store.index.ntotal} vectors for "
@@ -381,11 +383,56 @@ class Store:
             for line in f:
                 r = json.loads(line)
                 doc = docs[r["doc_id"]]
-                p = Passage(r["id"], doc.id, r["start"], r["end"], doc.text[r["start"] : r["end"]])
+                start, end = r["start"], r["end"]
+                if not (
+                    isinstance(start, int)
+                    and isinstance(end, int)
+                    and 0 <= start < end <= len(doc.text)
+                ):
+                    raise ValueError(
+                        f"passage {r['id']} has offsets {start}–{end} outside its document "
+                        f"of {len(doc.text)} characters"
+                    )
+                p = Passage(r["id"], doc.id, start, end, doc.text[start:end])
                 store.passages[p.id] = p
                 store._doc_passages[doc.id].append(p.id)
                 store._by_key[faiss_id(p.id)] = p.id
         return store
+
+
+def read_documents(path: Path) -> list[Document]:
+    """The documents of the live index at ``path``, whatever it was built with; [] when
+    there is none or it cannot be read (a rebuild keeps what it can)."""
+    gen = current_generation(path)
+    if gen is None:
+        return []
+    docs: list[Document] = []
+    try:
+        with open(path / gen / "documents.jsonl", encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                docs.append(Document(r["id"], r["text"], r["source"], r["title"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return docs
+
+
+def clean_leftovers(path: Path) -> list[str]:
+    """Delete what interrupted saves left in ``path`` (temporary folders, generations that
+    never went live); call with the write lock held. Returns the names deleted."""
+    if not path.is_dir():
+        return []
+    live = current_generation(path)
+    gone = []
+    for entry in path.iterdir():
+        if entry.name in (live, "CURRENT") or not _OWNED.match(entry.name):
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        gone.append(entry.name)
+    return sorted(gone)
 
 
 def check_index_folder(path: Path) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.api import MODEL_ID, create_app, is_follow_up, retrieval_query
 from qa.config import Settings
 from qa.engine import NO_ANSWER, Engine
+from qa.serve import MODEL_ID, ServeSettings, create_app
+from qa.serve.routes.chat import is_follow_up, retrieval_query
 from qa.types import Document, response_to_dict
 
 from .conftest import live_server as serve_in_thread
@@ -144,8 +145,11 @@ def test_ask_returns_the_cli_contract(client: TestClient, engine: Engine) -> Non
 
 
 def test_ask_k_must_be_a_number(client: TestClient) -> None:
-    for k in (True, "3", 2.0):
+    for k in (True, "3", 2.5):
         _assert_error(client.post("/v1/ask", json={"question": "Who?", "k": k}), 422, "k")
+    # 2.0 is an integer to JSON Schema, so the published schema allows it: it is read as 2
+    r = client.post("/v1/ask", json={"question": "Who?", "k": 2.0})
+    assert r.status_code == 200 and len(r.json()["citations"]) == 2
 
 
 def test_ask_k(client: TestClient) -> None:
@@ -338,18 +342,32 @@ def test_cors_off_by_default_and_on_when_configured(
 
 
 def test_overload_when_no_slots(engine: Engine) -> None:
-    with TestClient(create_app(engine, api_key="", max_in_flight=0)) as c:
+    no_slots = ServeSettings(max_in_flight=0, queue=0)
+    with TestClient(create_app(engine, no_slots, api_key="")) as c:
         r = c.post("/v1/ask", json={"question": "Who is Witkoff?"})
         err = _assert_error(r, 503, "busy")
         assert err["type"] == "overloaded"
         assert r.headers["retry-after"] == "1"
         chat = c.post("/v1/chat/completions", json={"messages": [_user("Who is Witkoff?")]})
         _assert_error(chat, 503, "busy")
-        assert "qa_overload_rejections_total 2.0" in c.get("/metrics").text
+        assert 'qa_rejected_requests_total{reason="overloaded"} 2.0' in c.get("/metrics").text
         assert c.get("/healthz").status_code == 200
 
 
+def test_a_question_waits_in_the_queue_then_gets_a_503(engine: Engine) -> None:
+    queue = ServeSettings(max_in_flight=0, queue=4, queue_wait_s=0.3)
+    with TestClient(create_app(engine, queue, api_key="")) as c:
+        t0 = time.monotonic()
+        r = c.post("/v1/ask", json={"question": "Who is Witkoff?"})
+        assert time.monotonic() - t0 >= 0.3
+        _assert_error(r, 503, "no question slot came free within 0.3 s")
+        assert r.headers["retry-after"] == "1"
+        assert 'qa_rejected_requests_total{reason="queue_timeout"} 1.0' in c.get("/metrics").text
+
+
 def test_overload_when_slots_are_busy(engine: Engine) -> None:
+    """One slot, a queue of one: the second question waits and is answered, the third is
+    refused at once."""
     release = threading.Event()
     real_ask = engine.ask
 
@@ -358,28 +376,33 @@ def test_overload_when_slots_are_busy(engine: Engine) -> None:
         return real_ask(question, k)
 
     engine.ask = slow_ask  # type: ignore[method-assign]
-    app = create_app(engine, api_key="", max_in_flight=1)
+    app = create_app(engine, ServeSettings(max_in_flight=1, queue=1, queue_wait_s=10), api_key="")
+    limiter = app.state.qa.questions
     with TestClient(app) as c:
         results: list[int] = []
-        t = threading.Thread(
-            target=lambda: results.append(
-                c.post("/v1/ask", json={"question": "Who is Witkoff?"}).status_code
-            )
-        )
-        t.start()
+
+        def ask() -> None:
+            results.append(c.post("/v1/ask", json={"question": "Who is Witkoff?"}).status_code)
+
+        threads = [threading.Thread(target=ask) for _ in range(2)]
         try:
+            for t in threads:
+                t.start()
             deadline = time.monotonic() + 10
-            while app.state.qa_state["in_flight"] < 1:
-                assert time.monotonic() < deadline, "the first request never started"
+            while limiter.running < 1 or limiter.waiting < 1:
+                assert time.monotonic() < deadline, "the first two requests never arrived"
                 time.sleep(0.01)
-            assert "qa_inference_in_flight 1.0" in c.get("/metrics").text
+            metrics = c.get("/metrics").text
+            assert 'qa_in_flight{kind="question"} 1.0' in metrics
+            assert 'qa_queue_waiting{kind="question"} 1.0' in metrics
             r = c.post("/v1/ask", json={"question": "Where is the Louvre?"})
             _assert_error(r, 503, "busy")
             assert r.headers["retry-after"] == "1"
         finally:
             release.set()
-            t.join(10)
-        assert results == [200]
+            for t in threads:
+                t.join(10)
+        assert results == [200, 200]
         assert c.post("/v1/ask", json={"question": "Where is the Louvre?"}).status_code == 200
 
 
@@ -556,7 +579,7 @@ def test_metrics_are_per_app(engine: Engine) -> None:
             'status="404"} 1.0'
         ) in text
         assert 'qa_http_request_duration_seconds_count{method="POST",route="/v1/ask"} 3.0' in text
-        assert "qa_inference_in_flight 0.0" in text
+        assert 'qa_in_flight{kind="question"} 0.0' in text
         assert ca.get("/metrics").headers["content-type"].startswith("text/plain")
         other = cb.get("/metrics").text
         assert 'route="/v1/ask"' not in other
@@ -688,7 +711,7 @@ def test_real_models_over_the_seed_article(tmp_path: Path) -> None:
 
 
 def test_chat_sources_say_which_passages_were_not_read():
-    from qa.api import source_line
+    from qa.serve.routes.chat import source_line
     from qa.types import Citation
 
     c = Citation(2, "p1", "d1", "a.txt", "A", 0, 5, "hello", 0.4, read=False)

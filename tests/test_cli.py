@@ -143,7 +143,7 @@ def test_index_if_stale_skips_when_up_to_date(index_dir, corpus_dir):
 def test_ask_goes_to_a_running_server_holding_the_same_index(
     index_dir, corpus_dir, tmp_path, monkeypatch
 ):
-    from qa.api import create_app
+    from qa.serve import create_app
 
     _run("index", str(corpus_dir))
     local = json.loads(_run("ask", "Who walked on the Moon?", "--json", "--local").stdout)
@@ -169,7 +169,7 @@ def test_ask_goes_to_a_running_server_holding_the_same_index(
 
 
 def test_ask_says_when_the_server_needs_a_key(index_dir, corpus_dir, monkeypatch):
-    from qa.api import create_app
+    from qa.serve import create_app
 
     _run("index", str(corpus_dir))
     engine = Engine(Settings(index_dir=index_dir, reader_dir=None), encoder=FakeEncoder())

@@ -1,0 +1,27 @@
+"""POST /v1/ask: a question in, the answer with its cited passages out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from qa.serve.context import Context, ServeContext
+from qa.serve.schemas import AskRequest, AskResponse
+from qa.types import Response, response_to_dict
+
+router = APIRouter(tags=["qa"])
+
+
+def record(ctx: ServeContext, request: Request, resp: Response) -> None:
+    """Count the answer (or abstention) and its stage times; the request log line shows them."""
+    ctx.metrics.answered(resp.answer is not None, resp.timings_ms)
+    request.state.timings_ms = resp.timings_ms
+
+
+@router.post("/v1/ask", response_model=AskResponse)
+async def ask(body: AskRequest, request: Request, ctx: Context) -> JSONResponse:
+    """Answer a question from the index, citing passages (the ``qa ask --json`` contract)."""
+    ctx.engine.check_question(body.question)  # cheap: refuse bad input before queueing
+    resp = await ctx.question(request, ctx.engine.ask, body.question, body.k)
+    record(ctx, request, resp)
+    return JSONResponse(response_to_dict(resp))

@@ -1,0 +1,81 @@
+"""The indexed documents: list, add (as text), remove."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from qa import ingest
+from qa.errors import BadInput, require_text
+from qa.progress import Reporter
+from qa.serve.context import Context
+from qa.serve.schemas import (
+    NOT_FOUND,
+    AddDocumentRequest,
+    AddDocumentResponse,
+    DocumentList,
+    RemoveDocumentResponse,
+)
+from qa.types import Document
+
+router = APIRouter(tags=["documents"])
+log = logging.getLogger("qa.serve.documents")
+
+
+@router.get("/v1/documents", response_model=DocumentList)
+async def documents(ctx: Context) -> dict[str, object]:
+    """The indexed documents."""
+    return {"object": "list", "data": await run_in_threadpool(ctx.engine.documents)}
+
+
+@router.post(
+    "/v1/documents",
+    response_model=AddDocumentResponse,
+    status_code=201,
+    responses={200: {"model": AddDocumentResponse, "description": "Already indexed"}},
+)
+async def add_document(body: AddDocumentRequest, request: Request, ctx: Context) -> JSONResponse:
+    """Add a document given as text (201 when new, 200 when already indexed).
+
+    ``source`` is a label for citations; nothing is ever read from disk. Reading, chunking
+    and embedding run off the event loop, within the write limits.
+    """
+    for what, value in (("text", body.text), ("source", body.source), ("title", body.title)):
+        require_text(value or "", f"the document's {what}")
+    source = (body.source or "").strip() or "api"
+    kind = body.kind or ingest.kind_of(source)
+    title = (body.title or "").strip()
+    engine = ctx.engine
+
+    def add() -> tuple[Document, bool]:
+        doc = ingest.from_string(body.text, source=source, kind=kind, title=title)
+        if not doc.text.strip():
+            raise BadInput("the document has no text (after HTML extraction, if html)")
+        progress = Reporter(lambda line: log.info("%s: %s", source, line))
+        added = engine.add_documents([doc], progress=progress)
+        return engine.store.documents.get(doc.id, doc), bool(added)  # not new: as indexed
+
+    doc, new = await ctx.write(request, add)
+    if new:
+        ctx.metrics.documents_added.inc()
+    return JSONResponse(
+        {
+            "id": doc.id,
+            "new": new,
+            "source": doc.source,
+            "title": doc.title,
+            "chars": len(doc.text),
+        },
+        status_code=201 if new else 200,
+    )
+
+
+@router.delete("/v1/documents/{doc_id}", response_model=RemoveDocumentResponse, responses=NOT_FOUND)
+async def remove_document(doc_id: str, request: Request, ctx: Context) -> dict[str, object]:
+    """Remove a document and its passages from the index."""
+    doc = await ctx.write(request, ctx.engine.remove, doc_id)
+    ctx.metrics.documents_removed.inc()
+    return {"id": doc.id, "removed": True, "source": doc.source, "title": doc.title}

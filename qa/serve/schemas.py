@@ -1,0 +1,250 @@
+"""Request and response bodies of the HTTP API: the JSON contract, published in /openapi.json.
+
+Pydantic lives at the HTTP edge only; the engine speaks dataclasses (``qa.types``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+
+
+def _whole_number(value: Any) -> Any:
+    """A JSON integer, or a number with no fraction (``14.0``, which JSON Schema also calls
+    an integer); booleans and strings are refused, not read as numbers."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a whole number")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+K_FIELD = Field(
+    None,
+    ge=1,
+    le=50,
+    description="Passages to retrieve and cite; the reader reads the best of them and "
+    "those within the read floor (QA_READ_FLOOR).",
+)
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: int
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class AskRequest(BaseModel):
+    question: str = Field(
+        min_length=1,
+        pattern=r"\S",
+        description="The question (not blank); the engine's max_question_chars applies.",
+    )
+    k: WholeNumber | None = K_FIELD
+
+
+class AnswerOut(BaseModel):
+    text: str
+    score: float
+    doc_id: str
+    start: int
+    end: int
+    citation: int | None
+    passage_id: str
+
+
+class PassageOut(BaseModel):
+    """A passage with its document and offsets: ``document.text[start:end] == text``."""
+
+    id: str
+    doc_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    text: str
+
+
+class CitationOut(PassageOut):
+    n: int
+    score: float
+    read: bool = Field(
+        True, description="Whether the reader read this passage (QA_READ_FLOOR; all are cited)."
+    )
+
+
+class AskResponse(BaseModel):
+    """The contract of ``qa ask --json``."""
+
+    question: str
+    answer: AnswerOut | None
+    citations: list[CitationOut]
+    timings_ms: dict[str, float]
+
+
+class CiteResponse(PassageOut):
+    context_before: str
+    context_after: str
+
+
+class DocumentInfo(BaseModel):
+    id: str
+    source: str
+    title: str
+    chars: int
+    passages: int
+
+
+class DocumentList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[DocumentInfo]
+
+
+class AddDocumentRequest(BaseModel):
+    text: str = Field(description="The document itself (not a path: nothing is read from disk).")
+    kind: Literal["text", "markdown", "html"] | None = Field(
+        None,
+        description="How to read ``text``; default: from the source's extension "
+        "(.html/.htm: html, .md/.markdown: markdown), else text.",
+    )
+    source: str | None = Field(None, description="A label shown in citations; never opened.")
+    title: str | None = None
+
+
+class AddDocumentResponse(BaseModel):
+    id: str
+    new: bool
+    source: str
+    title: str
+    chars: int
+
+
+class RemoveDocumentResponse(BaseModel):
+    id: str
+    removed: bool
+    source: str
+    title: str
+
+
+class ModelInfo(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelInfo]
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's chat request; fields other than ``messages``, ``stream`` and ``n`` are
+    accepted and ignored, ``model`` too: any name is answered by qa's one model, so a
+    client configured for another server works unchanged (``k`` is an extension: passages
+    to cite)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: StrictBool | None = False
+    n: WholeNumber | None = Field(None, ge=1, le=1, description="Choices: qa gives one answer.")
+    k: WholeNumber | None = K_FIELD
+
+
+class ChatChoiceMessage(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int
+    message: ChatChoiceMessage
+    finish_reason: str
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage
+    citations: list[CitationOut]
+
+
+class ChunkDelta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int
+    delta: ChunkDelta
+    finish_reason: str | None
+
+
+class ChatCompletionChunk(BaseModel):
+    """One server-sent event of a streamed chat reply (``data: <this JSON>``); the last
+    chunk before ``data: [DONE]`` has no choices and carries ``usage`` and ``citations``."""
+
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Usage | None = None
+    citations: list[CitationOut] | None = None
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    status: str
+    documents: int
+    passages: int
+    index: str  # fingerprint of the indexed contents (qa.store.index_fingerprint)
+    warning: str | None = None  # e.g. a newer save on disk that could not be opened
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": desc}
+    for code, desc in [
+        (400, "Bad input (malformed JSON, empty or over-long question, …)"),
+        (401, "Missing or wrong API key"),
+        (408, "The request body did not arrive in time"),
+        (413, "Request body too large"),
+        (422, "The body does not match the schema"),
+        (503, "Overloaded (see Retry-After) or the index is not ready"),
+    ]
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such id"}
+}
