@@ -9,10 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-# stage -> (what is counted, how to show an amount of it)
-_UNITS: dict[str, tuple[str, Callable[[int], str]]] = {
-    "chunk": ("of text chunked", lambda n: f"{n / 1e6:,.1f} MB"),
-    "embed": ("passages embedded", lambda n: f"{n:,}"),
+
+def _text_size(chars: int) -> str:
+    return f"{chars / 1e6:,.1f} MB" if chars >= 100_000 else f"{chars / 1e3:,.1f} KB"
+
+
+# stage -> (verb as it runs, verb when done, how to show an amount of what it counts)
+_STAGES: dict[str, tuple[str, str, Callable[[int], str]]] = {
+    "chunk": ("chunking", "chunked", lambda n: f"{_text_size(n)} of text"),
+    "embed": ("embedding", "embedded", lambda n: f"{n:,} passages"),
 }
 
 
@@ -37,20 +42,22 @@ class Reporter:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        what, show = _UNITS.get(stage, (stage, lambda n: f"{n:,}"))
+        doing, did, show = _STAGES.get(stage, (stage, stage, lambda n: f"{n:,}"))
         if stage != self._stage:
             self._stage, self._started, self._last = stage, now, now
-            self.emit(f"{stage}: {show(total)} to do")
+            self.emit(f"{doing} {show(total)}…")
             if done < total:
                 return
         if done < total and now - self._last < self.interval_s:
             return
         self._last = now
         elapsed = now - self._started
-        line = f"{stage}: {show(done)} / {show(total)} {what} ({100 * done / max(total, 1):.0f}%)"
-        if 0 < done < total and elapsed > 0:
-            rate = done / elapsed
-            line += f", about {_duration((total - done) / rate)} left"
-        elif done >= total:
-            line += f" in {_duration(elapsed)}"
+        if done >= total:
+            self.emit(f"{did} {show(total)} in {_duration(elapsed)}")
+            return
+        line = (
+            f"{doing}: {show(done)} of {show(total).split(' ', 1)[0]} ({100 * done / total:.0f}%)"
+        )
+        if done > 0 and elapsed > 0:
+            line += f", about {_duration((total - done) * elapsed / done)} left"
         self.emit(line)

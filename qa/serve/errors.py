@@ -9,7 +9,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from qa.errors import Busy, IndexMismatch, IndexNotFound, NotFound, QAError
 
@@ -83,14 +82,27 @@ def validation_message(errors: list[Any]) -> str:
     return "invalid request: " + "; ".join(parts)
 
 
-def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
-    """Every method some route serves at this path (Starlette's 405 names one route's)."""
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at ``path`` (Starlette's 405 names one route's)."""
     methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches({**scope, "method": "GET"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for route in route_table(app):
+        if route.path_regex.match(path):
+            methods |= route.methods or set()
     return sorted(methods)
+
+
+def route_table(app: FastAPI) -> list[Any]:
+    """The app's routes with a path and methods, those of included routers too."""
+    out = []
+    pending = list(app.router.routes)
+    while pending:
+        route = pending.pop(0)
+        inner = getattr(route, "original_router", None)  # a router included in the app
+        if inner is not None:
+            pending.extend(inner.routes)
+        elif hasattr(route, "path_regex"):
+            out.append(route)
+    return out
 
 
 async def _api_error(request: Request, e: APIError) -> JSONResponse:
@@ -142,7 +154,7 @@ async def _http_error(request: Request, e: StarletteHTTPException) -> JSONRespon
     if e.status_code == 404:
         message = f"no route {request.url.path!r}; see /docs for the API"
     if e.status_code == 405:
-        allow = allowed_methods(request.app, dict(request.scope))
+        allow = allowed_methods(request.app, request.url.path)
         headers["Allow"] = ", ".join(allow)
         message = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allow)}"
     return error_response(e.status_code, message, headers=headers or None)
