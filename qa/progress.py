@@ -11,13 +11,15 @@ from collections.abc import Callable
 
 
 def _text_size(chars: int) -> str:
+    if chars < 1000:
+        return f"{chars} characters"
     return f"{chars / 1e6:,.1f} MB" if chars >= 100_000 else f"{chars / 1e3:,.1f} KB"
 
 
 # stage -> (verb as it runs, verb when done, how to show an amount of what it counts)
 _STAGES: dict[str, tuple[str, str, Callable[[int], str]]] = {
     "chunk": ("chunking", "chunked", lambda n: f"{_text_size(n)} of text"),
-    "embed": ("embedding", "embedded", lambda n: f"{n:,} passages"),
+    "embed": ("embedding", "embedded", lambda n: f"{n:,} passage{'' if n == 1 else 's'}"),
 }
 
 

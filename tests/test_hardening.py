@@ -379,7 +379,7 @@ def test_qa_index_shows_progress_when_stderr_is_not_a_terminal(
     r = CliRunner().invoke(cli.app, ["index", str(corpus_dir)])
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
-    assert "KB of text…" in out and "embedding 9 passages…" in out
+    assert "chunking 463 characters of text…" in out and "embedding 9 passages…" in out
     assert "embedded 9 passages in 0 s" in out
 
 
@@ -422,3 +422,81 @@ def test_probes_and_metrics_public_only_when_asked(
         ):
             assert name in text
         assert c.post("/v1/ask", json={"question": "Who?"}).status_code == 401
+
+
+# -- graceful shutdown ------------------------------------------------------------------------
+_SERVER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from qa.config import Settings
+from qa.engine import Engine
+from qa.serve import ServeSettings, create_app, logs, run
+from tests.conftest import FakeEncoder
+
+logs.configure("info", "json")
+
+class Slow(FakeEncoder):  # texts marked SLOW take a while, so a signal finds them running
+    def encode(self, texts, batch_size=32, progress=None):
+        if any("SLOW" in t for t in texts):
+            time.sleep(1.5)
+        return super().encode(texts, batch_size, progress)
+
+engine = Engine(Settings(index_dir=Path({index!r}), reader_dir=None), encoder=Slow())
+run(create_app(engine, ServeSettings()), "127.0.0.1", {port})
+"""
+
+
+def test_sigterm_finishes_the_question_and_the_write_in_flight(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = str(Path(__file__).resolve().parents[1])
+    script = _SERVER.format(root=root, index=str(settings.index_dir), port=port)
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 -- closed below
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        results: dict[str, httpx.Response] = {}
+        calls = {
+            "ask": ("/v1/ask", {"question": "SLOW: who walked on the Moon?"}),
+            "add": ("/v1/documents", {"text": "SLOW otters hold hands.", "source": "o.txt"}),
+        }
+
+        def call(name: str) -> None:
+            path, body = calls[name]
+            results[name] = httpx.post(url + path, json=body, timeout=30)
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in calls]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # both are running now
+        proc.send_signal(signal.SIGTERM)
+        for t in threads:
+            t.join(30)
+        # uvicorn stops gracefully, then lets the signal end the process (as -15 / 143)
+        assert proc.wait(30) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    assert results["ask"].status_code == 200, results["ask"].text
+    assert results["add"].status_code == 201, results["add"].text
+    reopened = Engine(settings, encoder=FakeEncoder())
+    assert results["add"].json()["id"] in reopened.store.documents
+    assert "index writes finished" in (tmp_path / "server.log").read_text()

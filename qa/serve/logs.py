@@ -18,7 +18,11 @@ from qa.errors import BadInput
 LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("auto", "json", "text")
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is data.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's copy of the message with terminal colours
+}
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -98,6 +102,7 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level.upper())  # some libraries set their own loggers to DEBUG
     handler.setFormatter(JSONFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -107,4 +112,5 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
         lg.handlers[:] = []
         lg.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # the request line is ours
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # which CPU build it tried
     logging.getLogger("asyncio").addFilter(OncePer("socket.accept() out of system resource"))
