@@ -57,9 +57,7 @@ class Reporter:
         if done >= total:
             self.emit(f"{did} {show(total)} in {_duration(elapsed)}")
             return
-        line = (
-            f"{doing}: {show(done)} of {show(total).split(' ', 1)[0]} ({100 * done / total:.0f}%)"
-        )
+        line = f"{doing}: {100 * done / total:.0f}% of {show(total)}"
         if done > 0 and elapsed > 0:
             line += f", about {_duration((total - done) * elapsed / done)} left"
         self.emit(line)
