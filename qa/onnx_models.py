@@ -16,7 +16,6 @@ sentence-transformers ones (to float rounding) and an index built by either matc
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import tempfile
@@ -28,16 +27,17 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def available() -> bool:
-    """Whether onnxruntime imports and the exporter's ``onnx`` is installed.
+    """Whether onnxruntime imports: all that answering needs.
 
-    ``onnx`` is looked up, not imported: importing it takes most of a second (its
-    ``ml_dtypes``) and is needed only to build a model on a cache miss, never to answer.
+    Building a model on a cache miss also needs torch and ``onnx`` (the ``train`` tools);
+    a serving install without them runs from a cache built elsewhere, and a miss there is
+    a one-line error (``_build``).
     """
     try:
-        import onnxruntime  # noqa: F401 -- needed to answer anyway; a broken one falls back
+        import onnxruntime  # noqa: F401 -- a broken install falls back to torch
     except ImportError:
         return False
-    return importlib.util.find_spec("onnx") is not None
+    return True
 
 
 def cache_dir() -> Path:
@@ -183,6 +183,14 @@ def _build(make: Any, dest: str | Path) -> Path:
         root.setLevel(logging.ERROR)
         try:
             made = make(Path(tmp))
+        except ImportError as e:
+            from qa.errors import BadInput
+
+            raise BadInput(
+                f"{dest.name} is not in the model cache {dest.parent} and building it needs "
+                f"{e.name or 'torch'}, which is not installed: install torch, transformers and "
+                "onnx, or set QA_CACHE_DIR to a cache built where they are"
+            ) from None
         finally:
             root.setLevel(level)
         os.replace(made, dest)

@@ -2,6 +2,8 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
+
 from qa import onnx_models
 
 
@@ -49,3 +51,13 @@ def test_checking_for_onnx_runtime_does_not_import_the_exporter() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
+
+
+def test_a_cache_miss_without_the_exporter_is_a_one_line_error(tmp_path: Path) -> None:
+    from qa.errors import BadInput
+
+    def make(tmp: Path) -> Path:
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    with pytest.raises(BadInput, match="building it needs torch, which is not installed"):
+        onnx_models._build(make, tmp_path / "model.int8.onnx")
