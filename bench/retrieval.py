@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from qa import squad
-from qa.config import Settings
+from qa.core.config import Settings
+from qa.core.types import Document
 from qa.engine import Engine
-from qa.retrieve import fuse
-from qa.types import Document
+from qa.retrieve.retriever import fuse
+from qa.train import squad
 
 ROOT = Path(__file__).resolve().parents[1]
 KS = (1, 3, 5, 10)

@@ -32,13 +32,13 @@ from typing import Any
 import httpx
 import numpy as np
 
-from qa import squad
-from qa.chunk import chunk
-from qa.config import Settings
-from qa.embed import SentenceEncoder
+from qa.core.config import Settings
+from qa.core.types import Document
 from qa.engine import Engine
-from qa.evaluate import select
-from qa.types import Document
+from qa.index.chunk import chunk
+from qa.index.embed import SentenceEncoder
+from qa.train import squad
+from qa.train.evaluate import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import QUESTIONS as SEED_QUESTIONS  # bench/load.py
@@ -171,7 +171,7 @@ class Context:
     def engine(self) -> Engine:
         """Engine.in_memory over all paragraphs, timed stage by stage (chunk, embed, rest)."""
         if self._engine is None:
-            from qa.neural import NeuralReader
+            from qa.read.neural import NeuralReader
 
             docs = self.documents()
             settings = Settings(index_dir=OUT / "unused-index", reader_dir=self.args.reader)
@@ -323,8 +323,8 @@ def section_latency(ctx: Context) -> dict[str, Any]:
 
 def section_reader(ctx: Context) -> dict[str, Any]:
     """The reader alone per backend: latency on 5 passages of ≤ 128 word-pieces, closed F1."""
-    from qa.evaluate import evaluate, reader_latency
-    from qa.neural import NeuralReader
+    from qa.read.neural import NeuralReader
+    from qa.train.evaluate import evaluate, reader_latency
 
     examples = select(data_file(ctx.args))
     out: dict[str, Any] = {

@@ -13,15 +13,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import ingest
-from qa.chunk import chunk
-from qa.config import Settings
-from qa.embed import Encoder, SentenceEncoder
-from qa.errors import BadInput, NotFound, QAError, require_text
-from qa.manifest import current_stamp, manifest_fingerprint, read_manifest
-from qa.read import Reader, load_reader
-from qa.retrieve import Retriever, selective, within_floor
-from qa.store import (
+from qa.core.config import Settings
+from qa.core.errors import BadInput, NotFound, QAError, require_text
+from qa.core.types import Citation, Document, Hit, Passage, Response
+from qa.index import ingest
+from qa.index.chunk import chunk
+from qa.index.embed import Encoder, SentenceEncoder
+from qa.index.manifest import current_stamp, manifest_fingerprint, read_manifest
+from qa.index.store import (
     IndexSpec,
     Store,
     check_index_folder,
@@ -29,7 +28,8 @@ from qa.store import (
     text_sha256,
     write_lock,
 )
-from qa.types import Citation, Document, Hit, Passage, Response
+from qa.read.base import Reader, load_reader
+from qa.retrieve.retriever import Retriever, selective, within_floor
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -124,7 +124,7 @@ class Engine:
 
     @property
     def fingerprint(self) -> str:
-        """Identifies the indexed contents; equal to `qa.store.index_fingerprint` once saved."""
+        """Identifies the indexed contents; equal to `qa.index.store.index_fingerprint` once saved."""
         return manifest_fingerprint(self.store.manifest())
 
     def load(self) -> Engine:
@@ -393,7 +393,7 @@ class Engine:
 
         The reader reads the best passage and those whose retrieval score reaches
         ``read_floor`` times the best one's, or all of them where the scores say little
-        (``qa.retrieve.selective``) or the passages read hold no answer; every one of the
+        (``qa.retrieve.retriever.selective``) or the passages read hold no answer; every one of the
         ``k`` is cited, each saying whether it was read.
 
         ``retrieval_query`` (e.g. a chat follow-up joined with earlier turns) is what

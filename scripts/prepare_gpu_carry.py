@@ -62,7 +62,7 @@ def used_rows(reader: Path, mpnet: Path, data: Path) -> list[int]:
     from tokenizers import Tokenizer
     from transformers import AutoTokenizer
 
-    from qa.bridge import Bridge
+    from qa.read.bridge import Bridge
 
     fast = Tokenizer.from_file(str(reader / "tokenizer.json"))
     fast.no_truncation()

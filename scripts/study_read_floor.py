@@ -3,7 +3,7 @@
 ``qa ask`` reads the best retrieved passage and every other one whose fused retrieval
 score reaches the floor times the best one's; the rest are cited but not read, unless
 the passages read hold no answer (then all are read, and counted twice below). Questions for which
-``qa.retrieve.selective`` says the scores say little (fewer than 3 content terms, or
+``qa.retrieve.retriever.selective`` says the scores say little (fewer than 3 content terms, or
 asking who someone is) read every passage. This script reads each question's top K
 passages once, then re-decides the answer for every floor and K from the same spans (a
 passage's spans do not depend on the other passages read with it), as ``qa ask`` gives
@@ -36,12 +36,12 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import squad  # noqa: E402
-from qa.config import Settings  # noqa: E402
+from qa.train import squad  # noqa: E402
+from qa.core.config import Settings  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.evaluate import documents, select  # noqa: E402
-from qa.neural import NeuralReader, _pick  # noqa: E402
-from qa.retrieve import selective, within_floor  # noqa: E402
+from qa.read.neural import NeuralReader, _pick  # noqa: E402
+from qa.retrieve.retriever import selective, within_floor  # noqa: E402
+from qa.train.evaluate import documents, select  # noqa: E402
 
 FLOORS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 TRAIN_FILES = (

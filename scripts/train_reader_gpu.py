@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import squad  # noqa: E402
+from qa.train import squad  # noqa: E402
 
 # Each run stops at its epochs or at the time budget, whichever comes first.
 TEACHERS = [
@@ -50,7 +50,7 @@ ROUND2 = [
     {"name": "g1", "seed": 31, "lr": 3e-5, "epochs": 2, "alpha": 0.9},
 ]
 # With --big-teacher DIR (a larger encoder of another family, e.g. all-mpnet-base-v2):
-# the teachers are trained from DIR on the reader's windows (qa.bridge), then students
+# the teachers are trained from DIR on the reader's windows (qa.read.bridge), then students
 # start from --init and are distilled from them; round 2 starts students from the pick
 # and distils them from the big teachers alone.
 BIG_TEACHERS = [
@@ -133,7 +133,7 @@ def log(msg: str) -> None:
 def train_command(cfg: dict[str, Any], args: argparse.Namespace, teachers: list[Path]) -> list[str]:
     files = [str(squad.DATA_DIR / n) for n in squad.TRAIN_FILES]
     cmd = [
-        sys.executable, "-m", "qa.cli_reader", "train-reader", *files,
+        sys.executable, "-m", "qa.train.cli", "train-reader", *files,
         "--out", str(args.run / cfg["name"]),
         "--init", str(cfg.get("init", args.init)),
         "--epochs", str(cfg["epochs"]),
@@ -205,8 +205,8 @@ def score(model_dir: Path, device: str, limit: int | None) -> dict[str, Any]:
     Spans are scored as the model reads them (no length prior): every reader, the shipped
     one included, is compared on its weights alone.
     """
-    from qa.evaluate import evaluate, gold_hit
-    from qa.neural import NeuralReader
+    from qa.read.neural import NeuralReader
+    from qa.train.evaluate import evaluate, gold_hit
 
     r = NeuralReader(model_dir, backend="torch", device=device, length_penalty=0.0)
     r.null_threshold = None
@@ -283,7 +283,7 @@ def main() -> None:
     ap.add_argument(
         "--big-teacher",
         type=Path,
-        help="Train the teachers from this larger encoder (read through qa.bridge).",
+        help="Train the teachers from this larger encoder (read through qa.read.bridge).",
     )
     ap.add_argument(
         "--deep",
@@ -309,7 +309,7 @@ def main() -> None:
         ap.error("--deep and --grow are two different sets of students: choose one")
     from tokenizers import Tokenizer
 
-    from qa.neural import check_windows
+    from qa.read.neural import check_windows
 
     # Fails fast where tokenizers cuts long passages short (0.23.2): carry a newer wheel.
     check_windows(Tokenizer.from_file(str(args.init / "tokenizer.json")))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.config import Settings
+from qa.core.config import Settings
 from qa.engine import Engine
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seeds"

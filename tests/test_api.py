@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.config import Settings
+from qa.core.config import Settings
+from qa.core.types import Document, response_to_dict
 from qa.engine import NO_ANSWER, Engine
 from qa.serve import MODEL_ID, ServeSettings, create_app
 from qa.serve.routes.chat import is_follow_up, retrieval_query
-from qa.types import Document, response_to_dict
 
 from .conftest import live_server as serve_in_thread
 
@@ -696,7 +696,7 @@ def test_schema_no_server_errors(api_schema: Any) -> None:
 # -- one real-model test -----------------------------------------------------------------------
 @pytest.mark.slow
 def test_real_models_over_the_seed_article(tmp_path: Path) -> None:
-    from qa import ingest
+    from qa.index import ingest
 
     seeds = Path(__file__).resolve().parents[1] / "seeds"
     engine = Engine.in_memory(
@@ -711,8 +711,8 @@ def test_real_models_over_the_seed_article(tmp_path: Path) -> None:
 
 
 def test_chat_sources_say_which_passages_were_not_read():
+    from qa.core.types import Citation
     from qa.serve.routes.chat import source_line
-    from qa.types import Citation
 
     c = Citation(2, "p1", "d1", "a.txt", "A", 0, 5, "hello", 0.4, read=False)
     assert source_line(c) == "[2] A — a.txt, chars 0–5 (id p1, not read)"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from qa.augment import augment, sentence_spans, shortened
-from qa.squad import Example
+from qa.train.augment import augment, sentence_spans, shortened
+from qa.train.squad import Example
 
 CTX = (
     "The tower was built in 1889. It stands in Paris. Gustave Eiffel's company designed it. "

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from qa import train
-from qa.bridge import MODEL_TOKENIZER, Bridge
-from qa.neural import NeuralReader
+from qa.read.bridge import MODEL_TOKENIZER, Bridge
+from qa.read.neural import NeuralReader
+from qa.train import loop as train
 from tests.test_train import TINY_RUN, tiny_squad
 
 
@@ -146,7 +146,7 @@ def test_bridged_model_trains_on_the_reader_windows_and_teaches(
 def test_unusable_init_and_windows_folders_are_clear_errors(tmp_path: Path, reader_tok) -> None:
     from typer.testing import CliRunner
 
-    from qa.cli_reader import app
+    from qa.train.cli import app
 
     big = tmp_path / "big"
     mpnet_style_tokenizer(reader_tok).save_pretrained(big)
@@ -201,7 +201,7 @@ def test_student_learns_a_bridged_teachers_layers(tmp_path: Path, reader_tok) ->
 
 
 def test_layer_losses_are_zero_for_identical_maps_and_one_for_zeros() -> None:
-    from qa.layers import attention_kl, hidden_mse
+    from qa.train.layer_distill import attention_kl, hidden_mse
 
     torch.manual_seed(0)
     att = torch.softmax(torch.randn(2, 3, 5, 5), dim=-1)
@@ -222,7 +222,7 @@ def test_layer_guide_takes_a_bridged_teachers_maps_back_to_the_reader_positions(
     model's extra separator, right after the first, is left out."""
     from types import SimpleNamespace
 
-    from qa.layers import LayerGuide
+    from qa.train.layer_distill import LayerGuide
 
     bridge = Bridge(reader_tok, mpnet_style_tokenizer(reader_tok))
     batch = dict(reader_tok(["Who?", "When did it rain?"], ["Bob did.", "In 1990."],
@@ -252,7 +252,7 @@ def test_layer_guide_takes_a_bridged_teachers_maps_back_to_the_reader_positions(
 def test_a_student_and_teacher_of_the_same_weights_have_no_attention_loss() -> None:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from qa.layers import LayerGuide
+    from qa.train.layer_distill import LayerGuide
 
     tok = AutoTokenizer.from_pretrained(train.default_init())
     student = AutoModelForQuestionAnswering.from_pretrained(

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa import cli
-from qa.config import Settings
+import qa.cli.commands as cli
+from qa.core.config import Settings
 from qa.engine import Engine
 
 from .conftest import FakeEncoder, live_server

@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli_reader import app
-from qa.neural import DEFAULT_MODEL_DIR
-from qa.squad import DATA_DIR, V1_DEV
+from qa.read.neural import DEFAULT_MODEL_DIR
+from qa.train.cli import app
+from qa.train.squad import DATA_DIR, V1_DEV
 
 
 def test_help_lists_the_options() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import cli
-from qa.config import Settings
-from qa.errors import BadInput
-from qa.read import SentenceReader, load_reader
+import qa.cli.commands as cli
+from qa.core.config import Settings
+from qa.core.errors import BadInput
+from qa.read.base import SentenceReader, load_reader
 
 
 @pytest.mark.parametrize(
@@ -54,8 +54,8 @@ def test_a_reader_folder_without_weights_is_an_error_not_a_fallback(tmp_path: Pa
 
 
 def test_backend_and_cache_settings_are_named(monkeypatch, tmp_path: Path) -> None:
-    from qa import onnx_models
-    from qa.embed import SentenceEncoder
+    from qa.core import onnx as onnx_models
+    from qa.index.embed import SentenceEncoder
 
     monkeypatch.setenv("QA_EMBED_BACKEND", "bogus")
     with pytest.raises(BadInput, match=r"QA_EMBED_BACKEND\) must be 'onnx' or 'torch'"):
@@ -96,8 +96,8 @@ def test_reader_commands_refuse_a_folder_that_is_no_reader(command, tmp_path, ca
 
 
 def test_a_server_url_that_is_no_qa_server_is_skipped_or_named(monkeypatch, tmp_path) -> None:
-    from qa.cli import _Server
-    from qa.errors import QAError
+    from qa.cli.commands import _Server
+    from qa.core.errors import QAError
 
     monkeypatch.setenv("QA_SERVER_URL", "http://127.0.0.1:9\nx")
     assert _Server.find(tmp_path, required=False) is None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.squad import DATA_DIR, HELDOUT_TITLES, V1_DEV, V2_HALF, eval_titles, load
+from qa.train.squad import DATA_DIR, HELDOUT_TITLES, V1_DEV, V2_HALF, eval_titles, load
 
 DEFS = Path(__file__).resolve().parents[1] / "data" / "definitions"
 

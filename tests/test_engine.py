@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from qa.core.errors import BadInput, IndexMismatch, IndexNotFound, NotFound
+from qa.core.types import response_to_dict
 from qa.engine import Engine
-from qa.errors import BadInput, IndexMismatch, IndexNotFound, NotFound
-from qa.retrieve import selective
-from qa.types import response_to_dict
+from qa.retrieve.retriever import selective
 
 from .conftest import FakeEncoder
 
@@ -270,7 +270,7 @@ def test_adding_an_edited_file_replaces_its_older_version(engine: Engine, corpus
 def test_fingerprint_names_the_contents_not_the_search_structure(
     engine: Engine, settings, fake_encoder
 ):
-    from qa.manifest import index_fingerprint, read_manifest
+    from qa.index.manifest import index_fingerprint, read_manifest
 
     path = settings.index_dir
     assert index_fingerprint(path) == engine.fingerprint
@@ -302,7 +302,7 @@ def test_sources_without_text_are_refused_before_any_work(settings, fake_encoder
 
 
 def _doc(n: int):
-    from qa.types import Document
+    from qa.core.types import Document
 
     return Document.from_text(
         f"Note {n}: the tower number {n} is red.", source=f"note{n}.txt", title=f"note {n}"

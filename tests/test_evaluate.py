@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import Settings
-from qa.errors import BadInput
-from qa.evaluate import calibrate_reader, documents, evaluate, gold_hit, select
-from qa.types import Answer, Document, Hit, Passage, Response
+from qa.core.config import Settings
+from qa.core.errors import BadInput
+from qa.core.types import Answer, Document, Hit, Passage, Response
+from qa.train.evaluate import calibrate_reader, documents, evaluate, gold_hit, select
 
 
 def write_file(path: Path) -> None:
@@ -196,7 +196,7 @@ def test_calibrate_reader_writes_threshold(tmp_path: Path) -> None:
 
 
 def test_gold_hit_covers_the_paragraph() -> None:
-    from qa.squad import Example
+    from qa.train.squad import Example
 
     ex = Example("x", "Title", "Some context.", "q?", (("context", 5),), 3)
     h = gold_hit(ex)

@@ -19,16 +19,16 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from qa import ingest
-from qa.config import Settings
+from qa.core.config import Settings
+from qa.core.errors import IndexMismatch
+from qa.core.progress import Reporter
+from qa.core.types import Document
 from qa.engine import Engine
-from qa.errors import IndexMismatch
-from qa.progress import Reporter
+from qa.index import ingest
+from qa.index.store import Store
 from qa.serve import ServeSettings, create_app
 from qa.serve.logs import JSONFormatter, OncePer
 from qa.serve.server import GuardedH11Protocol
-from qa.store import Store
-from qa.types import Document
 
 from .conftest import FakeEncoder, live_server
 
@@ -298,7 +298,7 @@ def test_qa_index_says_what_it_kept(
 ) -> None:
     from typer.testing import CliRunner
 
-    from qa import cli
+    import qa.cli.commands as cli
 
     engine.add_documents([Document.from_text("Otters hold hands.", "api-otters", "Otters")])
     monkeypatch.setattr(cli, "_engine", lambda index: Engine(settings, encoder=FakeEncoder()))
@@ -349,7 +349,7 @@ def test_progress_lines_say_the_size_first_then_every_few_seconds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [100.0]
-    monkeypatch.setattr("qa.progress.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("qa.core.progress.time.monotonic", lambda: clock[0])
     lines: list[str] = []
     report = Reporter(lines.append, interval_s=5)
     report("chunk", 0, 50_000_000)
@@ -373,7 +373,7 @@ def test_qa_index_shows_progress_when_stderr_is_not_a_terminal(
 ) -> None:
     from typer.testing import CliRunner
 
-    from qa import cli
+    import qa.cli.commands as cli
 
     monkeypatch.setattr(cli, "_engine", lambda index: Engine(settings, encoder=FakeEncoder()))
     r = CliRunner().invoke(cli.app, ["index", str(corpus_dir)])
@@ -429,7 +429,7 @@ _SERVER = """
 import sys, time
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from qa.config import Settings
+from qa.core.config import Settings
 from qa.engine import Engine
 from qa.serve import ServeSettings, create_app, logs, run
 from tests.conftest import FakeEncoder

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import BadInput
-from qa.ingest import from_string, html_to_text, load, load_file
+from qa.core.errors import BadInput
+from qa.index.ingest import from_string, html_to_text, load, load_file
 
 
 def test_txt_text_is_the_file_unchanged_crlf_included(tmp_path: Path):

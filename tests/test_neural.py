@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-from qa.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate, encode_windows, reweigh
-from qa.types import Document, Hit, Passage
+from qa.core.types import Document, Hit, Passage
+from qa.read.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate, encode_windows, reweigh
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
     from transformers import AutoTokenizer
 
-    from qa.train import default_init
+    from qa.train.loop import default_init
 
     return AutoTokenizer.from_pretrained(default_init())
 
@@ -212,8 +212,8 @@ def test_length_penalty_prefers_the_short_span_inside_an_equally_read_long_one(
 def test_tune_length_penalty_picks_and_stores_a_penalty(tokenizer, tmp_path) -> None:
     import json
 
-    from qa.evaluate import tune_length_penalty
-    from qa.squad import Example
+    from qa.train.evaluate import tune_length_penalty
+    from qa.train.squad import Example
 
     text = "They met at the Vienna Congress in 1815."
     answers = (("Vienna", text.index("Vienna")),)
@@ -248,7 +248,7 @@ def test_tune_length_penalty_picks_and_stores_a_penalty(tokenizer, tmp_path) -> 
     ],
 )
 def test_answer_takes_in_the_mark_that_completes_a_pair(text, span, want) -> None:
-    from qa.neural import balance
+    from qa.read.neural import balance
 
     i = text.index(span)
     s, e = balance(text, i, i + len(span))
@@ -304,7 +304,7 @@ def test_long_passage_is_read_in_strided_windows(tokenizer) -> None:
 
 
 def test_a_very_long_question_is_cut_and_still_read(tokenizer) -> None:
-    from qa.neural import MAX_QUESTION_TOKENS
+    from qa.read.neural import MAX_QUESTION_TOKENS
 
     text = "The treaty was signed in Vienna in 1815 by the powers."
     question = "who signed it " * 150 + "and where?"  # 451 word-pieces
@@ -374,7 +374,7 @@ def test_weighting_answerable_questions_lowers_the_threshold() -> None:
 
 
 def test_unknown_backend_is_a_clear_error() -> None:
-    from qa.errors import BadInput
+    from qa.core.errors import BadInput
 
     with pytest.raises(BadInput, match=r"QA_READER_BACKEND\) must be 'onnx' or 'torch'"):
         NeuralReader(Path("/nonexistent"), backend="tensorrt")
@@ -419,7 +419,7 @@ def test_shipped_reader_answers_and_abstains(backend: str) -> None:
 def test_tune_retrieval_weight_picks_and_stores_a_weight(tokenizer, tmp_path) -> None:
     import json
 
-    from qa.evaluate import tune_retrieval_weight
+    from qa.train.evaluate import tune_retrieval_weight
 
     good = "The winner was Paris, they said."
     bad = "The winner was London, they said."
@@ -481,6 +481,6 @@ def test_windows_cover_the_whole_passage(tokenizer, words) -> None:
 
 
 def test_check_windows_passes_with_the_installed_tokenizers(tokenizer) -> None:
-    from qa.neural import check_windows
+    from qa.read.neural import check_windows
 
     check_windows(Tokenizer.from_str(tokenizer.backend_tokenizer.to_str()))

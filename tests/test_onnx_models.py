@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import onnx_models
+from qa.core import onnx as onnx_models
 
 
 def test_weights_digest_is_remembered_until_the_file_changes(tmp_path: Path, monkeypatch) -> None:
@@ -46,7 +46,7 @@ def test_checking_for_onnx_runtime_does_not_import_the_exporter() -> None:
     import sys
 
     code = (
-        "import sys; from qa import onnx_models; ok = onnx_models.available(); "
+        "import sys; from qa.core import onnx as onnx_models; ok = onnx_models.available(); "
         "print(ok, 'onnx' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -54,7 +54,7 @@ def test_checking_for_onnx_runtime_does_not_import_the_exporter() -> None:
 
 
 def test_a_cache_miss_without_the_exporter_is_a_one_line_error(tmp_path: Path) -> None:
-    from qa.errors import BadInput
+    from qa.core.errors import BadInput
 
     def make(tmp: Path) -> Path:
         raise ModuleNotFoundError("No module named 'torch'", name="torch")

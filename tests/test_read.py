@@ -1,9 +1,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import chunk
-from qa.read import SentenceReader
-from qa.types import Document, Hit, Passage
+from qa.core.types import Document, Hit, Passage
+from qa.index.chunk import chunk
+from qa.read.base import SentenceReader
 
 
 def _hits(*texts: str) -> list[Hit]:

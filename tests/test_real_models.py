@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import Settings
+from qa.core.config import Settings
+from qa.core.errors import BadInput
 from qa.engine import Engine
-from qa.errors import BadInput
 
 from .conftest import SEED_DIR
 
@@ -44,7 +44,7 @@ def test_real_embedder_vectors_are_normalised_and_deterministic(seed_engine: Eng
 def test_onnx_and_torch_embedders_give_the_same_vectors() -> None:
     import numpy as np
 
-    from qa.embed import SentenceEncoder
+    from qa.index.embed import SentenceEncoder
 
     texts = [
         "Who is the Kremlin's top foreign policy aide?",

@@ -1,9 +1,9 @@
 import numpy as np
 
-from qa.chunk import chunk
-from qa.retrieve import Retriever, selective, terms
-from qa.store import IndexSpec, Store
-from qa.types import Document
+from qa.core.types import Document
+from qa.index.chunk import chunk
+from qa.index.store import IndexSpec, Store
+from qa.retrieve.retriever import Retriever, selective, terms
 
 from .conftest import FakeEncoder
 
@@ -73,7 +73,7 @@ def test_who_is_a_last_name_retrieves_the_passage_that_introduces_the_person():
 
 
 def test_full_names_skip_titles_stop_words_and_common_words():
-    from qa.retrieve import full_name
+    from qa.retrieve.retriever import full_name
 
     trump = ["President Trump spoke. President Trump left. President Trump won.", "Donald Trump"]
     assert full_name("Trump", trump) == "Donald Trump"  # "President" is a title
@@ -98,7 +98,7 @@ def test_full_names_skip_titles_stop_words_and_common_words():
 
 def test_ask_encodes_the_question_with_the_full_name(fake_encoder):
     from qa.engine import Engine
-    from qa.read import SentenceReader
+    from qa.read.base import SentenceReader
 
     intro = "The Kremlin's top foreign policy aide, Yury Ushakov, spoke to reporters."
     peskov = "Kremlin spokesperson Dmitry Peskov said little."

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import squad
+from qa.train import squad
 
 
 def test_normalize_drops_case_punctuation_articles_and_spaces() -> None:
@@ -108,7 +108,7 @@ def test_split_matches_the_data_readme() -> None:
     ],
 )
 def test_a_file_that_is_not_squad_is_a_clear_error(tmp_path: Path, content, message) -> None:
-    from qa.errors import BadInput
+    from qa.core.errors import BadInput
 
     f = tmp_path / "data.json"
     if content is not None:
@@ -118,8 +118,8 @@ def test_a_file_that_is_not_squad_is_a_clear_error(tmp_path: Path, content, mess
 
 
 def test_eval_of_nothing_is_an_error_not_zeros(tmp_path: Path) -> None:
-    from qa.errors import BadInput
-    from qa.evaluate import evaluate
+    from qa.core.errors import BadInput
+    from qa.train.evaluate import evaluate
 
     f = tmp_path / "empty.json"
     f.write_text('{"data": []}')

@@ -4,11 +4,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.chunk import chunk
-from qa.errors import BadInput, IndexMismatch, IndexNotFound
-from qa.manifest import read_manifest
-from qa.store import IndexSpec, Store
-from qa.types import Document
+from qa.core.errors import BadInput, IndexMismatch, IndexNotFound
+from qa.core.types import Document
+from qa.index.chunk import chunk
+from qa.index.manifest import read_manifest
+from qa.index.store import IndexSpec, Store
 
 SPEC = IndexSpec("test/enc", 4, {"splitter": "syntok", "max_passage_words": 150})
 

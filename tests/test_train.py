@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from qa import train
-from qa.neural import NeuralReader
-from qa.types import Document, Hit, Passage
+from qa.core.types import Document, Hit, Passage
+from qa.read.neural import NeuralReader
+from qa.train import loop as train
 
 COLORS = ["red", "blue", "green", "yellow"]
 # train_reader settings for a few-second run on the tiny dataset
@@ -60,7 +60,7 @@ def tiny_squad(path: Path) -> None:
 def test_features_label_spans_and_cls() -> None:
     from transformers import AutoTokenizer
 
-    from qa.squad import Example
+    from qa.train.squad import Example
 
     tok = AutoTokenizer.from_pretrained(train.default_init())
     ctx = "word " * 60 + "The answer is Lisbon today."
@@ -82,8 +82,8 @@ def test_features_label_spans_and_cls() -> None:
 def test_training_windows_are_the_windows_the_reader_reads() -> None:
     from transformers import AutoTokenizer
 
-    from qa.neural import encode_windows, fast_tokenizer
-    from qa.squad import Example
+    from qa.read.neural import encode_windows, fast_tokenizer
+    from qa.train.squad import Example
 
     tok = AutoTokenizer.from_pretrained(train.default_init())
     ctx = "Zanzibar's spice trade, " * 30 + "ended in 1964."
@@ -177,7 +177,7 @@ def test_train_export_resume_and_read(tmp_path: Path, tmp_cache: Path) -> None:
         assert found[0].text == alone[0].text and found[0].passage_id == alone[0].passage_id
         assert found[1] == pytest.approx(alone[1], abs=1e-4)
     # the int8 model was built once into the cache, keyed by the weights, and is reused
-    from qa import onnx_models
+    from qa.core import onnx as onnx_models
 
     built = onnx_models.int8_path(out)
     assert built.is_file() and built.parent.parent == tmp_cache / "reader"
@@ -252,7 +252,7 @@ def test_train_reader_refuses_a_teacher_with_another_vocabulary(tmp_path: Path) 
     from transformers import PreTrainedTokenizerFast
     from typer.testing import CliRunner
 
-    from qa.cli_reader import app
+    from qa.train.cli import app
 
     vocab = {"[UNK]": 0, "[PAD]": 1, "[CLS]": 2, "[SEP]": 3, "kite": 4}
     tk = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
@@ -297,7 +297,7 @@ def test_train_reader_refuses_a_teacher_with_another_vocabulary(tmp_path: Path) 
 def test_unworkable_training_settings_are_refused(tmp_path: Path, flags, needle) -> None:
     from typer.testing import CliRunner
 
-    from qa.cli_reader import app
+    from qa.train.cli import app
 
     data = tmp_path / "tiny.json"
     tiny_squad(data)
@@ -350,7 +350,7 @@ def test_augmented_training_adds_shortened_passages(tmp_path: Path) -> None:
 
 
 def test_the_module_entry_point_runs_the_commands(tmp_path: Path) -> None:
-    """`python -m qa.cli_reader train-reader …` (how the GPU script runs training) reaches
+    """`python -m qa.train.cli train-reader …` (how the GPU script runs training) reaches
     every helper the command uses (a NameError here once stopped every GPU run)."""
     import subprocess
     import sys
@@ -358,7 +358,7 @@ def test_the_module_entry_point_runs_the_commands(tmp_path: Path) -> None:
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     res = subprocess.run(
-        [sys.executable, "-m", "qa.cli_reader", "train-reader", str(data), "--out",
+        [sys.executable, "-m", "qa.train.cli", "train-reader", str(data), "--out",
          str(tmp_path / "run"), "--fraction", "tiny.json=0"],
         capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"},
     )  # fmt: skip

@@ -19,8 +19,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
+from qa.core.errors import BadInput, QAError
 from qa.engine import Engine
-from qa.errors import BadInput, QAError
 from qa.serve import errors
 from qa.serve.context import ServeContext
 from qa.serve.limits import Limiter

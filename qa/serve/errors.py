@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa.errors import Busy, IndexMismatch, IndexNotFound, NotFound, QAError
+from qa.core.errors import Busy, IndexMismatch, IndexNotFound, NotFound, QAError
 
 log = logging.getLogger("qa.serve")
 

@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP API: the JSON contract, published in /openapi.json.
 
-Pydantic lives at the HTTP edge only; the engine speaks dataclasses (``qa.types``).
+Pydantic lives at the HTTP edge only; the engine speaks dataclasses (``qa.core.types``).
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ class Ready(BaseModel):
     status: str
     documents: int
     passages: int
-    index: str  # fingerprint of the indexed contents (qa.store.index_fingerprint)
+    index: str  # fingerprint of the indexed contents (qa.index.store.index_fingerprint)
     warning: str | None = None  # e.g. a newer save on disk that could not be opened
 
 

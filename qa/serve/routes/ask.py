@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from qa.core.types import Response, response_to_dict
 from qa.serve.context import Context, ServeContext
 from qa.serve.schemas import AskRequest, AskResponse
-from qa.types import Response, response_to_dict
 
 router = APIRouter(tags=["qa"])
 

@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from qa.core.types import Citation, citation_to_dict
+from qa.core.types import Response as QAResponse
 from qa.engine import NO_ANSWER, Engine
 from qa.serve.context import Context
 from qa.serve.errors import APIError
@@ -25,8 +27,6 @@ from qa.serve.schemas import (
     ModelInfo,
     ModelList,
 )
-from qa.types import Citation, citation_to_dict
-from qa.types import Response as QAResponse
 
 router = APIRouter(tags=["openai"])
 

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from qa import ingest
-from qa.errors import BadInput, require_text
-from qa.progress import Reporter
+from qa.core.errors import BadInput, require_text
+from qa.core.progress import Reporter
+from qa.core.types import Document
+from qa.index import ingest
 from qa.serve.context import Context
 from qa.serve.schemas import (
     NOT_FOUND,
@@ -19,7 +20,6 @@ from qa.serve.schemas import (
     DocumentList,
     RemoveDocumentResponse,
 )
-from qa.types import Document
 
 router = APIRouter(tags=["documents"])
 log = logging.getLogger("qa.serve.documents")

@@ -169,7 +169,7 @@ def _build(make: Any, dest: str | Path) -> Path:
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        from qa.errors import BadInput
+        from qa.core.errors import BadInput
 
         raise BadInput(
             f"cannot write the model cache at {dest.parent} ({e.strerror}); set QA_CACHE_DIR "
@@ -184,7 +184,7 @@ def _build(make: Any, dest: str | Path) -> Path:
         try:
             made = make(Path(tmp))
         except ImportError as e:
-            from qa.errors import BadInput
+            from qa.core.errors import BadInput
 
             raise BadInput(
                 f"{dest.name} is not in the model cache {dest.parent} and building it needs "

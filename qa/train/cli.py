@@ -1,6 +1,6 @@
 """``qa train-reader`` and ``qa eval``: plain functions with Typer annotations.
 
-Registered in ``qa/cli.py``; ``python -m qa.cli_reader`` runs them standalone. Heavy
+Registered in ``qa/cli.py``; ``python -m qa.train.cli`` runs them standalone. Heavy
 libraries are imported inside the functions so ``qa --help`` stays fast.
 """
 
@@ -122,7 +122,7 @@ def train_reader_cmd(
     ] = None,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
-    from qa.train import train_reader
+    from qa.train.loop import train_reader
 
     if not 0.0 <= distill_alpha <= 1.0:
         raise typer.BadParameter("--distill-alpha must be between 0 and 1")
@@ -229,8 +229,8 @@ def eval_cmd(
     ] = None,
 ) -> None:
     """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
-    from qa.evaluate import evaluate
-    from qa.neural import DEFAULT_MODEL_DIR, NeuralReader
+    from qa.read.neural import DEFAULT_MODEL_DIR, NeuralReader
+    from qa.train.evaluate import evaluate
 
     if mode not in ("closed", "open"):
         raise typer.BadParameter("mode must be closed or open")
@@ -253,7 +253,7 @@ def eval_cmd(
     )  # fmt: skip
     res["backend"] = r.backend
     if record:
-        from qa.train import READER_JSON, write_model_card
+        from qa.train.loop import READER_JSON, write_model_card
 
         path = r.model_dir / READER_JSON
         meta = json.loads(path.read_text()) if path.exists() else {}
@@ -292,10 +292,10 @@ def calibrate_cmd(
     ] = 5.0,
 ) -> None:
     """Set the no-answer threshold on the held-out v2.0 articles (writes qa_reader.json)."""
-    from qa.evaluate import calibrate_reader
-    from qa.neural import NeuralReader
-    from qa.squad import heldout_examples
-    from qa.train import write_model_card
+    from qa.read.neural import NeuralReader
+    from qa.train.evaluate import calibrate_reader
+    from qa.train.loop import write_model_card
+    from qa.train.squad import heldout_examples
 
     r = NeuralReader(_reader_dir(reader), quantize=quantize)
     res = _tuning(
@@ -314,10 +314,10 @@ def tune_length_cmd(
     qa_reader.json). Run it before calibrate-reader and tune-retrieval: both read spans
     as this prior ranks them.
     """
-    from qa.evaluate import tune_length_penalty
-    from qa.neural import NeuralReader
-    from qa.squad import heldout_examples
-    from qa.train import write_model_card
+    from qa.read.neural import NeuralReader
+    from qa.train.evaluate import tune_length_penalty
+    from qa.train.loop import write_model_card
+    from qa.train.squad import heldout_examples
 
     r = NeuralReader(_reader_dir(reader))
     res = _tuning(lambda: tune_length_penalty(r, heldout_examples()))
@@ -339,9 +339,9 @@ def tune_retrieval_cmd(
 
     Tuned on the held-out articles' questions in the open setting (writes qa_reader.json).
     """
-    from qa.evaluate import tune_retrieval_weight
-    from qa.neural import NeuralReader
-    from qa.train import write_model_card
+    from qa.read.neural import NeuralReader
+    from qa.train.evaluate import tune_retrieval_weight
+    from qa.train.loop import write_model_card
 
     r = NeuralReader(_reader_dir(reader))
     res = _tuning(lambda: tune_retrieval_weight(r, file, k=k))

@@ -17,8 +17,8 @@ from rich.markup import escape as _markup_escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from qa.config import Settings
-from qa.errors import QAError
+from qa.core.config import Settings
+from qa.core.errors import QAError
 
 # Control characters in questions and documents (ANSI escapes, carriage returns, bells)
 # would act on the terminal; they are shown as U+FFFD instead. Tabs and newlines stay.
@@ -81,7 +81,7 @@ def _with_progress(fn, *args, **kwargs):
     (logs, pipes, CI). Nothing shows before the first report (after the input was read and
     checked), so an early error is not drawn under an empty bar."""
     if not err.is_terminal:
-        from qa.progress import Reporter
+        from qa.core.progress import Reporter
 
         return fn(*args, progress=Reporter(lambda line: err.print(line, highlight=False)), **kwargs)
     bar = _progress_bar()
@@ -259,7 +259,7 @@ class _Server:
         """The server at $QA_SERVER_URL (default 127.0.0.1:8000) if it serves ``index_dir``."""
         import http.client
 
-        from qa.manifest import index_fingerprint
+        from qa.index.manifest import index_fingerprint
 
         server = cls(os.environ.get("QA_SERVER_URL", "http://127.0.0.1:8000"))
         try:
@@ -290,7 +290,7 @@ class _Server:
     def ask(self, question: str, k: int | None):
         import urllib.error
 
-        from qa.types import response_from_dict
+        from qa.core.types import response_from_dict
 
         body: dict[str, object] = {"question": question}
         if k is not None:
@@ -326,7 +326,7 @@ def ask(
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with a verbatim span of the sources and the passages that prove it."""
-    from qa.types import response_to_dict
+    from qa.core.types import response_to_dict
 
     settings = Settings.from_env(index_dir=index)
     remote = None if server is False else _Server.find(settings.index_dir, server is True)
@@ -437,7 +437,7 @@ def serve(
 
 
 def _register_reader_commands() -> None:
-    from qa import cli_reader
+    from qa.train import cli as cli_reader
 
     app.command("train-reader")(cli_reader.train_reader_cmd)
     app.command("eval")(cli_reader.eval_cmd)

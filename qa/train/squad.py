@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.errors import BadInput
+from qa.core.errors import BadInput
 
 
 def _data_dir() -> Path:
     if env := os.environ.get("QA_DATA_DIR"):
         return Path(env)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # the repository
     local = root / "data"
     return local if (local / "squad-v1.1-dev.json").exists() else root.parent / "shared" / "data"
 

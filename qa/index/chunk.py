@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from qa.types import Document, Passage
+from qa.core.types import Document, Passage
 
 _PARA_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)(?:[ \t\f\v]*(?:\r\n|\r|\n))*")
 _WORD = re.compile(r"\S+")

@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from qa.errors import BadInput
+from qa.core.errors import BadInput
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_READER_DIR = PACKAGE_DIR / "models" / "reader"
 
 
@@ -64,7 +64,7 @@ class Settings:
     # The reader reads the best passage and every other retrieved passage whose fused
     # retrieval score reaches this fraction of the best one's; the rest are cited, not
     # read (0: read all), unless the passages read hold no answer. Questions for which
-    # the scores say little read all (qa.retrieve.selective).
+    # the scores say little read all (qa.retrieve.retriever.selective).
     # scripts/study_read_floor.py: the largest floor that cost nothing on the held-out
     # articles and the training articles' "who is" questions at K = 3, 5 and 10; on 1,500
     # evaluation questions, K=3 reads 2.12 passages instead of 3 for the same F1 (66.59),

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import BadInput, Busy, IndexMismatch, IndexNotFound
-from qa.manifest import current_generation, current_stamp
-from qa.types import Document, Passage
+from qa.core.errors import BadInput, Busy, IndexMismatch, IndexNotFound
+from qa.core.types import Document, Passage
+from qa.index.manifest import current_generation, current_stamp
 
 FORMAT_VERSION = 1
 # What a save may replace or delete inside an index folder: generations and leftovers of
@@ -81,7 +81,7 @@ def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
 
 def rebuild_hint(path: Path) -> str:
     """The command that rebuilds the index at ``path`` (``--index`` named unless default)."""
-    from qa.config import Settings
+    from qa.core.config import Settings
 
     default = Path(Settings().index_dir)
     named = "" if Path(path).resolve() == default.resolve() else f" --index {path}"

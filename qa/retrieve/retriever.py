@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.embed import Encoder
-from qa.store import Store
-from qa.types import Hit, Passage
+from qa.core.types import Hit, Passage
+from qa.index.embed import Encoder
+from qa.index.store import Store
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qa.errors import BadInput
-from qa.types import Document
+from qa.core.errors import BadInput
+from qa.core.types import Document
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES

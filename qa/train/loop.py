@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.augment import augment
-from qa.bridge import MODEL_TOKENIZER, Bridge, load_bridge, span_logits
-from qa.layers import LayerGuide, check_layer_teacher
-from qa.squad import Example, load
+from qa.read.bridge import MODEL_TOKENIZER, Bridge, load_bridge, span_logits
+from qa.train.augment import augment
+from qa.train.layer_distill import LayerGuide, check_layer_teacher
+from qa.train.squad import Example, load
 
 READER_JSON = "qa_reader.json"
 # qa_reader.json keys that describe one set of weights: dropped when new weights are exported.
@@ -80,14 +80,14 @@ def make_features(
 
     ``target_answer(answers, answer)`` picks the gold answer each question trains on.
     ``stride`` is the token overlap between consecutive windows of a long context. The
-    windows are those the reader reads (``qa.neural.encode_windows``, straight from the
+    windows are those the reader reads (``qa.read.neural.encode_windows``, straight from the
     ``tokenizers`` library), so training sees the same windows as answering, whatever the
     transformers version.
     ``tokenizer`` is a transformers fast tokenizer or a ``tokenizers.Tokenizer``.
     """
     from tokenizers import Tokenizer
 
-    from qa.neural import check_windows, encode_windows
+    from qa.read.neural import check_windows, encode_windows
 
     backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
     fast = Tokenizer.from_str(backend.to_str())  # a copy: encoding sets its truncation
@@ -309,12 +309,12 @@ def train_reader(
     training window once before the first step. ``answer`` chooses the gold answer each
     question trains on (``target_answer``): the first listed, or the annotators' consensus.
     ``windows_from`` (a reader folder) builds the windows with its tokenizer instead of
-    ``init``'s: for a model of another family that reads them through a ``qa.bridge.Bridge``
+    ``init``'s: for a model of another family that reads them through a ``qa.read.bridge.Bridge``
     (its own tokenizer is kept in the export's ``model_tokenizer/``).
     ``distill_layers`` > 0 adds that weight × (attention KL + hidden-state error) between
-    the student's layers and the first teacher's (``qa.layers.LayerGuide``; the teacher
+    the student's layers and the first teacher's (``qa.train.layer_distill.LayerGuide``; the teacher
     runs alongside every step). ``augment_copies`` adds that many shortened copies of each
-    training passage (``qa.augment``: sentences without a gold answer left out at random).
+    training passage (``qa.train.augment``: sentences without a gold answer left out at random).
     ``keep_layers`` keeps only the first that many encoder layers of ``init`` (a smaller,
     faster reader; the dropped layers' weights are not loaded), or, above ``init``'s count,
     repeats its layers in order (``grow_layers``: a deeper, slower reader).
@@ -952,7 +952,7 @@ def write_model_card(model_dir: str | Path) -> Path:
         "initialised from the all-MiniLM-L6-v2 sentence encoder (6 layers, hidden 384"
         f"{shape}; the span head is new) and fine-tuned by `qa/train.py` (the last stage on "
         f"{t.get('device', 'cpu').upper()}). Weights are stored in fp16 safetensors. "
-        "`qa.neural.NeuralReader` "
+        "`qa.read.neural.NeuralReader` "
         "answers on a CPU with an int8 ONNX Runtime model built from them once and cached "
         "(`qa/onnx_models.py`: int8 weights per output channel in every encoder MatMul, "
         f"embeddings and span head fp32), or with the weights in torch fp32{q8}.",

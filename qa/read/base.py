@@ -1,6 +1,6 @@
 """Readers: turn a question and retrieved passages into an extractive `Answer` (or none).
 
-The neural reader (`qa.neural.NeuralReader`) is the default when its weights are present;
+The neural reader (`qa.read.neural.NeuralReader`) is the default when its weights are present;
 `SentenceReader` is the fallback: it returns the passage sentence that best covers the
 question's terms, narrowed to a date or a number when the question asks for one and the
 sentence holds exactly one.
@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from qa.chunk import sentences
-from qa.config import DEFAULT_READER_DIR
-from qa.errors import BadInput
-from qa.types import Answer, Hit
+from qa.core.config import DEFAULT_READER_DIR
+from qa.core.errors import BadInput
+from qa.core.types import Answer, Hit
+from qa.index.chunk import sentences
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -54,7 +54,7 @@ class SentenceReader:
 
     def terms(self, text: str) -> list[str]:
         if self._terms is None:
-            from qa.retrieve import terms
+            from qa.retrieve.retriever import terms
 
             self._terms = terms
         return self._terms(text)
@@ -121,7 +121,7 @@ def load_reader(reader_dir: Path | None, terms: Callable[[str], list[str]] | Non
     ``reader_dir`` without them is a mistake, and an error says so.
     """
     if reader_dir is not None and (reader_dir / "model.safetensors").is_file():
-        from qa.neural import NeuralReader
+        from qa.read.neural import NeuralReader
 
         return NeuralReader(reader_dir)
     if reader_dir is not None and reader_dir.resolve() != DEFAULT_READER_DIR.resolve():

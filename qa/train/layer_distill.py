@@ -8,7 +8,7 @@ teacher's mean square (as in TinyBERT, made scale-free). The attention maps comp
 the averages over heads: the heads of two separately trained models do not correspond
 one to one (measured on the reader and all-mpnet-base-v2: the closest teacher head
 still differs by a KL of 1.6–3.2, the head averages by 0.5–2.0). A teacher of another
-family reads the same windows through its ``qa.bridge.Bridge``: its maps are taken back
+family reads the same windows through its ``qa.read.bridge.Bridge``: its maps are taken back
 to the reader's positions and each attention row renormalised over them (the bridge's
 extra separator is left out).
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from qa.bridge import load_bridge
+from qa.read.bridge import load_bridge
 
 EPS = 1e-8
 

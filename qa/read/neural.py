@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.bridge import MODEL_TOKENIZER, load_bridge, span_logits
-from qa.squad import normalize_answer
-from qa.types import Answer, Hit
+from qa.core.types import Answer, Hit
+from qa.read.bridge import MODEL_TOKENIZER, load_bridge, span_logits
+from qa.train.squad import normalize_answer
 
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "reader"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
 READER_JSON = "qa_reader.json"
 # Questions longer than this (in word-pieces) are cut: the passage needs the window.
 MAX_QUESTION_TOKENS = 64
@@ -159,7 +159,7 @@ class NeuralReader:
     margin. ``threads`` sets ``torch.set_num_threads`` at load (default: the CPUs this
     process may use).
     ``quantize`` applies dynamic int8 to the Linear layers (CPU only). ``backend`` is
-    ``"onnx"`` (the int8 ONNX Runtime model of ``qa.onnx_models``, built once and cached;
+    ``"onnx"`` (the int8 ONNX Runtime model of ``qa.core.onnx``, built once and cached;
     the CPU default when onnxruntime is installed) or ``"torch"`` (the weights as stored,
     fp32); ``$QA_READER_BACKEND`` overrides the default.
     """
@@ -200,9 +200,9 @@ class NeuralReader:
         self.device = device
         self.backend = backend or os.environ.get("QA_READER_BACKEND") or self._default_backend()
         if (self.model_dir / MODEL_TOKENIZER).is_dir():
-            self.backend = "torch"  # a bridged model (qa.bridge) runs in torch only
+            self.backend = "torch"  # a bridged model (qa.read.bridge) runs in torch only
         if self.backend not in ("onnx", "torch"):
-            from qa.errors import BadInput
+            from qa.core.errors import BadInput
 
             raise BadInput(
                 f"reader backend (QA_READER_BACKEND) must be 'onnx' or 'torch', "
@@ -214,7 +214,7 @@ class NeuralReader:
         self._fast: Any = None  # tokenizers.Tokenizer: what the reader itself encodes with
 
     def _default_backend(self) -> str:
-        from qa import onnx_models
+        from qa.core import onnx as onnx_models
 
         if self.device == "cpu" and not self.quantize and onnx_models.available():
             return "onnx"
@@ -252,7 +252,7 @@ class NeuralReader:
     def _load_int8(self, threads: int) -> Any:
         import sys
 
-        from qa import onnx_models
+        from qa.core import onnx as onnx_models
 
         path = onnx_models.int8_path(self.model_dir)
         if not path.is_file():

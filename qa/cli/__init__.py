@@ -1,0 +1,5 @@
+"""The command line: `qa index`, `add`, `rm`, `docs`, `ask`, `cite`, `serve` and the reader tools."""
+
+from qa.cli.commands import app, main
+
+__all__ = ["app", "main"]
