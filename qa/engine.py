@@ -124,7 +124,7 @@ class Engine:
 
     @property
     def fingerprint(self) -> str:
-        """Identifies the indexed contents; equal to `qa.index.store.index_fingerprint` once saved."""
+        """Identifies the indexed contents (`qa.index.manifest.index_fingerprint` once saved)."""
         return manifest_fingerprint(self.store.manifest())
 
     def load(self) -> Engine:

@@ -36,11 +36,11 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.train import squad  # noqa: E402
 from qa.core.config import Settings  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.read.neural import NeuralReader, _pick  # noqa: E402
 from qa.retrieve.retriever import selective, within_floor  # noqa: E402
+from qa.train import squad  # noqa: E402
 from qa.train.evaluate import documents, select  # noqa: E402
 
 FLOORS = (0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)

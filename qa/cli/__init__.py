@@ -1,4 +1,4 @@
-"""The command line: `qa index`, `add`, `rm`, `docs`, `ask`, `cite`, `serve` and the reader tools."""
+"""The command line: index, add, rm, docs, ask, cite, serve, and the reader tools."""
 
 from qa.cli.commands import app, main
 
