@@ -25,7 +25,7 @@ from tqdm import tqdm
 from qa.core.config import Settings
 from qa.core.types import Document
 from qa.engine import Engine
-from qa.retrieve.retriever import fuse
+from qa.retrieve import fuse
 from qa.train import squad
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ from qa.index.store import (
     write_lock,
 )
 from qa.read.base import Reader, load_reader
-from qa.retrieve.retriever import Retriever, selective, within_floor
+from qa.retrieve import Retriever, selective, within_floor
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 

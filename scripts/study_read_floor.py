@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from qa.core.config import Settings  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.read.neural import NeuralReader, _pick  # noqa: E402
-from qa.retrieve.retriever import selective, within_floor  # noqa: E402
+from qa.retrieve import selective, within_floor  # noqa: E402
 from qa.train import squad  # noqa: E402
 from qa.train.evaluate import documents, select  # noqa: E402
 

@@ -6,7 +6,7 @@ import pytest
 from qa.core.errors import BadInput, IndexMismatch, IndexNotFound, NotFound
 from qa.core.types import response_to_dict
 from qa.engine import Engine
-from qa.retrieve.retriever import selective
+from qa.retrieve import selective
 
 from .conftest import FakeEncoder
 

@@ -3,7 +3,7 @@ import numpy as np
 from qa.core.types import Document
 from qa.index.chunk import chunk
 from qa.index.store import IndexSpec, Store
-from qa.retrieve.retriever import Retriever, selective, terms
+from qa.retrieve import Retriever, selective, terms
 
 from .conftest import FakeEncoder
 
@@ -73,7 +73,7 @@ def test_who_is_a_last_name_retrieves_the_passage_that_introduces_the_person():
 
 
 def test_full_names_skip_titles_stop_words_and_common_words():
-    from qa.retrieve.retriever import full_name
+    from qa.retrieve import full_name
 
     trump = ["President Trump spoke. President Trump left. President Trump won.", "Donald Trump"]
     assert full_name("Trump", trump) == "Donald Trump"  # "President" is a title

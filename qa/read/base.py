@@ -54,7 +54,7 @@ class SentenceReader:
 
     def terms(self, text: str) -> list[str]:
         if self._terms is None:
-            from qa.retrieve.retriever import terms
+            from qa.retrieve import terms
 
             self._terms = terms
         return self._terms(text)
