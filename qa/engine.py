@@ -6,7 +6,7 @@ swaps it in with one assignment, so a question in flight keeps the snapshot it s
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +30,8 @@ from qa.index.store import (
 )
 from qa.read.base import Reader, load_reader
 from qa.retrieve import Retriever, selective, within_floor
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -91,7 +93,8 @@ class Engine:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = SentenceEncoder()
+            s = self.settings
+            self._encoder = SentenceEncoder(backend=s.embed_backend, cache_dir=s.cache_dir)
         return self._encoder
 
     @property
@@ -340,7 +343,7 @@ class Engine:
                 raise
             self._unreadable = current_stamp(self.settings.index_dir)
             self.reload_error = f"answering from the index loaded before: {e}"
-            print(f"qa: {self.reload_error}", file=sys.stderr, flush=True)
+            log.warning("%s", self.reload_error)
             return snap
         self._unreadable = None
         self.reload_error = None

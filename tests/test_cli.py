@@ -130,7 +130,9 @@ def test_ask_json_errors_are_json_on_stdout(index_dir, corpus_dir):
 
 
 def test_piped_output_is_not_wrapped(capsys):
-    cli._console().print("id " + "p43256691888fc52 " * 12)  # stdout is captured: not a terminal
+    from qa.cli.render import make_console
+
+    make_console().print("id " + "p43256691888fc52 " * 12)  # stdout is captured: not a terminal
     assert capsys.readouterr().out.count("\n") == 1
 
 

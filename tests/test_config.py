@@ -57,11 +57,17 @@ def test_backend_and_cache_settings_are_named(monkeypatch, tmp_path: Path) -> No
     from qa.core import onnx as onnx_models
     from qa.index.embed import SentenceEncoder
 
-    monkeypatch.setenv("QA_EMBED_BACKEND", "bogus")
+    for var in ("QA_EMBED_BACKEND", "QA_READER_BACKEND"):
+        monkeypatch.setenv(var, "bogus")
+        with pytest.raises(BadInput, match=rf"{var}\) must be 'onnx' or 'torch'"):
+            Settings.from_env()
+        monkeypatch.setenv(var, "")  # empty: the default
+    assert Settings.from_env().embed_backend is None
     with pytest.raises(BadInput, match=r"QA_EMBED_BACKEND\) must be 'onnx' or 'torch'"):
-        SentenceEncoder()
-    monkeypatch.setenv("QA_EMBED_BACKEND", "")  # empty: the default, like QA_READER_BACKEND
+        SentenceEncoder(backend="bogus")
     assert SentenceEncoder().backend in ("onnx", "torch")
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "c"))
+    assert Settings.from_env().cache_dir == tmp_path / "c"
     afile = tmp_path / "afile"
     afile.write_text("x")
     with pytest.raises(BadInput, match="set QA_CACHE_DIR to a writable folder"):
@@ -96,7 +102,7 @@ def test_reader_commands_refuse_a_folder_that_is_no_reader(command, tmp_path, ca
 
 
 def test_a_server_url_that_is_no_qa_server_is_skipped_or_named(monkeypatch, tmp_path) -> None:
-    from qa.cli.commands import _Server
+    from qa.cli.client import Server as _Server
     from qa.core.errors import QAError
 
     monkeypatch.setenv("QA_SERVER_URL", "http://127.0.0.1:9\nx")
@@ -123,3 +129,27 @@ def test_eval_k_is_checked_and_only_for_open_mode(capsys, monkeypatch, tmp_path)
         with pytest.raises(SystemExit) as e:
             cli.main()
         assert e.value.code == 2 and "--k" in capsys.readouterr().err
+
+
+def test_a_settings_file_under_the_environment(monkeypatch, tmp_path: Path) -> None:
+    from qa.core.config import ServeSettings
+
+    conf = tmp_path / "qa.toml"
+    conf.write_text('top_k = 5\nindex_dir = "idx"\n[serve]\nqueue = 3\napi_key = "k"\n')
+    monkeypatch.chdir(tmp_path)  # ./qa.toml is read when QA_CONFIG names none
+    monkeypatch.delenv("QA_CONFIG", raising=False)
+    monkeypatch.delenv("QA_API_KEY", raising=False)
+    monkeypatch.setenv("QA_TOP_K", "7")  # the environment wins over the file
+    s = Settings.from_env()
+    assert (s.top_k, s.index_dir) == (7, Path("idx"))
+    assert (ServeSettings.from_env().queue, ServeSettings.from_env().api_key) == (3, "k")
+    conf.write_text("top_k = 0\n")
+    monkeypatch.delenv("QA_TOP_K")
+    with pytest.raises(BadInput, match=r"QA_TOP_K\) must be between 1 and 50"):
+        Settings.from_env()
+    conf.write_text("topk = 3\n")
+    with pytest.raises(BadInput, match="unknown setting.*topk"):
+        Settings.from_env()
+    monkeypatch.setenv("QA_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(BadInput, match="QA_CONFIG names"):
+        Settings.from_env()

@@ -1,25 +1,35 @@
-"""One typed settings object, with defaults overridable from the environment (``QA_*``)."""
+"""Every ``QA_*`` setting, in two frozen objects grouped by what they shape.
+
+``Settings`` shapes an index and an answer; ``ServeSettings`` how the server protects
+itself. Each field is read from ``QA_<FIELD>``, over an optional TOML file (``QA_CONFIG``,
+or ``qa.toml`` in the working folder: top-level keys for ``Settings``, a ``[serve]`` table
+for ``ServeSettings``), over the defaults; explicit overrides win. The environment is read
+here and nowhere else in the package. Plain dataclasses, not pydantic-settings: every CLI
+command builds settings, and importing pydantic-settings took longer than the whole CLI.
+"""
 
 from __future__ import annotations
 
 import math
 import os
+import tomllib
+import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from qa.core.errors import BadInput
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_READER_DIR = PACKAGE_DIR / "models" / "reader"
-
-
-def _default_index_dir() -> Path:
-    return Path("index") / "default"
-
+MAX_K = 50  # passages one question may retrieve and cite
+BACKENDS = ("onnx", "torch")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("auto", "json", "text")
 
 # Allowed range of each numeric setting (inclusive).
 BOUNDS: dict[str, tuple[float, float]] = {
-    "top_k": (1, 50),
+    "top_k": (1, MAX_K),
     "alpha": (0.0, 1.0),
     "candidates": (1, 10_000),
     "max_passage_words": (1, 100_000),
@@ -30,7 +40,26 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "max_question_chars": (1, 1_000_000),
     "min_relevance": (0.0, 1.0),
     "read_floor": (0.0, 1.0),
+    "max_in_flight": (0, 10_000),
+    "queue": (0, 100_000),
+    "queue_wait_s": (0.0, 3600.0),
+    "max_writes": (1, 64),
+    "write_queue": (0, 100_000),
+    "write_wait_s": (0.0, 86_400.0),
+    "max_body_bytes": (1, 1 << 34),
+    "body_timeout_s": (0.1, 3600.0),
+    "header_timeout_s": (0.1, 3600.0),
 }
+CHOICES: dict[str, tuple[str, ...]] = {
+    "embed_backend": BACKENDS,
+    "reader_backend": BACKENDS,
+    "log_level": LOG_LEVELS,
+    "log_format": LOG_FORMATS,
+}
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "qa"
 
 
 @dataclass(frozen=True)
@@ -41,69 +70,156 @@ class Settings:
     changing them requires a rebuild (the store says so when it opens).
     """
 
-    index_dir: Path = field(default_factory=_default_index_dir)
-    reader_dir: Path | None = DEFAULT_READER_DIR
+    # -- the index: where it is and how documents become passages and vectors
+    index_dir: Path = field(default_factory=lambda: Path("index") / "default")
+    max_passage_words: int = 150
+    overlap_sentences: int = 1
+    batch_size: int = 8  # passages embedded per batch (BENCHMARKS.md: batch size)
+    ivf_threshold: int = 50_000  # passages from which vector search is IVF, not exact
+    nprobe: int = 48  # IVF lists searched per question
+    # -- retrieval
     top_k: int = 3
     alpha: float = 0.5  # weight of the dense score in the dense + BM25 interpolation
     candidates: int = 50  # passages each retriever proposes before fusion
-    max_passage_words: int = 150
-    overlap_sentences: int = 1
-    # Passages embedded per batch. Small batches keep each layer's activations in cache:
-    # on 2 cores, 8 embedded SQuAD paragraphs 25% faster than 32 (ONNX; torch alike).
-    batch_size: int = 8
-    # From bench/scale.py: exact search passes 5 ms per query near 55k vectors (1 thread);
-    # IVF-Flat keeps remove_ids and reached recall@10 0.96 at 1M with nprobe 48 of 4096 lists.
-    ivf_threshold: int = 50_000  # passages from which the vector index is IVF, not exact
-    nprobe: int = 48
+    # -- reading and answering
+    reader_dir: Path | None = DEFAULT_READER_DIR  # None: the sentence reader
     max_question_chars: int = 1000
-    # Abstain when no retrieved passage's dense cosine reaches this (0: off). On the
-    # held-out articles, 0.28 abstained on 68.5% of questions whose article was not
-    # indexed (61.9% from the reader's null margin alone) and on 4.0% of answerable ones
-    # (2.3% without), reading the top 3 passages with the stage-2 reader.
+    # Abstain when no retrieved passage's dense cosine reaches this (0: off).
     min_relevance: float = 0.0
-    # The reader reads the best passage and every other retrieved passage whose fused
-    # retrieval score reaches this fraction of the best one's; the rest are cited, not
-    # read (0: read all), unless the passages read hold no answer. Questions for which
-    # the scores say little read all (qa.retrieve.retriever.selective).
-    # scripts/study_read_floor.py: the largest floor that cost nothing on the held-out
-    # articles and the training articles' "who is" questions at K = 3, 5 and 10; on 1,500
-    # evaluation questions, K=3 reads 2.12 passages instead of 3 for the same F1 (66.59),
-    # K=5 2.83 instead of 5 for 66.51 vs 66.53.
+    # Read the best passage and those whose fused score reaches this fraction of its
+    # score (0: all); README "Configuration" says how it was chosen.
     read_floor: float = 0.75
+    # -- models at run time
+    cache_dir: Path = field(default_factory=_default_cache_dir)  # the ONNX models built once
+    embed_backend: str | None = None  # onnx or torch; None: ONNX on the CPU when installed
+    reader_backend: str | None = None
 
     def __post_init__(self) -> None:
-        for name, (lo, hi) in BOUNDS.items():
-            v = getattr(self, name)
-            if not (isinstance(v, int | float) and math.isfinite(v) and lo <= v <= hi):
-                raise BadInput(
-                    f"setting {name} (QA_{name.upper()}) must be between {lo:g} and {hi:g}, "
-                    f"not {v!r}"
-                )
+        _check(self)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then ``QA_<FIELD>`` environment variables, then explicit overrides."""
-        values: dict[str, object] = {}
-        defaults = cls()
-        for f in fields(cls):
-            raw = os.environ.get(f"QA_{f.name.upper()}")
-            if raw is None:
-                continue
-            var = f"QA_{f.name.upper()}"
-            if f.name == "index_dir":
-                if not raw.strip():
-                    raise BadInput(f"{var} is empty; unset it or name an index folder")
-                values[f.name] = Path(raw)
-            elif f.name == "reader_dir":  # empty: no neural reader (the sentence reader)
-                values[f.name] = Path(raw) if raw else None
-            else:
-                kind = float if isinstance(getattr(defaults, f.name), float) else int
-                try:
-                    values[f.name] = kind(raw)
-                except ValueError:
-                    what = "a number" if kind is float else "a whole number"
-                    raise BadInput(
-                        f"{var}={raw!r} is not {what}; unset it or give {what}"
-                    ) from None
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(defaults, **values)  # type: ignore[arg-type]
+        """Defaults, then the TOML file, then ``QA_<FIELD>`` variables, then ``overrides``."""
+        return _load(cls, None, overrides)
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How ``qa serve`` protects itself, and where the CLI finds a server."""
+
+    # -- access
+    api_key: str | None = None  # bearer key for everything but the open paths
+    cors_origins: tuple[str, ...] = ()  # comma-separated in QA_CORS_ORIGINS
+    metrics_public: bool = False  # /readyz and /metrics without the key
+    server_url: str = "http://127.0.0.1:8000"  # where `qa ask` looks for a server
+    # -- load: questions and writes have separate limits
+    max_in_flight: int = 4  # questions answered at once
+    queue: int = 32  # questions waiting for a slot; more get 503 at once
+    queue_wait_s: float = 2.0  # longest wait for a slot, then 503
+    max_writes: int = 1  # document writes at once (they take turns on the index anyway)
+    write_queue: int = 8  # writes waiting for their turn
+    write_wait_s: float = 10.0  # for the turn, and for another process writing the index
+    # -- slow or large requests
+    max_body_bytes: int = 1_000_000
+    body_timeout_s: float = 30.0  # the whole body must have arrived by then
+    header_timeout_s: float = 10.0  # a request's headers must have arrived by then
+    # -- logs
+    log_level: str = "info"
+    log_format: str = "auto"  # auto: readable on a terminal, JSON otherwise
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ServeSettings:
+        """Defaults, then the TOML file's ``[serve]``, then ``QA_<FIELD>``, then ``overrides``."""
+        return _load(cls, "serve", overrides)
+
+
+T = TypeVar("T", Settings, ServeSettings)
+
+
+def _check(obj: Settings | ServeSettings) -> None:
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        var = f"QA_{f.name.upper()}"
+        if f.name in BOUNDS:
+            lo, hi = BOUNDS[f.name]
+            if not (isinstance(v, int | float) and math.isfinite(v) and lo <= v <= hi):
+                raise BadInput(
+                    f"setting {f.name} ({var}) must be between {lo:g} and {hi:g}, not {v!r}"
+                )
+        if f.name in CHOICES and v is not None and v not in CHOICES[f.name]:
+            allowed = " or ".join(repr(c) for c in CHOICES[f.name])
+            raise BadInput(f"setting {f.name} ({var}) must be {allowed}, not {v!r}")
+
+
+def config_file() -> Path | None:
+    """The TOML file settings are read from: ``$QA_CONFIG``, else ``./qa.toml`` if present."""
+    named = os.environ.get("QA_CONFIG", "").strip()
+    if named:
+        if not Path(named).is_file():
+            raise BadInput(f"QA_CONFIG names {named}, which is not a file; unset it or fix it")
+        return Path(named)
+    here = Path("qa.toml")
+    return here if here.is_file() else None
+
+
+def _from_file(cls: type[T], table: str | None) -> dict[str, Any]:
+    path = config_file()
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise BadInput(f"cannot read the settings file {path}: {e}") from None
+    section = data.get(table, {}) if table else {k: v for k, v in data.items() if k != "serve"}
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        where = f"[{table}] of {path}" if table else str(path)
+        raise BadInput(f"unknown setting(s) {', '.join(unknown)} in {where}; see README")
+    return {k: _parse(cls, k, v, f"{k} in {path}") for k, v in section.items()}
+
+
+def _parse(cls: type[T], name: str, raw: Any, where: str) -> Any:
+    """``raw`` (a variable's text, or a TOML value) as the type of field ``name``."""
+    kind = typing.get_type_hints(cls)[name]
+    text = raw.strip() if isinstance(raw, str) else raw
+    if kind in (Path, Path | None):
+        if text in ("", None):
+            if kind is Path:
+                raise BadInput(f"{where} is empty; unset it or name a folder")
+            return None  # e.g. QA_READER_DIR= : no neural reader
+        return Path(text)
+    if kind is bool:
+        if isinstance(text, bool):
+            return text
+        if str(text).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(text).lower() in ("", "0", "false", "no", "off"):
+            return False
+        raise BadInput(f"{where}={raw!r} is not a yes/no value; use 1 or 0")
+    if kind in (int, float):
+        what = "a number" if kind is float else "a whole number"
+        try:
+            if isinstance(text, bool):
+                raise ValueError
+            return kind(text)
+        except (TypeError, ValueError):
+            raise BadInput(f"{where}={raw!r} is not {what}; unset it or give {what}") from None
+    if kind == tuple[str, ...]:
+        items = text if isinstance(text, list) else str(text).split(",")
+        return tuple(str(i).strip() for i in items if str(i).strip())
+    return (str(text) or None) if kind == str | None else str(text)
+
+
+def _load(cls: type[T], table: str | None, overrides: dict[str, object]) -> T:
+    values = _from_file(cls, table)
+    for f in fields(cls):
+        var = f"QA_{f.name.upper()}"
+        raw = os.environ.get(var)
+        if raw is not None:
+            values[f.name] = _parse(cls, f.name, raw, var)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(cls(), **values)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -40,15 +41,29 @@ def available() -> bool:
     return True
 
 
-def cache_dir() -> Path:
-    """``$QA_CACHE_DIR`` or ``~/.cache/qa``."""
-    env = os.environ.get("QA_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "qa"
+def default_backend(device: str = "cpu") -> str:
+    """``onnx`` on the CPU when ONNX Runtime is installed, else ``torch``."""
+    return "onnx" if device == "cpu" and available() else "torch"
 
 
-def embedder_path(model_dir: str | Path) -> Path:
+def offline_hub() -> None:
+    """Keep the Hugging Face libraries off the network: every model here is local."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def cache_dir(given: Path | None = None) -> Path:
+    """Where built models are kept: ``given``, else ``Settings.cache_dir`` ($QA_CACHE_DIR)."""
+    if given is not None:
+        return given
+    from qa.core.config import Settings
+
+    return Settings.from_env().cache_dir
+
+
+def embedder_path(model_dir: str | Path, cache: Path | None = None) -> Path:
     """Where the ONNX embedder of these weights lives (the cache)."""
-    return cache_dir() / "embedder" / weights_digest(model_dir) / "model.onnx"
+    return cache_dir(cache) / "embedder" / weights_digest(model_dir, cache) / "model.onnx"
 
 
 def build_embedder(model_dir: str | Path, dest: str | Path) -> Path:
@@ -111,17 +126,16 @@ def _export(module: Any, path: Path, outputs: list[str], out_axes: dict[str, Any
     )
 
 
-def weights_digest(model_dir: str | Path) -> str:
+def weights_digest(model_dir: str | Path, cache: Path | None = None) -> str:
     """First 16 hex digits of the sha256 of ``model.safetensors``.
 
-    Hashing the weights (134 MB for embedder and reader) slowed every fresh process, so
-    digests are remembered in the cache folder against the file's path, size, inode and
-    modification time; a file that changes in any of those is hashed again.
+    Hashing the weights on every start is slow, so digests are remembered in the cache
+    folder against the file's path, size, inode and modification time.
     """
     path = (Path(model_dir) / "model.safetensors").resolve()
     st = path.stat()
     stamp = [st.st_size, st.st_ino, st.st_mtime_ns]
-    memo_file = cache_dir() / "digests.json"
+    memo_file = cache_dir(cache) / "digests.json"
     try:
         memo = json.loads(memo_file.read_text())
     except (OSError, ValueError):
@@ -146,12 +160,12 @@ def weights_digest(model_dir: str | Path) -> str:
     return digest
 
 
-def int8_path(model_dir: str | Path) -> Path:
+def int8_path(model_dir: str | Path, cache: Path | None = None) -> Path:
     """Where the int8 model of these weights lives: beside them if shipped, else the cache."""
     beside = Path(model_dir) / ONNX_NAME
     if beside.is_file():
         return beside
-    return cache_dir() / "reader" / weights_digest(model_dir) / ONNX_NAME
+    return cache_dir(cache) / "reader" / weights_digest(model_dir, cache) / ONNX_NAME
 
 
 def build_int8(model_dir: str | Path, dest: str | Path) -> Path:
@@ -159,12 +173,20 @@ def build_int8(model_dir: str | Path, dest: str | Path) -> Path:
     return _build(lambda tmp: _export_and_quantize(Path(model_dir), tmp), dest)
 
 
+class _Exporters(logging.Filter):
+    """Drops the exporter's and quantiser's notes below ERROR (the quantiser logs through
+    the root logger itself); other loggers' records pass untouched."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        noisy = record.name == "root" or record.name.startswith(("torch", "onnx"))
+        return not noisy or record.levelno >= logging.ERROR
+
+
 def _build(make: Any, dest: str | Path) -> Path:
     """Run ``make(tmp_folder) -> file`` quietly and move the file to ``dest`` atomically."""
-    import logging
     import warnings
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    offline_hub()
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -175,12 +197,12 @@ def _build(make: Any, dest: str | Path) -> Path:
             f"cannot write the model cache at {dest.parent} ({e.strerror}); set QA_CACHE_DIR "
             "to a writable folder"
         ) from None
+    quiet = _Exporters()
     root = logging.getLogger()
-    level = root.level
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         # The tracer's notes on constant shapes and the quantiser's advice are not for users.
         warnings.simplefilter("ignore")
-        root.setLevel(logging.ERROR)
+        root.addFilter(quiet)
         try:
             made = make(Path(tmp))
         except ImportError as e:
@@ -192,7 +214,7 @@ def _build(make: Any, dest: str | Path) -> Path:
                 "onnx, or set QA_CACHE_DIR to a cache built where they are"
             ) from None
         finally:
-            root.setLevel(level)
+            root.removeFilter(quiet)
         os.replace(made, dest)
     return dest
 

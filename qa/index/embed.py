@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDER_DIM = 384
@@ -33,7 +37,7 @@ class SentenceEncoder:
     (built once, cached) in ONNX Runtime with the ``tokenizers`` library: no torch or
     transformers import, so a fresh process answers sooner. ``"torch"`` runs it through
     sentence-transformers. Both give the same vectors (to float rounding). The default is
-    ONNX on the CPU when onnxruntime is installed; ``$QA_EMBED_BACKEND`` overrides it.
+    ONNX on the CPU when onnxruntime is installed (``Settings.embed_backend`` chooses).
     """
 
     name = EMBEDDER_NAME
@@ -45,16 +49,15 @@ class SentenceEncoder:
         device: str = "cpu",
         backend: str | None = None,
         threads: int | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        from qa.core import onnx as onnx_models
+
         self.model_path = model_path
         self.device = device
         self.threads = threads
-        if backend is None:
-            backend = os.environ.get("QA_EMBED_BACKEND") or None  # empty: the default
-        if backend is None:
-            from qa.core import onnx as onnx_models
-
-            backend = "onnx" if device == "cpu" and onnx_models.available() else "torch"
+        self.cache_dir = cache_dir
+        backend = backend or onnx_models.default_backend(device)
         if backend not in ("onnx", "torch"):
             from qa.core.errors import BadInput
 
@@ -75,17 +78,15 @@ class SentenceEncoder:
 
     def _load_onnx(self) -> None:
         import json
-        import sys
-        from pathlib import Path
 
         from tokenizers import Tokenizer
 
         from qa.core import onnx as onnx_models
 
         path = Path(self._path())
-        onnx_file = onnx_models.embedder_path(path)
+        onnx_file = onnx_models.embedder_path(path, self.cache_dir)
         if not onnx_file.is_file():
-            print(f"preparing the ONNX embedder once: {onnx_file}", file=sys.stderr, flush=True)
+            log.info("preparing the ONNX embedder once: %s", onnx_file)
             onnx_models.build_embedder(path, onnx_file)
         cfg = path / "sentence_bert_config.json"
         max_len = json.loads(cfg.read_text()).get("max_seq_length", 256) if cfg.exists() else 256
@@ -112,8 +113,9 @@ class SentenceEncoder:
                 self._load_onnx()
             return self
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from qa.core.onnx import offline_hub
+
+            offline_hub()
             import transformers
             from sentence_transformers import SentenceTransformer
 

@@ -14,12 +14,13 @@ any number of processes take turns on ``.lock`` and start from the live generati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
-import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ import numpy as np
 from qa.core.errors import BadInput, Busy, IndexMismatch, IndexNotFound
 from qa.core.types import Document, Passage
 from qa.index.manifest import current_generation, current_stamp
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 # What a save may replace or delete inside an index folder: generations and leftovers of
@@ -56,11 +59,7 @@ def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
         try:
             lock.acquire(timeout=first)
         except Timeout:
-            print(
-                f"waiting for another qa process to finish writing {path}/ …",
-                file=sys.stderr,
-                flush=True,
-            )
+            log.warning("waiting for another qa process to finish writing %s/ …", path)
             lock.acquire(timeout=-1 if timeout is None else max(0.0, timeout - first))
     except Timeout:
         raise Busy(
@@ -77,6 +76,15 @@ def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@functools.cache
+def _one_search_thread() -> None:
+    """One question at a time is searched fastest by one thread: OpenMP's waiting team
+    would take the cores from the reader's and embedder's thread pools. Set once."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
 
 
 def rebuild_hint(path: Path) -> str:
@@ -115,6 +123,7 @@ class Store:
     def __init__(self, spec: IndexSpec) -> None:
         import faiss
 
+        _one_search_thread()
         self.spec = spec
         self.documents: dict[str, Document] = {}
         self.passages: dict[str, Passage] = {}
@@ -157,7 +166,10 @@ class Store:
         rng = np.random.default_rng(0)
         sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
         faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))  # k-means: every core
-        ivf.train(np.ascontiguousarray(sample))
+        try:
+            ivf.train(np.ascontiguousarray(sample))
+        finally:
+            faiss.omp_set_num_threads(1)
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct + remove by id
         ivf.add_with_ids(np.ascontiguousarray(vectors), keys)
         ivf.nprobe = nprobe
@@ -222,11 +234,7 @@ class Store:
         """The ``k`` passages whose vectors have the largest inner product with ``query``."""
         if not len(self.passages) or k <= 0:
             return []
-        import faiss
 
-        # One query at a time: a single thread is faster than OpenMP's team, whose waiting
-        # threads also take the cores from the reader's and embedder's thread pools.
-        faiss.omp_set_num_threads(1)
         scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
         return [
             (self.passages[self._by_key[int(key)]], float(s))

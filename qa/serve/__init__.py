@@ -3,7 +3,8 @@
 ``create_app(engine)`` builds the app; ``run(app, host, port)`` serves it with uvicorn.
 """
 
-from qa.serve.app import ServeSettings, create_app
+from qa.core.config import ServeSettings
+from qa.serve.app import create_app
 from qa.serve.routes.chat import MODEL_ID
 from qa.serve.server import run
 

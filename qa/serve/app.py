@@ -8,10 +8,9 @@ separate limits for questions and writes, so the event loop keeps answering prob
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,7 +18,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
-from qa.core.errors import BadInput, QAError
+from qa.core.config import ServeSettings
+from qa.core.errors import QAError
 from qa.engine import Engine
 from qa.serve import errors
 from qa.serve.context import ServeContext
@@ -30,64 +30,6 @@ from qa.serve.routes import ask, chat, citations, documents, ops
 from qa.serve.schemas import ERRORS, ChatCompletionChunk
 
 log = logging.getLogger("qa.serve")
-
-
-def _env_bool(name: str) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise BadInput(f"{name}={raw!r} is not a yes/no value; use 1 or 0")
-
-
-def _env_number(name: str, default: float, lo: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BadInput(f"{name}={raw!r} is not a number; unset it or give a number") from None
-    if not value >= lo:
-        raise BadInput(f"{name} must be at least {lo:g}, not {raw}")
-    return value
-
-
-@dataclass(frozen=True)
-class ServeSettings:
-    """How the server protects itself; each has a ``QA_*`` variable (``from_env``)."""
-
-    api_key: str | None = None  # QA_API_KEY: bearer key for everything but the open paths
-    cors_origins: tuple[str, ...] = ()  # QA_CORS_ORIGINS, comma-separated
-    metrics_public: bool = False  # QA_METRICS_PUBLIC: /readyz and /metrics without the key
-    max_in_flight: int = 4  # QA_MAX_IN_FLIGHT: questions answered at once
-    queue: int = 32  # QA_QUEUE: questions waiting for a slot; more get 503 at once
-    queue_wait_s: float = 2.0  # QA_QUEUE_WAIT_S: longest wait for a slot, then 503
-    max_writes: int = 1  # document writes at once (they take turns on the index anyway)
-    write_queue: int = 8  # QA_WRITE_QUEUE: writes waiting for their turn
-    write_wait_s: float = 10.0  # QA_WRITE_WAIT_S: for the turn, and for another process
-    max_body_bytes: int = 1_000_000  # QA_MAX_BODY_BYTES
-    body_timeout_s: float = 30.0  # QA_BODY_TIMEOUT_S: the whole body must arrive by then
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> ServeSettings:
-        d = cls()
-        origins = os.environ.get("QA_CORS_ORIGINS", "")
-        values: dict[str, Any] = {
-            "api_key": os.environ.get("QA_API_KEY", "").strip() or None,
-            "cors_origins": tuple(o.strip() for o in origins.split(",") if o.strip()),
-            "metrics_public": _env_bool("QA_METRICS_PUBLIC"),
-            "max_in_flight": int(_env_number("QA_MAX_IN_FLIGHT", d.max_in_flight, 1)),
-            "queue": int(_env_number("QA_QUEUE", d.queue, 0)),
-            "queue_wait_s": _env_number("QA_QUEUE_WAIT_S", d.queue_wait_s, 0),
-            "write_queue": int(_env_number("QA_WRITE_QUEUE", d.write_queue, 0)),
-            "write_wait_s": _env_number("QA_WRITE_WAIT_S", d.write_wait_s, 0),
-            "max_body_bytes": int(_env_number("QA_MAX_BODY_BYTES", d.max_body_bytes, 1)),
-            "body_timeout_s": _env_number("QA_BODY_TIMEOUT_S", d.body_timeout_s, 0.1),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
 
 
 def create_app(
@@ -110,7 +52,7 @@ def create_app(
         "max_body_bytes": max_body_bytes,
         "write_wait_s": write_wait_s,
     }
-    s = ServeSettings(**{**vars(s), **{k: v for k, v in overrides.items() if v is not None}})
+    s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
     if engine.lock_timeout is None:
         engine.lock_timeout = s.write_wait_s  # a request never hangs on a CLI's long write
     metrics = Metrics()

@@ -13,10 +13,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from qa.core.errors import BadInput
-
-LEVELS = ("debug", "info", "warning", "error")
-FORMATS = ("auto", "json", "text")
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is data.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -90,15 +86,8 @@ class OncePer(logging.Filter):
 
 
 def configure(level: str = "info", fmt: str = "auto") -> None:
-    """Send every logger (the server's, uvicorn's, asyncio's) to stderr in one format."""
-    if level not in LEVELS:
-        raise BadInput(
-            f"log level (QA_LOG_LEVEL) must be one of {', '.join(LEVELS)}, not {level!r}"
-        )
-    if fmt not in FORMATS:
-        raise BadInput(
-            f"log format (QA_LOG_FORMAT) must be one of {', '.join(FORMATS)}, not {fmt!r}"
-        )
+    """Send every logger (the server's, uvicorn's, asyncio's) to stderr in one format;
+    ``level`` and ``fmt`` as ``ServeSettings`` checked them."""
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler(sys.stderr)
