@@ -148,7 +148,7 @@ def test_a_settings_file_under_the_environment(monkeypatch, tmp_path: Path) -> N
     with pytest.raises(BadInput, match=r"QA_TOP_K\) must be between 1 and 50"):
         Settings.from_env()
     conf.write_text("topk = 3\n")
-    with pytest.raises(BadInput, match="unknown setting.*topk"):
+    with pytest.raises(BadInput, match=r"unknown setting.*topk"):
         Settings.from_env()
     monkeypatch.setenv("QA_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(BadInput, match="QA_CONFIG names"):
