@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.core.config import Settings
+from qa.core.config import MAX_K, Settings
 from qa.core.errors import BadInput, NotFound, QAError, require_text
 from qa.core.types import Citation, Document, Hit, Passage, Response
 from qa.index import ingest
@@ -76,6 +76,24 @@ class Engine:
         self._loaded = False
 
     # -- construction --------------------------------------------------------------------
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, **settings: object) -> Engine:
+        """The engine over the index at ``index_dir`` (default: ``Settings.index_dir``);
+        ``settings`` override other fields of ``Settings``. Models load on first use."""
+        return cls(Settings.from_env(index_dir=index_dir, **settings))
+
+    @classmethod
+    def from_files(
+        cls,
+        paths: str | Path | Iterable[str | Path],
+        index_dir: str | Path | None = None,
+        **settings: object,
+    ) -> Engine:
+        """Index the files and folders at ``paths`` into ``index_dir`` and return the engine."""
+        engine = cls.open(index_dir, **settings)
+        engine.index([paths] if isinstance(paths, str | Path) else paths)
+        return engine
+
     @classmethod
     def in_memory(
         cls,
@@ -223,7 +241,7 @@ class Engine:
         return store
 
     def index(
-        self, paths: Iterable[Path], progress: Progress | None = None, replace: bool = False
+        self, paths: Iterable[str | Path], progress: Progress | None = None, replace: bool = False
     ) -> Rebuild:
         """Rebuild the index from ``paths`` and save it (atomically) to ``settings.index_dir``.
 
@@ -232,7 +250,7 @@ class Engine:
         dropped. Either way the result says which they were.
         """
         check_index_folder(self.settings.index_dir)  # before the work, not after it
-        paths = list(paths)
+        paths = [Path(p) for p in paths]
         docs = ingest.load(paths)
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to index")
@@ -251,10 +269,10 @@ class Engine:
             self._swap(store)
         return Rebuild(store, kept, others if replace else [])
 
-    def is_stale(self, paths: Iterable[Path]) -> bool:
+    def is_stale(self, paths: Iterable[str | Path]) -> bool:
         """Whether the saved index differs from what ``paths`` and the settings would build
         (documents from elsewhere, which a rebuild keeps, do not count)."""
-        paths = list(paths)
+        paths = [Path(p) for p in paths]
         manifest = read_manifest(self.settings.index_dir)
         if manifest is None:
             return True
@@ -272,6 +290,24 @@ class Engine:
         except (KeyError, TypeError):  # a damaged manifest: rebuild
             return True
         return have != want
+
+    def add_text(
+        self,
+        text: str,
+        source: str = "api",
+        kind: str | None = None,
+        title: str = "",
+        progress: Progress | None = None,
+    ) -> tuple[Document, bool]:
+        """Add one document given as text (``kind`` ``text``, ``markdown`` or ``html``;
+        default: by the source's extension). Returns it as indexed, and whether it is new."""
+        doc = ingest.from_string(
+            text, source=source, kind=kind or ingest.kind_of(source), title=title
+        )
+        if not doc.text.strip():
+            raise BadInput("the document has no text (after HTML extraction, if html)")
+        added = self.add_documents([doc], progress)
+        return self.store.documents.get(doc.id, doc), bool(added)
 
     def add_documents(
         self,
@@ -299,7 +335,7 @@ class Engine:
             self._swap(store)
             return new
 
-    def add(self, paths: Iterable[Path], progress: Progress | None = None) -> list[Document]:
+    def add(self, paths: Iterable[str | Path], progress: Progress | None = None) -> list[Document]:
         """Add the files under ``paths``; an edited file replaces its older version."""
         docs = ingest.load(list(paths))
         if not docs:
@@ -380,8 +416,8 @@ class Engine:
 
     def _check_k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k
-        if not 1 <= k <= 50:
-            raise BadInput(f"k must be between 1 and 50, not {k}")
+        if not 1 <= k <= MAX_K:
+            raise BadInput(f"k must be between 1 and {MAX_K}, not {k}")
         return k
 
     def retrieve(self, question: str, k: int | None = None) -> list[Hit]:

@@ -403,3 +403,21 @@ def test_writes_to_a_missing_index_create_nothing(settings, fake_encoder):
         with pytest.raises(IndexNotFound):
             write()
     assert not settings.index_dir.exists()
+
+
+def test_the_python_api_in_three_lines(tmp_path: Path, corpus_dir: Path, monkeypatch) -> None:
+    import qa
+
+    monkeypatch.setattr("qa.engine.SentenceEncoder", lambda **kw: FakeEncoder())
+    index = str(tmp_path / "idx")  # string paths work wherever a path is taken
+    engine = qa.Engine.from_files(str(corpus_dir), index_dir=index, reader_dir=None)
+    r = engine.ask("When was the Eiffel Tower completed?")
+    assert r.answer is not None and "1889" in r.answer.text
+    c = next(c for c in r.citations if c.id == r.answer.passage_id)
+    doc = engine.store.documents[c.doc_id]
+    assert doc.text[r.answer.start : r.answer.end] == r.answer.text
+    reopened = qa.Engine.open(index, reader_dir=None)
+    assert reopened.ask("When was the Eiffel Tower completed?").answer == r.answer
+    assert isinstance(reopened.settings, qa.Settings) and reopened.settings.index_dir == Path(index)
+    with pytest.raises(AttributeError):
+        _ = qa.NoSuchName  # type: ignore[attr-defined]

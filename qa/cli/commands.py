@@ -15,7 +15,7 @@ from rich.table import Table
 
 from qa.cli.client import Server
 from qa.cli.render import console, err, escape, show_response, with_progress
-from qa.core.config import Settings
+from qa.core.config import MAX_K, Settings
 from qa.core.errors import QAError
 
 app = typer.Typer(
@@ -135,7 +135,7 @@ def ask(
     ],
     k: Annotated[
         int | None,
-        typer.Option("-k", min=1, max=50, help="Passages to cite; the best of them are read."),
+        typer.Option("-k", min=1, max=MAX_K, help="Passages to cite; the best of them are read."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per question.")] = False,
     server: Annotated[
@@ -259,7 +259,7 @@ def serve(
 
 
 def _register_reader_commands() -> None:
-    from qa.train import cli as cli_reader
+    import qa.train.cli as cli_reader
 
     app.command("train-reader")(cli_reader.train_reader_cmd)
     app.command("eval")(cli_reader.eval_cmd)

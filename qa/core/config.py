@@ -95,6 +95,9 @@ class Settings:
     reader_backend: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("index_dir", "reader_dir", "cache_dir"):  # a string path works too
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, Path(getattr(self, name)))
         _check(self)
 
     @classmethod

@@ -140,8 +140,9 @@ def from_string(text: str, source: str, kind: str = "text", title: str = "") -> 
     raise BadInput(f"unknown document kind {kind!r}: use 'text', 'markdown' or 'html'")
 
 
-def load_file(path: Path) -> Document:
+def load_file(path: str | Path) -> Document:
     """One file → one `Document` (source = the path as given, title from the content)."""
+    path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise BadInput(
@@ -160,10 +161,10 @@ def load_file(path: Path) -> Document:
     return doc
 
 
-def iter_files(paths: Iterable[Path]) -> list[Path]:
+def iter_files(paths: Iterable[str | Path]) -> list[Path]:
     """The readable files under ``paths`` (folders recursively, hidden entries skipped), sorted."""
     out: list[Path] = []
-    for p in paths:
+    for p in map(Path, paths):
         if not p.exists():
             raise BadInput(f"{p} does not exist: give a file or folder of .txt, .md or .html")
         if p.is_dir():
@@ -180,9 +181,9 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def load(paths: Path | Iterable[Path]) -> list[Document]:
+def load(paths: str | Path | Iterable[str | Path]) -> list[Document]:
     """Every document under ``paths``; identical contents are kept once."""
-    if isinstance(paths, Path):
+    if isinstance(paths, str | Path):
         paths = [paths]
     docs: dict[str, Document] = {}
     for f in iter_files(paths):

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
+from qa.core.config import MAX_K
+
 
 def _whole_number(value: Any) -> Any:
     """A JSON integer, or a number with no fraction (``14.0``, which JSON Schema also calls
@@ -24,7 +26,7 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 K_FIELD = Field(
     None,
     ge=1,
-    le=50,
+    le=MAX_K,
     description="Passages to retrieve and cite; the reader reads the best of them and "
     "those within the read floor (QA_READ_FLOOR).",
 )

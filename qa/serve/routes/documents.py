@@ -8,10 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from qa.core.errors import BadInput, require_text
+from qa.core.errors import require_text
 from qa.core.progress import Reporter
-from qa.core.types import Document
-from qa.index import ingest
 from qa.serve.context import Context
 from qa.serve.schemas import (
     NOT_FOUND,
@@ -46,19 +44,11 @@ async def add_document(body: AddDocumentRequest, request: Request, ctx: Context)
     for what, value in (("text", body.text), ("source", body.source), ("title", body.title)):
         require_text(value or "", f"the document's {what}")
     source = (body.source or "").strip() or "api"
-    kind = body.kind or ingest.kind_of(source)
     title = (body.title or "").strip()
-    engine = ctx.engine
-
-    def add() -> tuple[Document, bool]:
-        doc = ingest.from_string(body.text, source=source, kind=kind, title=title)
-        if not doc.text.strip():
-            raise BadInput("the document has no text (after HTML extraction, if html)")
-        progress = Reporter(lambda line: log.info("%s: %s", source, line))
-        added = engine.add_documents([doc], progress=progress)
-        return engine.store.documents.get(doc.id, doc), bool(added)  # not new: as indexed
-
-    doc, new = await ctx.write(request, add)
+    progress = Reporter(lambda line: log.info("%s: %s", source, line))
+    doc, new = await ctx.write(
+        request, ctx.engine.add_text, body.text, source, body.kind, title, progress
+    )
     if new:
         ctx.metrics.documents_added.inc()
     return JSONResponse(
