@@ -194,3 +194,12 @@ def test_index_without_paths_takes_seeds_here_or_says_what_to_name(
     corpus_dir.rename(tmp_path / "seeds")
     r = _run("index")
     assert r.exit_code == 0 and "indexed 3 documents" in r.output
+
+
+def test_ask_json_is_the_http_contract(index_dir, corpus_dir):
+    """`qa ask --json` prints exactly what AskResponse (the /v1/ask schema) describes."""
+    from qa.serve.schemas import AskResponse
+
+    _run("index", str(corpus_dir))
+    out = json.loads(_run("ask", "Who walked on the Moon?", "--json", "--local").stdout)
+    assert AskResponse.model_validate(out).model_dump() == out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from qa.core.types import Response, response_to_dict
 from qa.serve.context import Context, ServeContext
@@ -19,9 +18,9 @@ def record(ctx: ServeContext, request: Request, resp: Response) -> None:
 
 
 @router.post("/v1/ask", response_model=AskResponse)
-async def ask(body: AskRequest, request: Request, ctx: Context) -> JSONResponse:
+async def ask(body: AskRequest, request: Request, ctx: Context) -> AskResponse:
     """Answer a question from the index, citing passages (the ``qa ask --json`` contract)."""
     ctx.engine.check_question(body.question)  # cheap: refuse bad input before queueing
     resp = await ctx.question(request, ctx.engine.ask, body.question, body.k)
     record(ctx, request, resp)
-    return JSONResponse(response_to_dict(resp))
+    return AskResponse.model_validate(response_to_dict(resp))

@@ -160,21 +160,23 @@ async def chat_completions(body: ChatRequest, request: Request, ctx: Context) ->
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if not body.stream:
-        return {
-            "id": cid,
-            "object": "chat.completion",
-            "created": created,
-            "model": MODEL_ID,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": usage,
-            "citations": citations,
-        }
+        return ChatCompletion.model_validate(
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": MODEL_ID,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+                "citations": citations,
+            }
+        )
 
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
         payload = {
@@ -204,18 +206,18 @@ async def chat_completions(body: ChatRequest, request: Request, ctx: Context) ->
     )
 
 
-def _model_info() -> dict[str, Any]:
-    return {"id": MODEL_ID, "object": "model", "created": _MODEL_CREATED, "owned_by": "qa"}
+def _model_info() -> ModelInfo:
+    return ModelInfo(id=MODEL_ID, created=_MODEL_CREATED, owned_by="qa")
 
 
 @router.get("/v1/models", response_model=ModelList)
-async def models() -> dict[str, Any]:
+async def models() -> ModelList:
     """The one model this server answers as."""
-    return {"object": "list", "data": [_model_info()]}
+    return ModelList(data=[_model_info()])
 
 
 @router.get("/v1/models/{model_id}", response_model=ModelInfo, responses=NOT_FOUND)
-async def model(model_id: str) -> dict[str, Any]:
+async def model(model_id: str) -> ModelInfo:
     """One model by id."""
     if model_id != MODEL_ID:
         raise APIError(404, f"no model {model_id!r}; the only model is {MODEL_ID!r}")

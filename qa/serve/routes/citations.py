@@ -12,6 +12,6 @@ router = APIRouter(tags=["qa"])
 
 
 @router.get("/v1/citations/{citation_id}", response_model=CiteResponse, responses=NOT_FOUND)
-async def citation(citation_id: str, ctx: Context) -> dict[str, object]:
+async def citation(citation_id: str, ctx: Context) -> CiteResponse:
     """The passage behind a citation id, with its document, offsets and context."""
-    return await run_in_threadpool(ctx.engine.cite, citation_id)
+    return CiteResponse.model_validate(await run_in_threadpool(ctx.engine.cite, citation_id))

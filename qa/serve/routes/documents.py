@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from qa.core.errors import require_text
@@ -15,6 +15,7 @@ from qa.serve.schemas import (
     NOT_FOUND,
     AddDocumentRequest,
     AddDocumentResponse,
+    DocumentInfo,
     DocumentList,
     RemoveDocumentResponse,
 )
@@ -24,9 +25,10 @@ log = logging.getLogger("qa.serve.documents")
 
 
 @router.get("/v1/documents", response_model=DocumentList)
-async def documents(ctx: Context) -> dict[str, object]:
+async def documents(ctx: Context) -> DocumentList:
     """The indexed documents."""
-    return {"object": "list", "data": await run_in_threadpool(ctx.engine.documents)}
+    rows = await run_in_threadpool(ctx.engine.documents)
+    return DocumentList(data=[DocumentInfo.model_validate(r) for r in rows])
 
 
 @router.post(
@@ -35,7 +37,9 @@ async def documents(ctx: Context) -> dict[str, object]:
     status_code=201,
     responses={200: {"model": AddDocumentResponse, "description": "Already indexed"}},
 )
-async def add_document(body: AddDocumentRequest, request: Request, ctx: Context) -> JSONResponse:
+async def add_document(
+    body: AddDocumentRequest, request: Request, response: Response, ctx: Context
+) -> AddDocumentResponse:
     """Add a document given as text (201 when new, 200 when already indexed).
 
     ``source`` is a label for citations; nothing is ever read from disk. Reading, chunking
@@ -51,21 +55,15 @@ async def add_document(body: AddDocumentRequest, request: Request, ctx: Context)
     )
     if new:
         ctx.metrics.documents_added.inc()
-    return JSONResponse(
-        {
-            "id": doc.id,
-            "new": new,
-            "source": doc.source,
-            "title": doc.title,
-            "chars": len(doc.text),
-        },
-        status_code=201 if new else 200,
+    response.status_code = 201 if new else 200
+    return AddDocumentResponse(
+        id=doc.id, new=new, source=doc.source, title=doc.title, chars=len(doc.text)
     )
 
 
 @router.delete("/v1/documents/{doc_id}", response_model=RemoveDocumentResponse, responses=NOT_FOUND)
-async def remove_document(doc_id: str, request: Request, ctx: Context) -> dict[str, object]:
+async def remove_document(doc_id: str, request: Request, ctx: Context) -> RemoveDocumentResponse:
     """Remove a document and its passages from the index."""
     doc = await ctx.write(request, ctx.engine.remove, doc_id)
     ctx.metrics.documents_removed.inc()
-    return {"id": doc.id, "removed": True, "source": doc.source, "title": doc.title}
+    return RemoveDocumentResponse(id=doc.id, removed=True, source=doc.source, title=doc.title)
