@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.core.config import MAX_K, Settings
 from qa.core.errors import BadInput, NotFound, QAError, require_text
-from qa.core.types import Citation, Document, Hit, Passage, Response
+from qa.core.progress import Progress
+from qa.core.types import Citation, Document, Hit, Response
 from qa.index import ingest
-from qa.index.chunk import chunk
+from qa.index.build import embed_into
 from qa.index.embed import Encoder, SentenceEncoder
+from qa.index.ingest import from_paths, require_some_text
 from qa.index.manifest import current_stamp, manifest_fingerprint, read_manifest
 from qa.index.store import (
     IndexSpec,
@@ -33,7 +35,6 @@ from qa.retrieve import Retriever, selective, within_floor
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 NO_ANSWER = "The sources do not answer this question."
 
@@ -204,35 +205,7 @@ class Engine:
     def _embed_into(
         self, store: Store, documents: Sequence[Document], progress: Progress | None
     ) -> None:
-        s = self.settings
-        chars = sum(len(d.text) for d in documents)
-        chunked: list[tuple[Document, list[Passage]]] = []
-        seen = 0
-        for d in documents:  # the size up front, then progress: chunking is long too
-            if progress:
-                progress("chunk", seen, chars)
-            chunked.append((d, chunk(d, s.max_passage_words, s.overlap_sentences)))
-            seen += len(d.text)
-        if progress:
-            progress("chunk", chars, chars)
-        total = sum(len(ps) for _, ps in chunked)
-        texts = [p.text for _, ps in chunked for p in ps]
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress("embed", done, total)
-
-        if progress:
-            progress("embed", 0, total)
-        vectors = self.encoder.encode(texts, batch_size=s.batch_size, progress=tick)
-        i = 0
-        for doc, ps in chunked:
-            store.add(doc, ps, vectors[i : i + len(ps)])
-            i += len(ps)
-        store.optimise(s.ivf_threshold, s.nprobe)
+        embed_into(store, documents, self.encoder, self.settings, progress)
 
     def build(self, documents: Sequence[Document], progress: Progress | None = None) -> Store:
         """A new store holding ``documents`` (nothing is written to disk)."""
@@ -254,14 +227,14 @@ class Engine:
         docs = ingest.load(paths)
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to index")
-        _require_some_text(docs, "index")
+        require_some_text(docs, "index")
         with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
             ids = {d.id for d in docs}
             sources = {d.source for d in docs}
             others = [
                 d
                 for d in read_documents(self.settings.index_dir)
-                if d.id not in ids and not _from_paths(d.source, paths, sources)
+                if d.id not in ids and not from_paths(d.source, paths, sources)
             ]
             kept = [] if replace else others
             store = self.build(docs + kept, progress)
@@ -285,7 +258,7 @@ class Engine:
             have = {
                 (d["source"], d["sha256"])
                 for d in manifest.get("documents", [])  # type: ignore[union-attr]
-                if _from_paths(d["source"], paths, sources)
+                if from_paths(d["source"], paths, sources)
             }
         except (KeyError, TypeError):  # a damaged manifest: rebuild
             return True
@@ -340,7 +313,7 @@ class Engine:
         docs = ingest.load(list(paths))
         if not docs:
             raise BadInput("no .txt, .md or .html files found there: nothing to add")
-        _require_some_text(docs, "add")
+        require_some_text(docs, "add")
         return self.add_documents(docs, progress, replace_sources=True)
 
     def remove(self, doc_id: str) -> Document:
@@ -504,20 +477,3 @@ class Engine:
             "context_before": d.text[max(0, p.start - context_chars) : p.start],
             "context_after": d.text[p.end : p.end + context_chars],
         }
-
-
-def _from_paths(source: str, paths: Sequence[Path], sources: set[str]) -> bool:
-    """Whether a document's source is one of ``sources`` or lies under one of ``paths``
-    (a file deleted from an indexed folder is from there too)."""
-    if source in sources:
-        return True
-    where = Path(source).resolve()
-    return any(where.is_relative_to(p.resolve()) for p in paths)
-
-
-def _require_some_text(docs: Sequence[Document], verb: str) -> None:
-    if not any(d.text.strip() for d in docs):
-        raise BadInput(
-            f"the {len(docs)} file(s) found hold no text: nothing to {verb}; "
-            f"add text to them or {verb} another folder"
-        )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
 
 def _text_size(chars: int) -> str:
     if chars < 1000:

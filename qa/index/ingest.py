@@ -8,7 +8,7 @@ with one blank line between blocks; offsets then index that extracted text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +190,21 @@ def load(paths: str | Path | Iterable[str | Path]) -> list[Document]:
         doc = load_file(f)
         docs.setdefault(doc.id, doc)
     return list(docs.values())
+
+
+def from_paths(source: str, paths: Sequence[Path], sources: set[str]) -> bool:
+    """Whether a document's source is one of ``sources`` or lies under one of ``paths``
+    (a file deleted from an indexed folder is from there too)."""
+    if source in sources:
+        return True
+    where = Path(source).resolve()
+    return any(where.is_relative_to(p.resolve()) for p in paths)
+
+
+def require_some_text(docs: Sequence[Document], verb: str) -> None:
+    """Refuse a set of files that hold no text at all (``verb``: what was to be done)."""
+    if not any(d.text.strip() for d in docs):
+        raise BadInput(
+            f"the {len(docs)} file(s) found hold no text: nothing to {verb}; "
+            f"add text to them or {verb} another folder"
+        )
