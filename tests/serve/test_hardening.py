@@ -30,7 +30,7 @@ from qa.serve import ServeSettings, create_app
 from qa.serve.logs import JSONFormatter, OncePer
 from qa.serve.server import GuardedH11Protocol
 
-from .conftest import FakeEncoder, live_server
+from ..conftest import FakeEncoder, live_server
 
 
 @pytest.fixture
@@ -457,7 +457,7 @@ def test_sigterm_finishes_the_question_and_the_write_in_flight(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     script = _SERVER.format(root=root, index=str(settings.index_dir), port=port)
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 -- closed below
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=log, stderr=log)

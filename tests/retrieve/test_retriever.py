@@ -5,7 +5,7 @@ from qa.index.chunk import chunk
 from qa.index.store import IndexSpec, Store
 from qa.retrieve import Retriever, selective, terms
 
-from .conftest import FakeEncoder
+from ..conftest import FakeEncoder
 
 
 def _retriever(texts: list[str], alpha: float = 0.5) -> Retriever:

@@ -8,7 +8,7 @@ import qa.cli.commands as cli
 from qa.core.config import Settings
 from qa.engine import Engine
 
-from .conftest import FakeEncoder, live_server
+from ..conftest import FakeEncoder, live_server
 
 runner = CliRunner()
 

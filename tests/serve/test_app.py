@@ -19,7 +19,7 @@ from qa.engine import NO_ANSWER, Engine
 from qa.serve import MODEL_ID, ServeSettings, create_app
 from qa.serve.routes.chat import is_follow_up, retrieval_query
 
-from .conftest import live_server as serve_in_thread
+from ..conftest import live_server as serve_in_thread
 
 WITKOFF = (
     "Steve Witkoff is the special envoy of President Donald Trump. "
@@ -698,7 +698,7 @@ def test_schema_no_server_errors(api_schema: Any) -> None:
 def test_real_models_over_the_seed_article(tmp_path: Path) -> None:
     from qa.index import ingest
 
-    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
     engine = Engine.in_memory(
         ingest.load(seeds), Settings(index_dir=tmp_path / "idx", reader_dir=None)
     )
