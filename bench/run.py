@@ -324,7 +324,8 @@ def section_latency(ctx: Context) -> dict[str, Any]:
 def section_reader(ctx: Context) -> dict[str, Any]:
     """The reader alone per backend: latency on 5 passages of ≤ 128 word-pieces, closed F1."""
     from qa.read.neural import NeuralReader
-    from qa.train.evaluate import evaluate, reader_latency
+    from qa.train.evaluate import evaluate
+    from qa.train.latency import reader_latency
 
     examples = select(data_file(ctx.args))
     out: dict[str, Any] = {

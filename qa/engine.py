@@ -31,6 +31,7 @@ from qa.index.store import (
     write_lock,
 )
 from qa.read.base import Reader, load_reader
+from qa.read.decide import gate_relevance
 from qa.retrieve import Retriever, selective, within_floor
 
 log = logging.getLogger(__name__)
@@ -428,8 +429,7 @@ class Engine:
         if answer is None and len(to_read) < len(hits):
             to_read = hits  # no answer in the passages read: the others may hold one
             answer = reader.read(q, to_read)
-        if answer is not None and max(h.dense for h in hits) < self.settings.min_relevance:
-            answer = None  # the best passage is too far from the question to trust an answer
+        answer = gate_relevance(answer, hits, self.settings.min_relevance)
         t3 = time.perf_counter()
         read = {h.passage.id for h in to_read}
         citations = [

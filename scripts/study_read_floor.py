@@ -37,8 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.core.config import Settings  # noqa: E402
+from qa.core.types import Answer, Hit  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.read.neural import NeuralReader, _pick  # noqa: E402
+from qa.read.decide import Candidate, choose, gate_null_margin  # noqa: E402
+from qa.read.reader import NeuralReader  # noqa: E402
 from qa.retrieve import selective, within_floor  # noqa: E402
 from qa.train import squad  # noqa: E402
 from qa.train.evaluate import documents, select  # noqa: E402
@@ -87,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         for ex in tqdm(examples, desc=name, file=sys.stderr, mininterval=5):
             hits = engine.retrieve(ex.question, top)
             cands = reader.candidates(ex.question, hits, 0.0)
-            choose = args.everything or selective(ex.question)
-            read.append(([a for a, _ in ex.answers], hits, cands, choose))
+            by_floor = args.everything or selective(ex.question)
+            read.append(([a for a, _ in ex.answers], hits, cands, by_floor))
         print(f"\n{name}: {len(examples)} questions, F1 (passages read on average)")
         print("| floor | " + " | ".join(f"K={k}" for k in args.k) + " |")
         print("|---|" + "---|" * len(args.k))
@@ -96,17 +98,22 @@ def main(argv: list[str] | None = None) -> int:
             cells = []
             for k in args.k:
                 f1s, counts = [], []
-                for gold, hits, cands, choose in read:
-                    n = len(within_floor(hits[:k], floor if choose else 0.0))  # the first n
-                    answer = reader._gate(_pick([c for c in cands if c.hit_index < n], hits))
+                for gold, hits, cands, by_floor in read:
+                    n = len(within_floor(hits[:k], floor if by_floor else 0.0))  # the first n
+                    answer = decided(reader, [c for c in cands if c.hit_index < n], hits)
                     if answer is None and n < len(hits[:k]):  # ask reads them all again
-                        answer = reader._gate(_pick([c for c in cands if c.hit_index < k], hits))
+                        answer = decided(reader, [c for c in cands if c.hit_index < k], hits)
                         n += len(hits[:k])
                     f1s.append(squad.score(answer.text if answer else None, gold)[1])
                     counts.append(n)
                 cells.append(f"{100 * statistics.fmean(f1s):.2f} ({statistics.fmean(counts):.2f})")
             print(f"| {floor:g} | " + " | ".join(cells) + " |")
     return 0
+
+
+def decided(reader: NeuralReader, cands: list[Candidate], hits: list[Hit]) -> Answer | None:
+    """The answer ``reader.read`` gives from these candidates (no-answer threshold applied)."""
+    return gate_null_margin(choose(cands, hits), reader.null_threshold)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Readers: turn a question and retrieved passages into an extractive `Answer` (or none).
 
-The neural reader (`qa.read.neural.NeuralReader`) is the default when its weights are present;
+The neural reader (`qa.read.reader.NeuralReader`) is the default when its weights are present;
 `SentenceReader` is the fallback: it returns the passage sentence that best covers the
 question's terms, narrowed to a date or a number when the question asks for one and the
 sentence holds exactly one.
@@ -18,6 +18,7 @@ from qa.core.config import DEFAULT_READER_DIR
 from qa.core.errors import BadInput
 from qa.core.types import Answer, Hit
 from qa.index.chunk import sentences
+from qa.read.decide import span_answer
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -83,15 +84,7 @@ class SentenceReader:
         if coverage < self.min_coverage:
             return None
         s, e = _narrow(question, hit.passage.text, s, e)
-        p = hit.passage
-        return Answer(
-            text=p.text[s:e],
-            score=round(float(coverage), 4),
-            doc_id=p.doc_id,
-            start=p.start + s,
-            end=p.start + e,
-            passage_id=p.id,
-        )
+        return span_answer(hit.passage, s, e, round(float(coverage), 4))
 
 
 def _narrow(question: str, text: str, s: int, e: int) -> tuple[int, int]:
@@ -114,16 +107,23 @@ def _narrow(question: str, text: str, s: int, e: int) -> tuple[int, int]:
     return a, b
 
 
-def load_reader(reader_dir: Path | None, terms: Callable[[str], list[str]] | None = None) -> Reader:
+def load_reader(
+    reader_dir: Path | None,
+    terms: Callable[[str], list[str]] | None = None,
+    *,
+    backend: str | None = None,
+    cache_dir: Path | None = None,
+) -> Reader:
     """The neural reader when ``reader_dir`` holds weights, else the sentence reader.
 
     Only the shipped reader's folder may lack weights (a lean install): any other
-    ``reader_dir`` without them is a mistake, and an error says so.
+    ``reader_dir`` without them is a mistake, and an error says so. ``backend`` and
+    ``cache_dir`` go to the neural reader (``Settings.reader_backend``, ``cache_dir``).
     """
     if reader_dir is not None and (reader_dir / "model.safetensors").is_file():
-        from qa.read.neural import NeuralReader
+        from qa.read.reader import NeuralReader
 
-        return NeuralReader(reader_dir)
+        return NeuralReader(reader_dir, backend=backend, cache_dir=cache_dir)
     if reader_dir is not None and reader_dir.resolve() != DEFAULT_READER_DIR.resolve():
         raise BadInput(
             f"the reader folder {reader_dir} (QA_READER_DIR) holds no reader weights "

@@ -1,237 +1,185 @@
-"""``qa train-reader`` and ``qa eval``: plain functions with Typer annotations.
+"""``qa train-reader``, ``qa eval`` and the tuning commands: plain functions with Typer
+annotations.
 
-Registered in ``qa/cli.py``; ``python -m qa.train.cli`` runs them standalone. Heavy
-libraries are imported inside the functions so ``qa --help`` stays fast.
+Registered in ``qa/cli/commands.py``; ``python -m qa.train.cli`` runs them standalone. Heavy
+libraries are imported inside the functions so ``qa --help`` stays fast. The options are
+declared once each, in ``qa.train.options``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from qa.train import options as o
+
 
 def train_reader_cmd(
-    files: Annotated[list[Path], typer.Argument(help="SQuAD-format JSON training files.")],
-    out: Annotated[Path, typer.Option("--out", help="Run folder (checkpoints, final export).")],
-    epochs: Annotated[float, typer.Option(help="Epochs; fractions allowed.")] = 1.0,
-    max_length: Annotated[int, typer.Option("--max-length", help="Tokens per window.")] = 256,
-    stride: Annotated[int, typer.Option(help="Token overlap between windows.")] = 96,
-    answer: Annotated[
-        str,
-        typer.Option(
-            "--answer",
-            help="Gold answer to train on when a question has several: first (as listed) or "
-            "consensus (the text most annotators gave, the shortest on a tie).",
-        ),
-    ] = "first",
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
-    lr: Annotated[
-        float, typer.Option(help="Peak learning rate (warmup, then linear decay).")
-    ] = 2e-4,
-    max_steps: Annotated[int | None, typer.Option("--max-steps")] = None,
-    time_budget: Annotated[
-        float | None,
-        typer.Option("--time-budget", help="Training seconds; the decay follows this clock too."),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from the newest checkpoint.")
-    ] = False,
-    seed: Annotated[int, typer.Option()] = 0,
-    bf16: Annotated[
-        bool | None, typer.Option("--bf16/--fp32", help="Autocast (default: bf16 on CUDA only).")
-    ] = None,
-    exclude_title: Annotated[
-        list[str] | None, typer.Option("--exclude-title", help="Skip this article (repeatable).")
-    ] = None,
-    fraction: Annotated[
-        list[str] | None,
-        typer.Option("--fraction", help="NAME=SHARE: keep this share of a file's questions."),
-    ] = None,
-    export: Annotated[Path | None, typer.Option("--export", help="Export folder.")] = None,
-    checkpoint_every: Annotated[float, typer.Option("--checkpoint-every", help="Seconds.")] = 600.0,
-    init: Annotated[
-        Path | None,
-        typer.Option("--init", help="Start from this model folder (e.g. a trained reader)."),
-    ] = None,
-    threads: Annotated[
-        int | None,
-        typer.Option(help="CPU threads (default: tuned while training, all CPUs or one)."),
-    ] = None,
-    teacher: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--teacher",
-            help="Distil from this trained reader (repeatable: their mean logits).",
-        ),
-    ] = None,
-    distill_alpha: Annotated[
-        float,
-        typer.Option("--distill-alpha", help="Share of the loss from the teachers (0–1)."),
-    ] = 0.5,
-    distill_temperature: Annotated[
-        float, typer.Option("--distill-temperature", help="Softmax temperature.")
-    ] = 2.0,
-    windows_from: Annotated[
-        Path | None,
-        typer.Option(
-            "--windows-from",
-            help="Build the windows with this reader folder's tokenizer: for an --init model "
-            "of another family with the same word-pieces (e.g. MPNet), read through a bridge.",
-        ),
-    ] = None,
-    distill_layers: Annotated[
-        float,
-        typer.Option(
-            "--distill-layers",
-            help="Weight of the loss on the first teacher's inner layers (attention maps and "
-            "hidden states; 0: off). The teacher runs beside every step, and the student "
-            "trains with eager attention and no attention dropout (slower).",
-        ),
-    ] = 0.0,
-    augment_copies: Annotated[
-        int,
-        typer.Option(
-            "--augment",
-            help="Shortened copies of each training passage to add (sentences without a "
-            "gold answer left out at random; 0–10).",
-        ),
-    ] = 0,
-    layers: Annotated[
-        int | None,
-        typer.Option(
-            "--layers",
-            help="Keep only the first N encoder layers of --init (a smaller, faster "
-            "reader), or with N above its count (at most twice it) repeat its layers in "
-            "order (a deeper, slower one).",
-        ),
-    ] = None,
-    gold: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--gold",
-            help="Another training file whose questions train on their gold spans only, "
-            "even when distilling: the teachers do not read it (repeatable).",
-        ),
-    ] = None,
+    files: o.Files,
+    out: o.Out,
+    epochs: o.Epochs = 1.0,
+    max_length: o.MaxLength = 256,
+    stride: o.Stride = 96,
+    answer: o.Answer = "first",
+    batch_size: o.BatchSize = 32,
+    lr: o.Lr = 2e-4,
+    max_steps: o.MaxSteps = None,
+    time_budget: o.TimeBudget = None,
+    resume: o.Resume = False,
+    seed: o.Seed = 0,
+    bf16: o.Bf16 = None,
+    exclude_title: o.ExcludeTitle = None,
+    fraction: o.Fraction = None,
+    export: o.Export = None,
+    checkpoint_every: o.CheckpointEvery = 600.0,
+    init: o.Init = None,
+    threads: o.Threads = None,
+    teacher: o.Teacher = None,
+    distill_alpha: o.DistillAlpha = 0.5,
+    distill_temperature: o.DistillTemperature = 2.0,
+    windows_from: o.WindowsFrom = None,
+    distill_layers: o.DistillLayers = 0.0,
+    augment_copies: o.Augment = 0,
+    layers: o.Layers = None,
+    gold: o.Gold = None,
 ) -> None:
     """Fine-tune the extractive reader from all-MiniLM-L6-v2 and export it (fp16)."""
+    from qa.train import config as c
     from qa.train.loop import train_reader
 
-    if not 0.0 <= distill_alpha <= 1.0:
-        raise typer.BadParameter("--distill-alpha must be between 0 and 1")
-    if distill_temperature <= 0:
-        raise typer.BadParameter("--distill-temperature must be positive")
-
-    args = sys.argv[1:]
-    if args[:1] != ["train-reader"]:
-        args = ["train-reader", *args]
-    command = "qa " + " ".join(shlex.quote(a) for a in args)
-    try:
-        dest = train_reader(
-            files,
-            out,
-            epochs=epochs,
-            lr=lr,
+    _check_distill_options(distill_alpha, distill_temperature)
+    config = c.TrainConfig(
+        data=c.DataConfig(
+            train_files=tuple(files),
+            exclude_titles=tuple(exclude_title or ()),
+            fractions=_fractions(fraction or [], files),
+            gold_files=tuple(gold or ()),
+            answer=answer,
+            augment_copies=augment_copies,
             max_length=max_length,
             stride=stride,
+            windows_from=str(windows_from) if windows_from else None,
+        ),
+        model=c.ModelConfig(init=str(init) if init else None, layers=layers),
+        schedule=c.ScheduleConfig(
+            epochs=epochs,
+            lr=lr,
             batch_size=batch_size,
             max_steps=max_steps,
             time_budget_s=time_budget,
             seed=seed,
-            bf16=bf16,
-            exclude_titles=exclude_title or (),
-            fractions=_fractions(fraction or [], files),
+        ),
+        distill=c.DistillConfig(
+            teachers=tuple(str(t) for t in teacher or []),
+            alpha=distill_alpha,
+            temperature=distill_temperature,
+            layer_weight=distill_layers,
+        ),
+        run=c.RunConfig(
+            out_dir=out,
             resume=resume,
-            threads=threads,
-            export_dir=export,
             checkpoint_every_s=checkpoint_every,
-            command=command,
-            init=str(init) if init else None,
-            teachers=[str(t) for t in teacher or []],
-            distill_alpha=distill_alpha,
-            distill_temperature=distill_temperature,
-            answer=answer,
-            windows_from=str(windows_from) if windows_from else None,
-            distill_layers=distill_layers,
-            augment_copies=augment_copies,
-            keep_layers=layers,
-            gold_files=gold or (),
-        )
+            bf16=bf16,
+            threads=threads,
+        ),
+        export=c.ExportConfig(export_dir=export, command=_command_line()),
+    )
+    try:
+        with _progress_to_stdout():
+            dest = train_reader(config)
     except ValueError as e:  # e.g. a teacher that is no reader or has another vocabulary
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"exported {dest}")
 
 
+def _check_distill_options(alpha: float, temperature: float) -> None:
+    if not 0.0 <= alpha <= 1.0:
+        raise typer.BadParameter("--distill-alpha must be between 0 and 1")
+    if temperature <= 0:
+        raise typer.BadParameter("--distill-temperature must be positive")
+
+
+def _command_line() -> str:
+    """The command as typed, for the model card (``qa train-reader …``)."""
+    args = sys.argv[1:]
+    if args[:1] != ["train-reader"]:
+        args = ["train-reader", *args]
+    return "qa " + " ".join(shlex.quote(a) for a in args)
+
+
+@contextlib.contextmanager
+def _progress_to_stdout() -> Iterator[None]:
+    """Training's progress lines (``qa.train`` loggers) go to stdout while it runs."""
+    logger = logging.getLogger("qa.train")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def eval_cmd(
-    file: Annotated[Path, typer.Argument(help="SQuAD-format JSON file.")],
-    mode: Annotated[
-        str, typer.Option(help="closed (gold paragraph) or open (retrieval).")
-    ] = "closed",
-    limit: Annotated[
-        int | None, typer.Option(help="A fixed random sample of N questions (seed 0).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object.")] = False,
-    reader: Annotated[Path | None, typer.Option("--reader", help="Reader model folder.")] = None,
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Closed mode: questions per forward pass.")
-    ] = 16,
-    abstain: Annotated[
-        bool,
-        typer.Option(
-            "--abstain/--always-answer",
-            help="Use the calibrated no-answer threshold (default) or always answer.",
-        ),
-    ] = True,
-    eval_split: Annotated[
-        bool,
-        typer.Option("--eval-split/--all", help="Only the 32 evaluation articles of v1.1 dev."),
-    ] = True,
-    backend: Annotated[
-        str | None,
-        typer.Option(help="Reader backend: onnx (int8, the CPU default) or torch (fp32)."),
-    ] = None,
-    record: Annotated[
-        str | None,
-        typer.Option(
-            help="Store the result under this name in the reader's qa_reader.json and card."
-        ),
-    ] = None,
-    device: Annotated[
-        str, typer.Option(help="cpu, or cuda (torch backend) to evaluate on a GPU.")
-    ] = "cpu",
-    k: Annotated[
-        int | None,
-        typer.Option(
-            "--k",
-            help="Open mode: passages retrieved per question (default QA_TOP_K, 3); "
-            "those within QA_READ_FLOOR of the best are read.",
-            min=1,
-            max=50,
-        ),
-    ] = None,
-    corpus: Annotated[
-        Path | None,
-        typer.Option(
-            "--corpus",
-            help="Open mode: retrieve over every paragraph of this SQuAD file instead of "
-            "FILE's own (e.g. squad-v1.1-dev.json for questions written about some of them).",
-            exists=True,
-            dir_okay=False,
-        ),
-    ] = None,
+    file: o.EvalFile,
+    mode: o.Mode = "closed",
+    limit: o.Limit = None,
+    as_json: o.AsJson = False,
+    reader: o.Reader = None,
+    batch_size: o.EvalBatchSize = 16,
+    abstain: o.Abstain = True,
+    eval_split: o.EvalSplit = True,
+    backend: o.Backend = None,
+    record: o.Record = None,
+    device: o.Device = "cpu",
+    k: o.K = None,
+    corpus: o.Corpus = None,
 ) -> None:
     """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
-    from qa.read.neural import DEFAULT_MODEL_DIR, NeuralReader
+    from qa.read.reader import DEFAULT_MODEL_DIR, NeuralReader
     from qa.train.evaluate import evaluate
 
+    _check_eval_options(mode, backend, k, corpus, device)
+    r = NeuralReader(_reader_dir(reader or DEFAULT_MODEL_DIR), backend=backend, device=device)
+    if not abstain:
+        r.null_threshold = None
+    res = evaluate(
+        file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size, k=k,
+        corpus=corpus,
+    )  # fmt: skip
+    res["backend"] = r.backend
+    if record:
+        _record(r.model_dir, record, res)
+    if as_json:
+        typer.echo(json.dumps(res))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{Path(file).name} ({mode})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, v in res.items():
+        table.add_row(name, f"{v:.2f}" if isinstance(v, float) else str(v))
+    Console().print(table)
+
+
+def _check_eval_options(
+    mode: str, backend: str | None, k: int | None, corpus: Path | None, device: str
+) -> None:
     if mode not in ("closed", "open"):
         raise typer.BadParameter("mode must be closed or open")
     if backend not in (None, "onnx", "torch"):
@@ -244,36 +192,20 @@ def eval_cmd(
         )
     if device != "cpu" and backend == "onnx":
         raise typer.BadParameter("--device other than cpu needs --backend torch")
-    r = NeuralReader(_reader_dir(reader or DEFAULT_MODEL_DIR), backend=backend, device=device)
-    if not abstain:
-        r.null_threshold = None
-    res = evaluate(
-        file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size, k=k,
-        corpus=corpus,
-    )  # fmt: skip
-    res["backend"] = r.backend
-    if record:
-        from qa.train.loop import READER_JSON, write_model_card
 
-        path = r.model_dir / READER_JSON
-        meta = json.loads(path.read_text()) if path.exists() else {}
-        meta.setdefault("evaluation", {})[record] = {
+
+def _record(model_dir: Path, name: str, res: dict[str, Any]) -> None:
+    """Store ``res`` under ``evaluation.<name>`` in the reader's settings and card."""
+    from qa.read.meta import update_meta
+    from qa.train.card import write_model_card
+
+    def store(meta: dict[str, Any]) -> None:
+        meta.setdefault("evaluation", {})[name] = {
             k: round(v, 2) if isinstance(v, float) else v for k, v in res.items()
         }
-        path.write_text(json.dumps(meta, indent=2) + "\n")
-        write_model_card(r.model_dir)
-    if as_json:
-        typer.echo(json.dumps(res))
-        return
-    from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"{Path(file).name} ({mode})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k, v in res.items():
-        table.add_row(k, f"{v:.2f}" if isinstance(v, float) else str(v))
-    Console().print(table)
+    update_meta(model_dir, store)
+    write_model_card(model_dir)
 
 
 def calibrate_cmd(
@@ -292,9 +224,9 @@ def calibrate_cmd(
     ] = 5.0,
 ) -> None:
     """Set the no-answer threshold on the held-out v2.0 articles (writes qa_reader.json)."""
-    from qa.read.neural import NeuralReader
+    from qa.read.reader import NeuralReader
+    from qa.train.card import write_model_card
     from qa.train.evaluate import calibrate_reader
-    from qa.train.loop import write_model_card
     from qa.train.squad import heldout_examples
 
     r = NeuralReader(_reader_dir(reader), quantize=quantize)
@@ -314,9 +246,9 @@ def tune_length_cmd(
     qa_reader.json). Run it before calibrate-reader and tune-retrieval: both read spans
     as this prior ranks them.
     """
-    from qa.read.neural import NeuralReader
+    from qa.read.reader import NeuralReader
+    from qa.train.card import write_model_card
     from qa.train.evaluate import tune_length_penalty
-    from qa.train.loop import write_model_card
     from qa.train.squad import heldout_examples
 
     r = NeuralReader(_reader_dir(reader))
@@ -339,9 +271,9 @@ def tune_retrieval_cmd(
 
     Tuned on the held-out articles' questions in the open setting (writes qa_reader.json).
     """
-    from qa.read.neural import NeuralReader
+    from qa.read.reader import NeuralReader
+    from qa.train.card import write_model_card
     from qa.train.evaluate import tune_retrieval_weight
-    from qa.train.loop import write_model_card
 
     r = NeuralReader(_reader_dir(reader))
     res = _tuning(lambda: tune_retrieval_weight(r, file, k=k))

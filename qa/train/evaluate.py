@@ -18,14 +18,7 @@ from typing import Any
 from qa.core.errors import BadInput
 from qa.core.types import Document, Hit, Passage
 from qa.train import squad
-
-
-def _percentile(xs: Sequence[float], q: float) -> float:
-    if not xs:
-        return 0.0
-    s = sorted(xs)
-    k = min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))
-    return float(s[k])
+from qa.train.latency import percentile
 
 
 def gold_hit(ex: squad.Example) -> Hit:
@@ -101,82 +94,136 @@ def evaluate(
     if not examples:
         raise BadInput(f"{file} has no questions to evaluate (after the evaluation split)")
     if mode == "open" and engine is None:
-        from qa.engine import Engine
-
-        docs = documents(corpus or file)
-        if corpus is not None:
-            have = {d.id for d in docs}
-            missing = sum(
-                Document.from_text(ex.context, source="", title="").id not in have
-                for ex in examples
-            )
-            if missing:
-                raise BadInput(
-                    f"{missing} of the {len(examples)} questions' paragraphs are not in "
-                    f"{corpus}: retrieval could never find them; name a corpus that holds "
-                    f"{Path(file).name}'s paragraphs"
-                )
-        engine = Engine.in_memory(docs, reader=reader)
+        engine = open_engine(file, examples, reader, corpus)
     if hasattr(reader, "load"):
         reader.load()
+    if mode == "open":
+        answers, lat, ranks = read_open(engine, examples, k, progress=progress)
+    elif batch_size > 1 and hasattr(reader, "read_many"):
+        answers, lat = read_closed_batched(
+            reader, examples, batch_size, latency_n, progress=progress
+        )
+    else:
+        answers, lat = read_closed(reader, examples, progress=progress)
+    out = score_answers(examples, answers, lat, mode=mode, file=file)
+    if mode == "open":
+        out.update(retrieval_scores(ranks, len(examples), engine, k))
+    return out
 
+
+def open_engine(
+    file: str | Path, examples: Sequence[squad.Example], reader: Any, corpus: str | Path | None
+) -> Any:
+    """An in-memory engine over every paragraph of ``corpus`` (default: ``file``), which
+    must hold every question's paragraph."""
+    from qa.engine import Engine
+
+    docs = documents(corpus or file)
+    if corpus is not None:
+        have = {d.id for d in docs}
+        missing = sum(
+            Document.from_text(ex.context, source="", title="").id not in have for ex in examples
+        )
+        if missing:
+            raise BadInput(
+                f"{missing} of the {len(examples)} questions' paragraphs are not in "
+                f"{corpus}: retrieval could never find them; name a corpus that holds "
+                f"{Path(file).name}'s paragraphs"
+            )
+    return Engine.in_memory(docs, reader=reader)
+
+
+def read_closed(
+    reader: Any, examples: Sequence[squad.Example], *, progress: bool = True
+) -> tuple[list[Any], list[float]]:
+    """Closed book, one question at a time over its gold paragraph: the answers and each
+    read's milliseconds."""
     from tqdm import tqdm
 
+    answers: list[Any] = []
+    lat: list[float] = []
+    bar = tqdm(examples, desc="eval closed", file=sys.stderr, mininterval=5, disable=not progress)
+    for ex in bar:
+        t0 = time.perf_counter()
+        answers.append(reader.read(ex.question, [gold_hit(ex)]))
+        lat.append((time.perf_counter() - t0) * 1000)
+    return answers, lat
+
+
+def read_closed_batched(
+    reader: Any,
+    examples: Sequence[squad.Example],
+    batch_size: int,
+    latency_n: int,
+    *,
+    progress: bool = True,
+) -> tuple[list[Any], list[float]]:
+    """Closed book, ``batch_size`` questions per forward pass (``reader.read_many``); the
+    latencies come from the first ``latency_n`` questions read again one at a time."""
+    from tqdm import tqdm
+
+    answers: list[Any] = []
+    for lo in tqdm(
+        range(0, len(examples), batch_size * 8),
+        desc="eval closed (batched)",
+        disable=not progress,
+        file=sys.stderr,
+        mininterval=5,
+    ):
+        part = examples[lo : lo + batch_size * 8]
+        answers += reader.read_many(
+            [(ex.question, [gold_hit(ex)]) for ex in part], batch_size=batch_size
+        )
+    lat: list[float] = []
+    for ex in examples[:latency_n]:
+        t0 = time.perf_counter()
+        reader.read(ex.question, [gold_hit(ex)])
+        lat.append((time.perf_counter() - t0) * 1000)
+    return answers, lat
+
+
+def read_open(
+    engine: Any, examples: Sequence[squad.Example], k: int | None, *, progress: bool = True
+) -> tuple[list[Any], list[float], list[int | None]]:
+    """Open book, ``engine.ask`` with ``k`` passages: the answers, each ask's milliseconds,
+    and the rank of the gold paragraph in the top 10 retrieved (None: not there)."""
+    from tqdm import tqdm
+
+    answers: list[Any] = []
+    lat: list[float] = []
+    ranks: list[int | None] = []
+    bar = tqdm(examples, desc="eval open", file=sys.stderr, mininterval=5, disable=not progress)
+    for ex in bar:
+        gold_doc = Document.from_text(ex.context, source="", title="").id
+        retrieved = engine.retrieve(ex.question, 10)
+        ranks.append(
+            next((r for r, h in enumerate(retrieved, 1) if h.passage.doc_id == gold_doc), None)
+        )
+        t0 = time.perf_counter()
+        answers.append(engine.ask(ex.question, k).answer)
+        lat.append((time.perf_counter() - t0) * 1000)
+    return answers, lat, ranks
+
+
+def score_answers(
+    examples: Sequence[squad.Example],
+    answers: Sequence[Any],
+    lat: Sequence[float],
+    *,
+    mode: str,
+    file: str | Path,
+) -> dict[str, Any]:
+    """EM/F1, latency and abstentions of ``answers`` (None: abstained), and no-answer
+    precision/recall when some questions are unanswerable."""
     ems: list[float] = []
     f1s: list[float] = []
-    lat: list[float] = []
     abstained: list[bool] = []
-    ranks: list[int | None] = []
-    batched: list[Any] | None = None
-    if mode == "closed" and batch_size > 1 and hasattr(reader, "read_many"):
-        batched = []
-        for lo in tqdm(
-            range(0, len(examples), batch_size * 8),
-            desc="eval closed (batched)",
-            disable=not progress,
-            file=sys.stderr,
-            mininterval=5,
-        ):
-            part = examples[lo : lo + batch_size * 8]
-            batched += reader.read_many(
-                [(ex.question, [gold_hit(ex)]) for ex in part], batch_size=batch_size
-            )
-        for ex in examples[:latency_n]:
-            t0 = time.perf_counter()
-            reader.read(ex.question, [gold_hit(ex)])
-            lat.append((time.perf_counter() - t0) * 1000)
-    for j, ex in enumerate(
-        tqdm(
-            examples,
-            desc=f"eval {mode}",
-            file=sys.stderr,
-            mininterval=5,
-            disable=not progress or batched is not None,
-        )
-    ):
-        if batched is not None:
-            ans = batched[j]
-        elif mode == "closed":
-            hits = [gold_hit(ex)]
-            t0 = time.perf_counter()
-            ans = reader.read(ex.question, hits)
-            lat.append((time.perf_counter() - t0) * 1000)
-        else:
-            gold_doc = Document.from_text(ex.context, source="", title="").id
-            retrieved = engine.retrieve(ex.question, 10)
-            rank = next(
-                (r for r, h in enumerate(retrieved, 1) if h.passage.doc_id == gold_doc), None
-            )
-            ranks.append(rank)
-            t0 = time.perf_counter()
-            ans = engine.ask(ex.question, k).answer
-            lat.append((time.perf_counter() - t0) * 1000)
+    for ex, ans in zip(examples, answers, strict=True):
         pred = ans.text if ans is not None else None
         em, f1 = squad.score(pred, [a for a, _ in ex.answers])
         ems.append(em)
         f1s.append(f1)
         abstained.append(pred is None)
-
     n = len(examples)
     out: dict[str, Any] = {
         "em": 100.0 * sum(ems) / max(1, n),
@@ -184,8 +231,8 @@ def evaluate(
         "n": n,
         "mode": mode,
         "file": Path(file).name,
-        "latency_p50_ms": _percentile(lat, 50),
-        "latency_p95_ms": _percentile(lat, 95),
+        "latency_p50_ms": percentile(lat, 50),
+        "latency_p95_ms": percentile(lat, 95),
         "latency_mean_ms": statistics.fmean(lat) if lat else 0.0,
         "abstained": sum(abstained),
     }
@@ -197,12 +244,20 @@ def evaluate(
         out["noans_recall"] = 100.0 * tp / sum(impossible)
         has = [i for i, imp in enumerate(impossible) if not imp]
         out["has_ans_f1"] = 100.0 * sum(f1s[i] for i in has) / max(1, len(has))
-    if mode == "open":
-        out["k"] = k or engine.settings.top_k  # passages retrieved per question
-        out["read_floor"] = engine.settings.read_floor
-        for cut in (1, 3, 5, 10):
-            out[f"recall@{cut}"] = 100.0 * sum(1 for r in ranks if r and r <= cut) / max(1, n)
-        out["mrr@10"] = sum(1.0 / r for r in ranks if r) / max(1, n)
+    return out
+
+
+def retrieval_scores(
+    ranks: Sequence[int | None], n: int, engine: Any, k: int | None
+) -> dict[str, Any]:
+    """Open mode's retrieval figures: passages read, recall at 1/3/5/10 and MRR@10."""
+    out: dict[str, Any] = {
+        "k": k or engine.settings.top_k,  # passages retrieved per question
+        "read_floor": engine.settings.read_floor,
+    }
+    for cut in (1, 3, 5, 10):
+        out[f"recall@{cut}"] = 100.0 * sum(1 for r in ranks if r and r <= cut) / max(1, n)
+    out["mrr@10"] = sum(1.0 / r for r in ranks if r) / max(1, n)
     return out
 
 
@@ -223,7 +278,8 @@ def calibrate_reader(
     """
     from tqdm import tqdm
 
-    from qa.read.neural import READER_JSON, calibrate
+    from qa.read.meta import READER_JSON
+    from qa.train.calibrate import fit_null_threshold
 
     margins: list[float] = []
     f1_if: list[float] = []
@@ -248,7 +304,7 @@ def calibrate_reader(
                 squad.score(ans.text, [a for a, _ in ex.answers])[1] if ex.answers else 0.0
             )
         impossible.append(ex.is_impossible)
-    res = calibrate(margins, f1_if, impossible, answerable_weight)
+    res = fit_null_threshold(margins, f1_if, impossible, answerable_weight)
     res["f1_answer_all"] = (
         100.0
         * sum(f for f, imp in zip(f1_if, impossible, strict=True) if not imp)
@@ -287,7 +343,7 @@ def tune_length_penalty(
     answering; every penalty re-scores the same spans. The F1-best penalty (the smallest
     on a tie) is set on the reader and, with ``write``, stored in ``qa_reader.json``.
     """
-    from qa.read.neural import _pick, reweigh
+    from qa.read.decide import choose, rescore
 
     examples = [ex for ex in examples if ex.answers]
     if not examples:
@@ -301,8 +357,8 @@ def tune_length_penalty(
             read.append((ex, hits, cands))
 
     def answer(lp: float, hits: Sequence[Hit], cands: Any) -> str | None:
-        found = _pick(reweigh(cands, hits, 0.0, lp), hits)
-        return found[0].text if found else None
+        found = choose(rescore(cands, hits, 0.0, lp), hits)
+        return found.answer.text if found else None
 
     table, best = _grid(read, penalties, answer)
     res = {
@@ -336,7 +392,7 @@ def _grid(
 def _keep(reader: Any, name: str, res: dict[str, Any], record: str, write: bool) -> None:
     """Set ``reader.<name>`` to ``res[name]``; with ``write``, store it and the rest of
     ``res`` (under ``record``) in the model folder's ``qa_reader.json``."""
-    from qa.read.neural import READER_JSON
+    from qa.read.meta import READER_JSON
 
     setattr(reader, name, res[name])
     if write:
@@ -371,7 +427,7 @@ def tune_retrieval_weight(
     """
     from tqdm import tqdm
 
-    from qa.read.neural import _pick, reweigh
+    from qa.read.decide import choose, gate_null_margin, rescore
 
     path = Path(file) if file is not None else squad.DATA_DIR / squad.V1_DEV
     examples = [ex for ex in squad.load(path, titles=sorted(squad.HELDOUT_TITLES)) if ex.answers]
@@ -388,7 +444,8 @@ def tune_retrieval_weight(
         read.append((ex, hits, reader.candidates(ex.question, hits)))
 
     def answer(w: float, hits: Sequence[Hit], cands: Any) -> str | None:
-        ans = reader._gate(_pick(reweigh(cands, hits, w, reader.length_penalty), hits))
+        found = choose(rescore(cands, hits, w, reader.length_penalty), hits)
+        ans = gate_null_margin(found, reader.null_threshold)
         return ans.text if ans else None
 
     table, best = _grid(read, weights, answer)
@@ -401,55 +458,3 @@ def tune_retrieval_weight(
     }
     _keep(reader, "retrieval_weight", res, "retrieval_tuning", write)
     return res
-
-
-def reader_latency(
-    reader: Any,
-    examples: Sequence[squad.Example],
-    *,
-    passages: int = 5,
-    max_tokens: int = 128,
-    n: int = 200,
-    warmup: int = 5,
-) -> dict[str, float]:
-    """p50/p95 ms of one ``reader.read`` over ``passages`` passages of ≤ ``max_tokens``.
-
-    Each question gets its gold paragraph plus the next paragraphs of the list, each cut
-    to its first ``max_tokens`` word-pieces (whole words).
-    """
-    reader.load()
-    tok = reader.tokenizer
-    contexts = list(dict.fromkeys(ex.context for ex in examples))
-    pos = {c: i for i, c in enumerate(contexts)}
-
-    def cut(text: str) -> str:
-        enc = tok(
-            text,
-            add_special_tokens=False,
-            return_offsets_mapping=True,
-            truncation=True,
-            max_length=max_tokens,
-        )
-        offs = enc["offset_mapping"]
-        end = offs[-1][1] if offs else len(text)
-        return text[:end]
-
-    times: list[float] = []
-    for j, ex in enumerate(examples[: n + warmup]):
-        i = pos[ex.context]
-        hits = []
-        for c in (contexts[(i + d) % len(contexts)] for d in range(passages)):
-            doc = Document.from_text(c, source="", title="")
-            hits.append(Hit(passage=Passage.make(doc, 0, len(cut(c))), score=1.0))
-        t0 = time.perf_counter()
-        reader.read(ex.question, hits)
-        if j >= warmup:
-            times.append((time.perf_counter() - t0) * 1000)
-    return {
-        "p50_ms": _percentile(times, 50),
-        "p95_ms": _percentile(times, 95),
-        "mean_ms": statistics.fmean(times) if times else 0.0,
-        "n": float(len(times)),
-        "passages": float(passages),
-        "max_tokens": float(max_tokens),
-    }

@@ -6,11 +6,9 @@ under the KL divergence, and its hidden states, through a learned linear map to 
 teacher's width, match the teacher's under the mean squared error relative to the
 teacher's mean square (as in TinyBERT, made scale-free). The attention maps compared are
 the averages over heads: the heads of two separately trained models do not correspond
-one to one (measured on the reader and all-mpnet-base-v2: the closest teacher head
-still differs by a KL of 1.6–3.2, the head averages by 0.5–2.0). A teacher of another
-family reads the same windows through its ``qa.read.bridge.Bridge``: its maps are taken back
-to the reader's positions and each attention row renormalised over them (the bridge's
-extra separator is left out).
+one to one. A teacher of another family reads the same windows through its
+``qa.read.bridge.Bridge``: its maps are taken back to the reader's positions and each
+attention row renormalised over them (the bridge's extra separator is left out).
 """
 
 from __future__ import annotations

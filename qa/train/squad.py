@@ -11,13 +11,12 @@ from __future__ import annotations
 import collections
 import json
 import os
-import re
-import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.core.errors import BadInput
+from qa.core.text import normalize_answer
 
 
 def _data_dir() -> Path:
@@ -151,17 +150,6 @@ def eval_examples(data_dir: str | Path = DATA_DIR) -> list[Example]:
 
 
 # --- official SQuAD v1.1 / v2.0 metric -------------------------------------------------
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
-_PUNCT = frozenset(string.punctuation)
-
-
-def normalize_answer(s: str) -> str:
-    """Lower case, drop punctuation and articles (a/an/the), collapse whitespace."""
-    s = s.lower()
-    s = "".join(ch for ch in s if ch not in _PUNCT)
-    s = _ARTICLES.sub(" ", s)
-    return " ".join(s.split())
 
 
 def exact_match(prediction: str, gold: str) -> float:

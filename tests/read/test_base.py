@@ -1,3 +1,5 @@
+"""The sentence reader: the best-supporting sentence, verbatim, at document offsets."""
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from qa.read.bridge import MODEL_TOKENIZER, Bridge
-from qa.read.neural import NeuralReader
-from qa.train import loop as train
-from tests.test_train import TINY_RUN, tiny_squad
+from qa.read.reader import NeuralReader
+from qa.train.config import default_init
+from qa.train.loop import train_reader
+from tests.train.tiny import TINY_RUN, tiny_config, tiny_squad
 
 
 def mpnet_style_tokenizer(reader_tok):
@@ -52,7 +53,7 @@ def tiny_mpnet(folder: Path, model_tok, layers: int) -> Path:
 def reader_tok():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(train.default_init())
+    return AutoTokenizer.from_pretrained(default_init())
 
 
 def test_bridge_feeds_the_model_its_own_encoding_and_maps_logits_back(reader_tok) -> None:
@@ -101,12 +102,12 @@ def test_bridged_model_trains_on_the_reader_windows_and_teaches(
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     kw = {**TINY_RUN, "max_steps": 40, "lr": 2e-3}
-    teacher = train.train_reader(
-        [data], tmp_path / "t", init=str(big), windows_from=train.default_init(), **kw
+    teacher = train_reader(
+        tiny_config([data], tmp_path / "t", init=str(big), windows_from=default_init(), **kw)
     )
     assert (teacher / MODEL_TOKENIZER / "tokenizer.json").is_file()
     info = json.loads((teacher / "qa_reader.json").read_text())["training"]
-    assert info["windows_from"] == train.default_init()
+    assert info["windows_from"] == default_init()
     assert info["loss_last"] < 0.7 * info["loss_first"]
     # The folder reads like any reader (windows from its top-level tokenizer, the model
     # through the bridge, torch only): its logits are the model's on its own encoding,
@@ -115,7 +116,7 @@ def test_bridged_model_trains_on_the_reader_windows_and_teaches(
     assert r.backend == "torch"
     q, c = "What color is the kite?", "The kite is painted red."
     enc = r.load().encode_windows([q], [c])
-    start, _ = r._forward(enc.arrays)
+    start, _ = r.forward(enc.arrays)
     native = model_tok(q, c, return_tensors="pt")
     with torch.inference_mode():
         want = r._model(**native).start_logits[0].numpy()
@@ -123,24 +124,34 @@ def test_bridged_model_trains_on_the_reader_windows_and_teaches(
     assert start.shape[1] == len(want) - 1
     assert abs(start[0] - [*want[: sep + 1], *want[sep + 2 :]]).max() < 1e-4
     # And it teaches a student of the reader's own family.
-    student = train.train_reader(
-        [data], tmp_path / "s", teachers=[teacher], distill_alpha=0.5, **{**kw, "max_steps": 2}
+    student = train_reader(
+        tiny_config([data], tmp_path / "s", teachers=[teacher], alpha=0.5, **{**kw, "max_steps": 2})
     )
     dist = json.loads((student / "qa_reader.json").read_text())["training"]["distillation"]
     assert dist["teachers"][0]["path"] == str(teacher)
     assert not (student / MODEL_TOKENIZER).exists()
     # Continuing the bridged reader keeps the bridge (also when --windows-from is given).
-    again = train.train_reader(
-        [data], tmp_path / "t2", init=str(teacher), windows_from=str(teacher),
-        **{**kw, "max_steps": 1},
-    )  # fmt: skip
+    again = train_reader(
+        tiny_config(
+            [data],
+            tmp_path / "t2",
+            init=str(teacher),
+            windows_from=str(teacher),
+            **{**kw, "max_steps": 1},
+        )
+    )
     assert (again / MODEL_TOKENIZER / "tokenizer.json").is_file()
     # Windows the model cannot read with its extra separator are refused up front.
     with pytest.raises(ValueError, match="use at most 511"):
-        train.train_reader(
-            [data], tmp_path / "t3", init=str(big), windows_from=train.default_init(),
-            **{**kw, "max_length": 512, "max_steps": 1},
-        )  # fmt: skip
+        train_reader(
+            tiny_config(
+                [data],
+                tmp_path / "t3",
+                init=str(big),
+                windows_from=default_init(),
+                **{**kw, "max_length": 512, "max_steps": 1},
+            )
+        )
 
 
 def test_unusable_init_and_windows_folders_are_clear_errors(tmp_path: Path, reader_tok) -> None:
@@ -168,14 +179,25 @@ def test_student_learns_a_bridged_teachers_layers(tmp_path: Path, reader_tok) ->
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     kw = {**TINY_RUN, "lr": 2e-3}
-    teacher = train.train_reader(
-        [data], tmp_path / "t", init=str(big), windows_from=train.default_init(),
-        **{**kw, "max_steps": 4},
-    )  # fmt: skip
-    student = train.train_reader(
-        [data], tmp_path / "s", teachers=[teacher], distill_alpha=0.5, distill_layers=1.0,
-        **{**kw, "max_steps": 30, "lr": 5e-4},
-    )  # fmt: skip
+    teacher = train_reader(
+        tiny_config(
+            [data],
+            tmp_path / "t",
+            init=str(big),
+            windows_from=default_init(),
+            **{**kw, "max_steps": 4},
+        )
+    )
+    student = train_reader(
+        tiny_config(
+            [data],
+            tmp_path / "s",
+            teachers=[teacher],
+            alpha=0.5,
+            layer_weight=1.0,
+            **{**kw, "max_steps": 30, "lr": 5e-4},
+        )
+    )
     info = json.loads((student / "qa_reader.json").read_text())["training"]
     layers = info["distillation"]["layers"]
     assert layers["pairs"] == [[1, 2], [2, 4], [3, 6], [4, 8], [5, 10], [6, 12]]
@@ -187,17 +209,27 @@ def test_student_learns_a_bridged_teachers_layers(tmp_path: Path, reader_tok) ->
     assert NeuralReader(student).load().read("What color is the kite?", []) is None
     # A layer teacher with fewer layers than the student, or none at all, is refused.
     shallow = tiny_mpnet(tmp_path / "b2", mpnet_style_tokenizer(reader_tok), layers=2)
-    small = train.train_reader(
-        [data], tmp_path / "t2", init=str(shallow), windows_from=train.default_init(),
-        **{**kw, "max_steps": 1},
-    )  # fmt: skip
-    with pytest.raises(ValueError, match="fewer than the student"):
-        train.train_reader(
-            [data], tmp_path / "s2", teachers=[small], distill_layers=1.0,
+    small = train_reader(
+        tiny_config(
+            [data],
+            tmp_path / "t2",
+            init=str(shallow),
+            windows_from=default_init(),
             **{**kw, "max_steps": 1},
-        )  # fmt: skip
+        )
+    )
+    with pytest.raises(ValueError, match="fewer than the student"):
+        train_reader(
+            tiny_config(
+                [data],
+                tmp_path / "s2",
+                teachers=[small],
+                layer_weight=1.0,
+                **{**kw, "max_steps": 1},
+            )
+        )
     with pytest.raises(ValueError, match="needs a --teacher"):
-        train.train_reader([data], tmp_path / "s3", distill_layers=1.0, **kw)
+        train_reader(tiny_config([data], tmp_path / "s3", layer_weight=1.0, **kw))
 
 
 def test_layer_losses_are_zero_for_identical_maps_and_one_for_zeros() -> None:
@@ -254,11 +286,11 @@ def test_a_student_and_teacher_of_the_same_weights_have_no_attention_loss() -> N
 
     from qa.train.layer_distill import LayerGuide
 
-    tok = AutoTokenizer.from_pretrained(train.default_init())
+    tok = AutoTokenizer.from_pretrained(default_init())
     student = AutoModelForQuestionAnswering.from_pretrained(
-        train.default_init(), attn_implementation="eager"
+        default_init(), attn_implementation="eager"
     ).eval()
-    guide = LayerGuide(train.default_init(), tok, student, "cpu")
+    guide = LayerGuide(default_init(), tok, student, "cpu")
     assert guide.pairs == [(i, i) for i in range(6)]
     batch = dict(tok(["Who?"], ["Bob did it in 1990."], return_tensors="pt"))
     with torch.no_grad():
@@ -273,10 +305,10 @@ def test_layer_distillation_resumes_with_its_map_and_refuses_other_settings(
     data = tmp_path / "tiny.json"
     tiny_squad(data)
     kw = {**TINY_RUN, "epochs": 2}
-    teacher = train.train_reader([data], tmp_path / "t", **{**kw, "max_steps": 1})
+    teacher = train_reader(tiny_config([data], tmp_path / "t", **{**kw, "max_steps": 1}))
     run = tmp_path / "run"
-    layered = {"teachers": [teacher], "distill_layers": 1.0}
-    train.train_reader([data], run, max_steps=2, **layered, **kw)
+    layered = {"teachers": [teacher], "layer_weight": 1.0}
+    train_reader(tiny_config([data], run, max_steps=2, **layered, **kw))
     ck = run / "checkpoints" / "step-2" / "state.pt"
     state = torch.load(ck, weights_only=False)
     assert state["layer_guide"] and state["keep_layers"] is None
@@ -284,10 +316,10 @@ def test_layer_distillation_resumes_with_its_map_and_refuses_other_settings(
         state["proj"][k] = torch.full_like(state["proj"][k], 0.5)
     torch.save(state, ck)
     with pytest.raises(ValueError, match="other --distill-layers settings"):
-        train.train_reader([data], run, resume=True, teachers=[teacher], **kw)
+        train_reader(tiny_config([data], run, resume=True, teachers=[teacher], **kw))
     with pytest.raises(ValueError, match="other --layers settings"):
-        train.train_reader([data], run, resume=True, keep_layers=4, **layered, **kw)
-    train.train_reader([data], run, resume=True, **layered, **{**kw, "lr": 1e-9})
+        train_reader(tiny_config([data], run, resume=True, layers=4, **layered, **kw))
+    train_reader(tiny_config([data], run, resume=True, **layered, **{**kw, "lr": 1e-9}))
     last = max(run.glob("checkpoints/step-*"), key=lambda p: int(p.name.split("-")[1]))
     assert last.name != "step-2"
     proj = torch.load(last / "state.pt", weights_only=False)["proj"]

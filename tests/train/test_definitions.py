@@ -8,7 +8,7 @@ import pytest
 
 from qa.train.squad import DATA_DIR, HELDOUT_TITLES, V1_DEV, V2_HALF, eval_titles, load
 
-DEFS = Path(__file__).resolve().parents[1] / "data" / "definitions"
+DEFS = Path(__file__).resolve().parents[2] / "data" / "definitions"
 
 
 @pytest.mark.parametrize("name", ["train.json", "eval.json"])

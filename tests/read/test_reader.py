@@ -1,4 +1,4 @@
-"""Decoding invariants of the neural reader, with the real tokenizer and a scripted model.
+"""The neural reader end to end, with the real tokenizer and a scripted model.
 
 The scripted model puts its start/end logits on chosen word-pieces, so every test knows
 which span must come back; only the ``slow`` test loads the shipped weights.
@@ -6,80 +6,12 @@ which span must come back; only the ``slow`` test loads the shipped weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
-from tokenizers import Tokenizer
 
-from qa.core.types import Document, Hit, Passage
-from qa.read.neural import DEFAULT_MODEL_DIR, NeuralReader, calibrate, encode_windows, reweigh
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from qa.train.loop import default_init
-
-    return AutoTokenizer.from_pretrained(default_init())
-
-
-@dataclass
-class _Out:
-    start_logits: object
-    end_logits: object
-
-
-class ScriptedModel:
-    """Start logit ``w`` on word-piece ``first``, end logit ``w`` on ``last`` (context only).
-
-    ``weights`` maps (first, last) word-pieces to a logit; CLS gets ``null``.
-    """
-
-    def __init__(self, tok, weights: dict[tuple[str, str], float], null: float = 0.0) -> None:
-        self.tok = tok
-        self.weights = {
-            (tok.convert_tokens_to_ids(a), tok.convert_tokens_to_ids(b)): w
-            for (a, b), w in weights.items()
-        }
-        self.null = null
-        self.seen: list[dict] = []
-
-    def __call__(self, **inputs):
-        import torch
-
-        self.seen.append(inputs)
-        ids = inputs["input_ids"]
-        ctx = inputs["token_type_ids"] == 1
-        start = torch.full(ids.shape, -10.0)
-        end = torch.full(ids.shape, -10.0)
-        for (a, b), w in self.weights.items():
-            start = torch.where((ids == a) & ctx, torch.full_like(start, w), start)
-            end = torch.where((ids == b) & ctx, torch.full_like(end, w), end)
-        start[:, 0] = self.null
-        end[:, 0] = self.null
-        return _Out(start, end)
-
-
-def make_reader(tok, model, **kw) -> NeuralReader:
-    kw.setdefault("backend", "torch")
-    r = NeuralReader(Path("/nonexistent"), **kw)
-    r._tok = tok
-    r._fast = Tokenizer.from_str(tok.backend_tokenizer.to_str())
-    r._model = model
-    return r
-
-
-def hit_at(doc: Document, start: int, end: int, score: float = 1.0) -> Hit:
-    return Hit(passage=Passage.make(doc, start, end), score=score)
-
-
-def whole_hits(texts, scores=None) -> list[Hit]:
-    """One hit per text, covering the whole text (score 1.0 unless given)."""
-    scores = scores or [1.0] * len(texts)
-    docs = [Document.from_text(t, source=str(i), title="x") for i, t in enumerate(texts)]
-    return [hit_at(d, 0, len(d.text), sc) for d, sc in zip(docs, scores, strict=True)]
+from qa.core.types import Document, Hit
+from qa.read.decide import rescore
+from qa.read.reader import DEFAULT_MODEL_DIR, NeuralReader
+from tests.read.scripted import ScriptedModel, hit_at, make_reader, whole_hits
 
 
 def test_answer_is_a_verbatim_slice_at_document_offsets(tokenizer) -> None:
@@ -115,8 +47,8 @@ def test_no_answer_when_null_beats_the_threshold(tokenizer) -> None:
     # span logit 4, null 6: margin -2
     assert make_reader(tokenizer, model, null_threshold=0.0).read("q?", [hit]) is None
     assert make_reader(tokenizer, model, null_threshold=-2.5).read("q?", [hit]) is not None
-    found = make_reader(tokenizer, model).best("q?", [hit])
-    assert found is not None and found[1] == pytest.approx(-2.0)
+    found = make_reader(tokenizer, model).propose("q?", [hit])
+    assert found is not None and found.margin == pytest.approx(-2.0)
     assert make_reader(tokenizer, model).read("q?", []) is None
 
 
@@ -176,7 +108,7 @@ def test_retrieval_weight_favours_the_better_retrieved_passage(tokenizer) -> Non
         (c.start, c.end, c.logit, c.margin) for c in b
     ]
     # re-scoring spans read without a weight gives what reading with it gives
-    again = reweigh(a, hits, 2.0)
+    again = rescore(a, hits, 2.0)
     assert [c.prob for c in again] == pytest.approx([c.prob for c in b])
     # one passage (closed book): the weight shifts every span alike and changes nothing
     assert weighted.read("Who won?", hits[1:]).text == plain.read("Who won?", hits[1:]).text
@@ -206,7 +138,7 @@ def test_length_penalty_prefers_the_short_span_inside_an_equally_read_long_one(
     assert [(c.start, c.end, c.logit, c.margin) for c in a] == [
         (c.start, c.end, c.logit, c.margin) for c in b
     ]
-    assert [c.prob for c in reweigh(a, hits, 0.0, 0.5)] == pytest.approx([c.prob for c in b])
+    assert [c.prob for c in rescore(a, hits, 0.0, 0.5)] == pytest.approx([c.prob for c in b])
 
 
 def test_tune_length_penalty_picks_and_stores_a_penalty(tokenizer, tmp_path) -> None:
@@ -227,33 +159,6 @@ def test_tune_length_penalty_picks_and_stores_a_penalty(tokenizer, tmp_path) -> 
     assert res["length_penalty"] == 0.5 == r.length_penalty  # smallest of the best
     meta = json.loads((tmp_path / "qa_reader.json").read_text())
     assert meta["length_penalty"] == 0.5 and meta["length_tuning"]["questions"] == 1
-
-
-@pytest.mark.parametrize(
-    ("text", "span", "want"),
-    [
-        ("It stretches 720 feet (220 m) along.", "720 feet (220 m", "720 feet (220 m)"),
-        (
-            "He used “via secure communication” and WhatsApp.",
-            "via secure communication” and WhatsApp",
-            "“via secure communication” and WhatsApp",
-        ),
-        ('the "golden anniversary" year', 'golden anniversary"', '"golden anniversary"'),
-        ("the Kremlin’s aide", "Kremlin’s aide", "Kremlin’s aide"),  # an apostrophe, no pair
-        ("a (b c", "b c", "b c"),  # nothing to close it with: unchanged
-        ("(59 °F)", "(59 °F)", "(59 °F)"),
-        ("(“Foo”) bar", "Foo”)", "(“Foo”)"),  # pair after pair
-        ("the ‘Kremlin’s men’ said", "Kremlin’s men", "Kremlin’s men"),  # an apostrophe
-        ("the ‘Kremlin’s men’ said", "‘Kremlin’s men", "‘Kremlin’s men’"),
-    ],
-)
-def test_answer_takes_in_the_mark_that_completes_a_pair(text, span, want) -> None:
-    from qa.read.neural import balance
-
-    i = text.index(span)
-    s, e = balance(text, i, i + len(span))
-    assert text[s:e] == want
-    assert s <= i and e >= i + len(span)  # only ever widened
 
 
 def test_a_word_cut_by_a_window_end_is_answered_whole(tokenizer) -> None:
@@ -304,7 +209,7 @@ def test_long_passage_is_read_in_strided_windows(tokenizer) -> None:
 
 
 def test_a_very_long_question_is_cut_and_still_read(tokenizer) -> None:
-    from qa.read.neural import MAX_QUESTION_TOKENS
+    from qa.read.windows import MAX_QUESTION_TOKENS
 
     text = "The treaty was signed in Vienna in 1815 by the powers."
     question = "who signed it " * 150 + "and where?"  # 451 word-pieces
@@ -330,67 +235,6 @@ def test_answer_length_is_bounded(tokenizer) -> None:
     assert ans is None or len(tokenizer.tokenize(ans.text)) <= 10
 
 
-def test_windows_match_the_transformers_tokenizer(tokenizer) -> None:
-    fast = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
-    long = " ".join(f"Word{i} café naïve—“quoted” 1,234.5" for i in range(60))
-    questions = ["  What is it?", "Who?", "Wie heißt das?"]
-    contexts = [long, "Short context.", "Ünïcödé text 東京 and more " * 20]
-    got = encode_windows(fast, questions, contexts, max_length=64, stride=16)
-    ref = tokenizer(
-        questions,
-        contexts,
-        truncation="only_second",
-        max_length=64,
-        stride=16,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding="longest",
-        return_tensors="np",
-    )
-    assert len(got.sample) > len(questions)  # long contexts overflow into windows
-    assert got.sample == ref["overflow_to_sample_mapping"].tolist()
-    for k in ("input_ids", "token_type_ids", "attention_mask"):
-        assert (got.arrays[k] == ref[k]).all(), k
-    for w in range(len(got.sample)):
-        assert got.sequence_ids[w] == ref.sequence_ids(w)
-        assert got.word_ids[w] == ref.word_ids(w)
-        assert [tuple(o) for o in ref["offset_mapping"][w]] == got.offsets[w]
-
-
-def test_weighting_answerable_questions_lowers_the_threshold() -> None:
-    margins = [-3.0, -1.0, 0.5, 2.0]
-    f1_if_answered = [0.0, 0.4, 0.0, 1.0]
-    impossible = [True, False, True, False]
-    # unweighted: abstaining on the three lowest scores 1 + 0 + 1 + 1 = 3 (of 4)
-    plain = calibrate(margins, f1_if_answered, impossible)
-    assert 0.5 < plain["null_threshold"] < 2.0
-    assert plain["answerable_abstain_pct"] == 50.0
-    # answerable questions 5x: answering the 0.4 one is worth 2, more than the 1 of the
-    # unanswerable question above it, so only the lowest abstains: 1 + 2 + 0 + 5 = 8 of 12
-    heavy = calibrate(margins, f1_if_answered, impossible, answerable_weight=5.0)
-    assert -3.0 < heavy["null_threshold"] < -1.0
-    assert heavy["answerable_abstain_pct"] == 0.0
-    assert heavy["f1"] == pytest.approx(100 * 8 / 12)
-
-
-def test_unknown_backend_is_a_clear_error() -> None:
-    from qa.core.errors import BadInput
-
-    with pytest.raises(BadInput, match=r"QA_READER_BACKEND\) must be 'onnx' or 'torch'"):
-        NeuralReader(Path("/nonexistent"), backend="tensorrt")
-
-
-def test_calibrate_picks_the_f1_maximising_threshold() -> None:
-    margins = [-3.0, -1.0, 0.5, 2.0]
-    f1_if_answered = [0.0, 0.0, 1.0, 0.5]
-    impossible = [True, True, False, False]
-    out = calibrate(margins, f1_if_answered, impossible)
-    # abstaining on the two lowest margins: 1 + 1 + 1 + 0.5 = 3.5 of 4
-    assert -1.0 < out["null_threshold"] < 0.5
-    assert out["f1"] == pytest.approx(87.5)
-    assert out["noans_precision"] == 100.0 and out["noans_recall"] == 100.0
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(
     not (DEFAULT_MODEL_DIR / "model.safetensors").exists(), reason="no shipped reader"
@@ -409,8 +253,8 @@ def test_shipped_reader_answers_and_abstains(backend: str) -> None:
     assert text[a.start : a.end] == a.text
     b = r.read("When was the river named?", [hit])
     assert b is not None and b.text == "1542"
-    found = r.best("In what year was the Amazon named?", [hit])
-    assert found is not None and found[0].text == "1542"
+    found = r.propose("In what year was the Amazon named?", [hit])
+    assert found is not None and found.answer.text == "1542"
     # off-topic questions fall below the calibrated no-answer threshold
     assert r.read("What is the capital of Japan?", [hit]) is None
     assert r.read("Who won the 1998 World Cup?", [hit]) is None
@@ -460,27 +304,17 @@ def test_tune_retrieval_weight_picks_and_stores_a_weight(tokenizer, tmp_path) ->
     assert meta["retrieval_weight"] == 1.0 and meta["retrieval_tuning"]["questions"] == 1
 
 
-@pytest.mark.parametrize("words", [150, 400, 1000])
-def test_windows_cover_the_whole_passage(tokenizer, words) -> None:
-    # tokenizers 0.23.2 cut the overflow windows of some passages short, so the end of a
-    # long passage was never read (nor trained on); pyproject requires a release without it.
-    import random
-
-    rng = random.Random(words)
-    vocab = ["the", "council", "said,", "réunion", "1,855", "(2019)", "well-known", "—", "x\n\n"]
-    text = " ".join(rng.choice(vocab) + str(rng.randrange(50)) for _ in range(words))
-    fast = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
-    enc = encode_windows(fast, ["what is it?"], [text], 256, 96)
-    covered = 0
-    for w in range(len(enc.sample)):
-        ctx = [k for k, s in enumerate(enc.sequence_ids[w]) if s == 1]
-        first, last = enc.offsets[w][ctx[0]][0], enc.offsets[w][ctx[-1]][1]
-        assert first <= covered, f"window {w} starts at {first}, past {covered}"
-        covered = max(covered, last)
-    assert covered == len(text.rstrip())
-
-
-def test_check_windows_passes_with_the_installed_tokenizers(tokenizer) -> None:
-    from qa.read.neural import check_windows
-
-    check_windows(Tokenizer.from_str(tokenizer.backend_tokenizer.to_str()))
+def test_propose_many_matches_propose_and_read_gates_it(tokenizer) -> None:
+    texts = ["It was London, said one.", "Others said Paris.", "Nobody knows."]
+    hits = whole_hits(texts)
+    model = ScriptedModel(tokenizer, {("london", "london"): 4.0, ("paris", "paris"): 3.0}, null=2.5)
+    r = make_reader(tokenizer, model, null_threshold=0.0)
+    items = [("Which city?", hits), ("Which one?", hits[1:]), ("None?", hits[2:]), ("Empty?", [])]
+    alone = [r.propose(q, h) for q, h in items]
+    assert r.propose_many(items, batch_size=2) == alone
+    assert r.best_many(items, batch_size=2) == alone and r.best(*items[0]) == alone[0]
+    assert [p.answer.text if p else None for p in alone[:2]] == ["London", "Paris"]
+    assert alone[3] is None
+    for (q, h), p in zip(items, alone, strict=True):
+        want = None if p is None or p.margin < 0.0 else p.answer
+        assert r.read(q, h) == want
