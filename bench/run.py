@@ -171,7 +171,7 @@ class Context:
     def engine(self) -> Engine:
         """Engine.in_memory over all paragraphs, timed stage by stage (chunk, embed, rest)."""
         if self._engine is None:
-            from qa.read.neural import NeuralReader
+            from qa.read.reader import NeuralReader
 
             docs = self.documents()
             settings = Settings(index_dir=OUT / "unused-index", reader_dir=self.args.reader)
@@ -323,7 +323,7 @@ def section_latency(ctx: Context) -> dict[str, Any]:
 
 def section_reader(ctx: Context) -> dict[str, Any]:
     """The reader alone per backend: latency on 5 passages of ≤ 128 word-pieces, closed F1."""
-    from qa.read.neural import NeuralReader
+    from qa.read.reader import NeuralReader
     from qa.train.evaluate import evaluate
     from qa.train.latency import reader_latency
 

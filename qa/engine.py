@@ -120,7 +120,10 @@ class Engine:
     @property
     def reader(self) -> Reader:
         if self._reader is None:
-            self._reader = load_reader(self.settings.reader_dir)
+            s = self.settings
+            self._reader = load_reader(
+                s.reader_dir, backend=s.reader_backend, cache_dir=s.cache_dir
+            )
         return self._reader
 
     @property

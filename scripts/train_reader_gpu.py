@@ -205,7 +205,7 @@ def score(model_dir: Path, device: str, limit: int | None) -> dict[str, Any]:
     Spans are scored as the model reads them (no length prior): every reader, the shipped
     one included, is compared on its weights alone.
     """
-    from qa.read.neural import NeuralReader
+    from qa.read.reader import NeuralReader
     from qa.train.evaluate import evaluate, gold_hit
 
     r = NeuralReader(model_dir, backend="torch", device=device, length_penalty=0.0)
@@ -309,7 +309,7 @@ def main() -> None:
         ap.error("--deep and --grow are two different sets of students: choose one")
     from tokenizers import Tokenizer
 
-    from qa.read.neural import check_windows
+    from qa.read.windows import check_windows
 
     # Fails fast where tokenizers cuts long passages short (0.23.2): carry a newer wheel.
     check_windows(Tokenizer.from_file(str(args.init / "tokenizer.json")))

@@ -93,9 +93,11 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache_dir)  # the ONNX models built once
     embed_backend: str | None = None  # onnx or torch; None: ONNX on the CPU when installed
     reader_backend: str | None = None
+    # -- training and evaluation (qa train-reader, qa eval): the SQuAD-format files
+    data_dir: Path | None = None  # None: the repository's data/, else ../shared/data
 
     def __post_init__(self) -> None:
-        for name in ("index_dir", "reader_dir", "cache_dir"):  # a string path works too
+        for name in ("index_dir", "reader_dir", "cache_dir", "data_dir"):  # a string path works too
             if isinstance(getattr(self, name), str):
                 object.__setattr__(self, name, Path(getattr(self, name)))
         _check(self)
@@ -215,6 +217,17 @@ def _parse(cls: type[T], name: str, raw: Any, where: str) -> Any:
         items = text if isinstance(text, list) else str(text).split(",")
         return tuple(str(i).strip() for i in items if str(i).strip())
     return (str(text) or None) if kind == str | None else str(text)
+
+
+def setting(cls: type[T], name: str) -> Any:
+    """One field as ``from_env`` would give it, without checking the others (for a value
+    needed at import time, where an unrelated bad setting must not stop the import)."""
+    var = f"QA_{name.upper()}"
+    if var in os.environ:
+        return _parse(cls, name, os.environ[var], var)
+    return _from_file(cls, "serve" if cls is ServeSettings else None).get(
+        name, getattr(cls(), name)
+    )
 
 
 def _load(cls: type[T], table: str | None, overrides: dict[str, object]) -> T:

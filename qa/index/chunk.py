@@ -8,9 +8,9 @@ longer than that is cut into word windows. Passages never cross a paragraph brea
 
 from __future__ import annotations
 
-import itertools
 import re
 
+from qa.core.text import sentences
 from qa.core.types import Document, Passage
 
 _PARA_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)(?:[ \t\f\v]*(?:\r\n|\r|\n))*")
@@ -34,25 +34,6 @@ def paragraphs(text: str) -> list[Span]:
         spans.append(_trim(text, pos, m.start()))
         pos = m.end()
     spans.append(_trim(text, pos, len(text)))
-    return [(s, e) for s, e in spans if e > s]
-
-
-def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentence spans inside ``text[start:end]``; together they cover it, whitespace trimmed."""
-    import syntok.segmenter as segmenter
-
-    end = len(text) if end is None else end
-    chunk = text[start:end]
-    starts: list[int] = []
-    for para in segmenter.analyze(chunk):
-        for sent in para:
-            if sent:
-                starts.append(start + sent[0].offset)
-    starts = sorted(set(s for s in starts if start <= s < end))
-    if not starts or starts[0] != start:
-        starts.insert(0, start)
-    bounds = [*starts, end]
-    spans = [_trim(text, a, b) for a, b in itertools.pairwise(bounds)]
     return [(s, e) for s, e in spans if e > s]
 
 

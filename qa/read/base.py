@@ -16,8 +16,9 @@ from typing import Protocol
 
 from qa.core.config import DEFAULT_READER_DIR
 from qa.core.errors import BadInput
+from qa.core.text import sentences
+from qa.core.text import terms as stemmed_terms
 from qa.core.types import Answer, Hit
-from qa.index.chunk import sentences
 from qa.read.decide import span_answer
 
 _MONTH = (
@@ -55,9 +56,7 @@ class SentenceReader:
 
     def terms(self, text: str) -> list[str]:
         if self._terms is None:
-            from qa.retrieve import terms
-
-            self._terms = terms
+            self._terms = stemmed_terms
         return self._terms(text)
 
     def read(self, question: str, hits: Sequence[Hit]) -> Answer | None:

@@ -187,10 +187,6 @@ class NeuralReader:
                 out[i] = decide.choose(cands, items[i][1])
         return out
 
-    # qa.train.evaluate.calibrate_reader (and its test's stand-in reader) use the old names
-    best = propose
-    best_many = propose_many
-
     def read(self, question: str, hits: Sequence[Hit]) -> Answer | None:
         """The answer span, or ``None`` when the sources do not answer the question."""
         return decide.gate_null_margin(self.propose(question, hits), self.null_threshold)

@@ -3,34 +3,12 @@ English stop words removed, Snowball stems (bm25s, PyStemmer)."""
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
+from qa.core.text import terms
 from qa.core.types import Passage
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-
-def terms(text: str) -> list[str]:
-    """The lower-cased, stop-word-free, Snowball-stemmed terms of ``text``."""
-    stemmer, stop = _analysis()
-    return stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in stop])
-
-
-def stop_words() -> frozenset[str]:
-    """The English stop words left out of ``terms``."""
-    return _analysis()[1]
-
-
-@functools.cache
-def _analysis():  # type: ignore[no-untyped-def]
-    import Stemmer
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return Stemmer.Stemmer("english"), frozenset(STOPWORDS_EN_PLUS)
 
 
 class Lexical:

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.retrieve.lexical import Lexical, stop_words
+from qa.core.text import stop_words
+from qa.retrieve.lexical import Lexical
 
 # "Who is Ushakov?", "who was Tesla.", "Who's O'Brien" (also inside a longer query, as
 # a chat follow-up's): asking who one named person is, by a single word.

@@ -46,11 +46,11 @@ def _header(meta: dict[str, Any], depth: int) -> list[str]:
         "",
         "A BERT-style extractive question-answering model: `BertForQuestionAnswering` "
         "initialised from the all-MiniLM-L6-v2 sentence encoder (6 layers, hidden 384"
-        f"{shape}; the span head is new) and fine-tuned by `qa/train.py` (the last stage on "
+        f"{shape}; the span head is new) and fine-tuned by `qa train-reader` (the last stage on "
         f"{t.get('device', 'cpu').upper()}). Weights are stored in fp16 safetensors. "
-        "`qa.read.neural.NeuralReader` "
+        "`qa.read.reader.NeuralReader` "
         "answers on a CPU with an int8 ONNX Runtime model built from them once and cached "
-        "(`qa/onnx_models.py`: int8 weights per output channel in every encoder MatMul, "
+        "(`qa/core/onnx.py`: int8 weights per output channel in every encoder MatMul, "
         f"embeddings and span head fp32), or with the weights in torch fp32{q8}.",
         "",
     ]

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
+from qa.core.config import MAX_K
 from qa.train import options as o
 
 
@@ -265,7 +266,9 @@ def tune_retrieval_cmd(
         Path | None,
         typer.Option("--file", help="SQuAD v1.1 dev (default: the data folder's copy)."),
     ] = None,
-    k: Annotated[int, typer.Option("--k", help="Passages read per question.", min=1, max=50)] = 3,
+    k: Annotated[
+        int, typer.Option("--k", help="Passages read per question.", min=1, max=MAX_K)
+    ] = 3,
 ) -> None:
     """Set how much retrieval scores weigh against the reader's span scores.
 

@@ -1,6 +1,6 @@
 """Training data: questions from SQuAD files, the windows the reader reads, batches.
 
-The windows are those the reader reads (``qa.read.neural.encode_windows``, straight from
+The windows are those the reader reads (``qa.read.windows.encode_windows``, straight from
 the ``tokenizers`` library), so training sees the same windows as answering.
 """
 

@@ -278,17 +278,17 @@ def calibrate_reader(
     """
     from tqdm import tqdm
 
-    from qa.read.meta import READER_JSON
+    from qa.read.meta import update_meta
     from qa.train.calibrate import fit_null_threshold
 
     margins: list[float] = []
     f1_if: list[float] = []
     impossible: list[bool] = []
-    if hasattr(reader, "best_many"):
-        found_all = reader.best_many([(ex.question, [gold_hit(ex)]) for ex in examples])
+    if hasattr(reader, "propose_many"):
+        found_all = reader.propose_many([(ex.question, [gold_hit(ex)]) for ex in examples])
     else:
         found_all = [
-            reader.best(ex.question, [gold_hit(ex)])
+            reader.propose(ex.question, [gold_hit(ex)])
             for ex in tqdm(
                 examples, desc="calibrate", disable=not progress, file=sys.stderr, mininterval=5
             )
@@ -311,18 +311,18 @@ def calibrate_reader(
         / max(1, len(margins))
     )
     reader.null_threshold = res["null_threshold"]
+    calibration = {
+        "articles": sorted({ex.title for ex in examples}),
+        "questions": len(examples),
+        "unanswerable": sum(impossible),
+        "answerable_weight": answerable_weight,
+        **{k: round(v, 3) for k, v in res.items() if k != "null_threshold"},
+    }
     if write:
-        path = Path(reader.model_dir) / READER_JSON
-        meta = json.loads(path.read_text()) if path.exists() else {}
-        meta["null_threshold"] = res["null_threshold"]
-        meta["calibration"] = {
-            "articles": sorted({ex.title for ex in examples}),
-            "questions": len(examples),
-            "unanswerable": sum(impossible),
-            "answerable_weight": answerable_weight,
-            **{k: round(v, 3) for k, v in res.items() if k != "null_threshold"},
-        }
-        path.write_text(json.dumps(meta, indent=2) + "\n")
+        update_meta(
+            reader.model_dir,
+            lambda m: m.update(null_threshold=res["null_threshold"], calibration=calibration),
+        )
     return res
 
 
@@ -392,15 +392,12 @@ def _grid(
 def _keep(reader: Any, name: str, res: dict[str, Any], record: str, write: bool) -> None:
     """Set ``reader.<name>`` to ``res[name]``; with ``write``, store it and the rest of
     ``res`` (under ``record``) in the model folder's ``qa_reader.json``."""
-    from qa.read.meta import READER_JSON
+    from qa.read.meta import update_meta
 
     setattr(reader, name, res[name])
     if write:
-        meta_path = Path(reader.model_dir) / READER_JSON
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        meta[name] = res[name]
-        meta[record] = {k: v for k, v in res.items() if k != name}
-        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+        rest = {k: v for k, v in res.items() if k != name}
+        update_meta(reader.model_dir, lambda m: m.update({name: res[name], record: rest}))
 
 
 RETRIEVAL_WEIGHTS = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import random
 import sys
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.core.onnx import offline_hub
 from qa.read.bridge import span_logits
 from qa.read.meta import read_meta
 from qa.train import distill
@@ -104,7 +104,7 @@ def train_reader(config: TrainConfig) -> Path:
     the cross-entropy alone.
     """
     init_config = check_config(config)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    offline_hub()
     run = _prepare(_start(config, init_config))
     _train(run)
     return _finish(run)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from qa.core.config import MAX_K
+
 # --- train-reader's options ------------------------------------------------------------
 
 Files = Annotated[list[Path], typer.Argument(help="SQuAD-format JSON training files.")]
@@ -147,7 +149,7 @@ K = Annotated[
         help="Open mode: passages retrieved per question (default QA_TOP_K, 3); "
         "those within QA_READ_FLOOR of the best are read.",
         min=1,
-        max=50,
+        max=MAX_K,
     ),
 ]
 Corpus = Annotated[

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.core.config import Settings, setting
 from qa.core.errors import BadInput
 from qa.core.text import normalize_answer
 
 
 def _data_dir() -> Path:
-    if env := os.environ.get("QA_DATA_DIR"):
-        return Path(env)
+    given = setting(Settings, "data_dir")
+    if given is not None:
+        return Path(given)
     root = Path(__file__).resolve().parents[2]  # the repository
     local = root / "data"
     return local if (local / "squad-v1.1-dev.json").exists() else root.parent / "shared" / "data"

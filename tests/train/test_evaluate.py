@@ -179,7 +179,7 @@ def test_calibrate_reader_writes_threshold(tmp_path: Path) -> None:
         model_dir = tmp_path
         null_threshold = None
 
-        def best(self, q: str, hits: list[Hit]):
+        def propose(self, q: str, hits: list[Hit]):
             ex = next(e for e in examples if e.question == q)
             p = hits[0].passage
             word = ex.answers[0][0] if ex.answers else "France"
