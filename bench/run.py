@@ -1,13 +1,13 @@
 """Every benchmark in one run: quality, latency, ingestion, the Haystack peer and scale.
 
 Writes ``BENCHMARKS.md`` (machine, date, commands, tables, goals met or missed) and
-``bench/results.json``. Each section also keeps its figures in ``bench/out/parts/`` so a
+``bench/results.json``. Each section also keeps its figures in ``bench/parts/`` so a
 section can be re-run alone (``--only``) and the report re-rendered from what is there.
 
     .venv/bin/python bench/run.py                  # everything (~25 min on 2 cores)
     .venv/bin/python bench/run.py --quick          # smoke run on small samples (~5 min)
     .venv/bin/python bench/run.py --only scale     # one section, then re-render
-    .venv/bin/python bench/run.py --render         # re-render from bench/out/parts/
+    .venv/bin/python bench/run.py --render         # re-render from bench/parts/
 
 Every section records how much CPU *other* processes used while it ran (from
 /proc/stat), so a figure taken on a busy machine says so.
@@ -49,11 +49,11 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 DEFINITIONS_NAME = "data/definitions/eval.json"
 DEFINITIONS = ROOT / DEFINITIONS_NAME
-PARTS = OUT / "parts"
+PARTS = ROOT / "bench" / "parts"  # tracked: the report re-renders on any checkout
 BIN = Path(sys.executable).parent
 HAYSTACK_PY = ROOT / "bench" / ".venv-haystack" / "bin" / "python"
 LATENCY_REPEATS = 3  # the reader-alone latency: runs of 200 reads, the median run reported
-SECTIONS = ("scale", "ingest", "reader", "latency", "peer", "quality", "cold", "http")
+SECTIONS = ("scale", "ingest", "reader", "latency", "peer", "quality", "cold", "http", "load")
 
 GOALS = {
     "reader_p50_ms": 40.0,
@@ -588,6 +588,67 @@ def section_http(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def _load_summary(d: dict[str, Any]) -> dict[str, Any]:
+    a = d["askers"]
+    out = {
+        "clients": d["clients"],
+        "seconds": d["seconds"],
+        "requests": a["requests"],
+        "statuses": a["statuses"],
+        "answered_per_s": a["answered_per_s"],
+        "answered_ms": a["latency_ms_by_status"].get("200", {}),
+        "p50_503_ms": a.get("p50_503_ms"),
+        "errors": a.get("errors", {}),
+        "rss_mib": {k: d["server_rss_mib"][k] for k in ("start", "end", "peak")},
+        "tracebacks": d["server"]["log"]["tracebacks"],
+        "clean_stop": d["server"]["stop"]["clean"],
+    }
+    if d.get("writer"):
+        w = d["writer"]
+        out["writer"] = {"requests": w["requests"], "statuses": w["statuses"]}
+    return out
+
+
+def section_load(ctx: Context) -> dict[str, Any]:
+    """bench/load.py: concurrent clients at /v1/ask on the seed index, honouring
+    Retry-After; then the same while one more client adds documents."""
+    index = seed_index(ctx.args)
+    out: dict[str, Any] = {"index": "seeds/ (the seed article), a copy per run"}
+    for mode, extra in (("plain", []), ("writer", ["--writer"])):
+        dest = ctx.args.work / f"load-{mode}.json"
+        cmd = [sys.executable, "bench/load.py", "--index", str(index), "--out", str(dest)]
+        cmd += extra + (["--clients", "10", "--seconds", "10"] if ctx.args.quick else [])
+        run_cmd(cmd, env=qa_env(ctx.args))
+        out[mode] = _load_summary(json.loads(dest.read_text())) | {"command": shown(cmd)}
+    return out
+
+
+def _load_rows(load: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for mode in ("plain", "writer"):
+        r = load.get(mode)
+        if not r:
+            continue
+        st = r["statuses"]
+        lat = r["answered_ms"]
+        w = r.get("writer")
+        rows.append(
+            [
+                f"{r['clients']} askers" + (" + 1 writer" if mode == "writer" else ""),
+                r["requests"],
+                st.get("200", 0),
+                st.get("503", 0),
+                sum(v for k, v in st.items() if k not in ("200", "503"))
+                + sum(r["errors"].values()),
+                r["answered_per_s"],
+                f"{lat.get('p50')} / {lat.get('p95')} / {lat.get('p99')}",
+                f"{r['rss_mib']['start']} → {r['rss_mib']['end']} ({r['rss_mib']['peak']})",
+                f"{w['statuses']}" if w else "–",
+            ]
+        )
+    return rows
+
+
 def section_scale(ctx: Context) -> dict[str, Any]:
     """bench/scale.py: FAISS flat vs HNSW vs IVF at 100k and 1M vectors."""
     out = ctx.args.work / "scale.json"
@@ -619,6 +680,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "quality": section_quality,
     "cold": section_cold,
     "http": section_http,
+    "load": section_load,
 }
 
 
@@ -1008,6 +1070,36 @@ def render(
     else:
         L += ["_not run_", ""]
 
+    load = parts.get("load")
+    L += ["## Under load: concurrent clients at `/v1/ask` (`bench/load.py`)", ""]
+    if load:
+        L += md_table(
+            [
+                "clients",
+                "requests",
+                "200",
+                "503",
+                "other",
+                "answered/s",
+                "answered p50 / p95 / p99 (ms)",
+                "server RSS MiB start → end (peak)",
+                "writer's statuses",
+            ],
+            _load_rows(load),
+        )
+        L += [
+            f"{load['plain']['seconds']:.0f} s each; clients wait as `Retry-After` says after a "
+            "503 (the server's deliberate refusal when its queue is full or a slot does not "
+            "come free in time). Index: "
+            f"{load['index']}. Commands: `{load['plain']['command']}`, "
+            f"`{load['writer']['command']}`.",
+            "",
+            state_note(load),
+            "",
+        ]
+    else:
+        L += ["_not run_", ""]
+
     ing = parts.get("ingest")
     L += ["## Ingestion: `Engine.build` vs raw `SentenceTransformer.encode`", ""]
     if ing:
@@ -1208,7 +1300,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--render",
         action="store_true",
-        help="only re-render from bench/out/parts (parts-quick with --quick)",
+        help="only re-render from bench/parts (bench/out/parts-quick with --quick)",
     )
     ap.add_argument("--reader", type=Path, default=Settings().reader_dir)
     ap.add_argument("--data", type=Path, default=squad.DATA_DIR)

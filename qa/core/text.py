@@ -27,7 +27,8 @@ def normalize_answer(s: str) -> str:
 Span = tuple[int, int]
 
 
-def _trim(text: str, start: int, end: int) -> Span:
+def trim(text: str, start: int, end: int) -> Span:
+    """``(start, end)`` narrowed past whitespace at either end."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -50,7 +51,7 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     if not starts or starts[0] != start:
         starts.insert(0, start)
     bounds = [*starts, end]
-    spans = [_trim(text, a, b) for a, b in itertools.pairwise(bounds)]
+    spans = [trim(text, a, b) for a, b in itertools.pairwise(bounds)]
     return [(s, e) for s, e in spans if e > s]
 
 

@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import re
 
-from qa.core.text import sentences
+from qa.core.text import Span, sentences, trim
 from qa.core.types import Document, Passage
 
 _PARA_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)(?:[ \t\f\v]*(?:\r\n|\r|\n))*")
 _WORD = re.compile(r"\S+")
-Span = tuple[int, int]
-
-
-def _trim(text: str, start: int, end: int) -> Span:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def paragraphs(text: str) -> list[Span]:
@@ -31,9 +22,9 @@ def paragraphs(text: str) -> list[Span]:
     spans: list[Span] = []
     pos = 0
     for m in _PARA_BREAK.finditer(text):
-        spans.append(_trim(text, pos, m.start()))
+        spans.append(trim(text, pos, m.start()))
         pos = m.end()
-    spans.append(_trim(text, pos, len(text)))
+    spans.append(trim(text, pos, len(text)))
     return [(s, e) for s, e in spans if e > s]
 
 

@@ -1,8 +1,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qa.core.text import sentences
 from qa.core.types import Document
-from qa.index.chunk import chunk, paragraphs, passage_spans, sentences
+from qa.index.chunk import chunk, paragraphs, passage_spans
 
 PIECES = [*"ab cd.E!?\n\r\t", "\r\n", "“", "”", "’", "é", "日本", "\u00a0", "Dr.", "U.S."]
 TEXT = st.one_of(
