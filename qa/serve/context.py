@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -25,7 +25,6 @@ class ServeContext:
     writes: Limiter
     ready: bool = False
     load_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     async def _limited(
         self, limiter: Limiter, request: Request, fn: Callable[..., T], *args: Any
