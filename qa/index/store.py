@@ -14,13 +14,13 @@ any number of processes take turns on ``.lock`` and start from the live generati
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,13 +78,18 @@ def write_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
         lock.release()
 
 
-@functools.cache
+_omp = threading.local()
+
+
 def _one_search_thread() -> None:
     """One question at a time is searched fastest by one thread: OpenMP's waiting team
-    would take the cores from the reader's and embedder's thread pools. Set once."""
-    import faiss
+    would take the cores from the reader's and embedder's thread pools. OpenMP keeps the
+    setting per thread (a server searches from its pool's threads), so once per thread."""
+    if not getattr(_omp, "single", False):
+        import faiss
 
-    faiss.omp_set_num_threads(1)
+        faiss.omp_set_num_threads(1)
+        _omp.single = True
 
 
 def rebuild_hint(path: Path) -> str:
@@ -123,7 +128,6 @@ class Store:
     def __init__(self, spec: IndexSpec) -> None:
         import faiss
 
-        _one_search_thread()
         self.spec = spec
         self.documents: dict[str, Document] = {}
         self.passages: dict[str, Passage] = {}
@@ -235,6 +239,7 @@ class Store:
         if not len(self.passages) or k <= 0:
             return []
 
+        _one_search_thread()
         scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
         return [
             (self.passages[self._by_key[int(key)]], float(s))

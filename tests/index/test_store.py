@@ -165,3 +165,30 @@ def test_large_store_moves_to_ivf_and_keeps_answers_removals_and_saves(tmp_path:
     copy = back.copy()
     copy.remove(docs[1].id)
     assert copy.kind == "ivf" and copy.index.ntotal == 298 and back.index.ntotal == 299
+
+
+def test_every_thread_searches_with_one_openmp_thread(tmp_path) -> None:
+    """OpenMP keeps its thread count per thread: a server's pool threads must each be set
+    (left at every core, each query spun up a team and cost about a fifth more CPU)."""
+    import threading
+
+    import faiss
+    import numpy as np
+
+    from qa.core.types import Document
+    from qa.index.chunk import chunk
+    from qa.index.store import IndexSpec, Store
+
+    store = Store(IndexSpec("fake", 4, {}))
+    doc = Document.from_text("One passage here.", "a.txt", "a")
+    store.add(doc, chunk(doc), np.ones((1, 4), dtype=np.float32) / 2)
+    seen: list[int] = []
+
+    def search() -> None:
+        store.search(np.ones(4, dtype=np.float32), 1)
+        seen.append(faiss.omp_get_max_threads())
+
+    t = threading.Thread(target=search)
+    t.start()
+    t.join()
+    assert seen == [1]
