@@ -224,8 +224,8 @@ def serve(
     max_in_flight: Annotated[
         int | None,
         typer.Option(
-            help="Questions answered at once ($QA_MAX_IN_FLIGHT, default one per CPU); more "
-            "wait in a bounded queue ($QA_QUEUE, $QA_QUEUE_WAIT_S), then get 503 + Retry-After.",
+            help="Questions answered at once ($QA_MAX_IN_FLIGHT, default 4); more wait in a "
+            "bounded queue ($QA_QUEUE, $QA_QUEUE_WAIT_S), then get 503 + Retry-After.",
             min=1,
         ),
     ] = None,

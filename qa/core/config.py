@@ -58,10 +58,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0))
-
-
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "qa"
 
@@ -122,10 +118,10 @@ class ServeSettings:
     metrics_public: bool = False  # /readyz and /metrics without the key
     server_url: str = "http://127.0.0.1:8000"  # where `qa ask` looks for a server
     # -- load: questions and writes have separate limits
-    # Questions answered at once: one per CPU (more only share the cores and wait longer),
-    # and a short queue of two per slot; more get 503 at once (bench/load.py chose these).
-    max_in_flight: int = field(default_factory=lambda: _cpus())
-    queue: int = field(default_factory=lambda: 2 * _cpus())
+    # Questions answered at once: more than the cores, so one question's Python overlaps
+    # another's model runs; a short queue absorbs bursts (bench/load.py chose these).
+    max_in_flight: int = 4
+    queue: int = 8  # questions waiting for a slot; more get 503 at once
     queue_wait_s: float = 1.0  # longest wait for a slot, then 503
     max_writes: int = 1  # document writes at once (they take turns on the index anyway)
     write_queue: int = 8  # writes waiting for their turn
