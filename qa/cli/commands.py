@@ -271,8 +271,22 @@ def _register_reader_commands() -> None:
 _register_reader_commands()
 
 
+def _show_logs() -> None:
+    """Warnings from the library on stderr, and the one-off model builds (seconds of work
+    on first use) as they start; `qa serve` sets up its own logging instead."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.INFO)  # libraries that set their own loggers to DEBUG stay quiet
+    handler.setFormatter(logging.Formatter("qa: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    for name in ("qa.index.embed", "qa.read.runtime"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
 def main() -> None:
     """Entry point: user errors print one line and exit 1, never a traceback."""
+    _show_logs()
     try:
         app()
     except QAError as e:

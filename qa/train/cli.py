@@ -124,14 +124,16 @@ def _progress_to_stdout() -> Iterator[None]:
     logger = logging.getLogger("qa.train")
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    level = logger.level
+    level, propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # once, on stdout: not again through the CLI's stderr handler
     try:
         yield
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def eval_cmd(
