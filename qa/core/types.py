@@ -7,6 +7,7 @@ so ``doc.text[x.start:x.end] == x.text`` holds for passages, answers and citatio
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -16,19 +17,61 @@ def content_id(*parts: str, prefix: str = "", length: int = 16) -> str:
     return f"{prefix}{h[:length]}"
 
 
+BLOCK_KINDS = ("heading", "text", "list", "table", "code")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural piece of a document's text: ``text[start:end]`` is a heading (``level``
+    1-6), a paragraph, a list, a table or code; ``page`` is 1-based where pages exist."""
+
+    start: int
+    end: int
+    kind: str = "text"
+    level: int = 0
+    page: int | None = None
+
+    def to_json(self) -> list[object]:
+        return [self.start, self.end, self.kind, self.level, self.page]
+
+    @classmethod
+    def from_json(cls, row: list[object]) -> Block:
+        start, end, kind, level, page = row
+        return cls(int(start), int(end), str(kind), int(level), None if page is None else int(page))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Document:
-    """One source document; ``id`` derives from its text, so equal texts share an id."""
+    """One source document; ``id`` derives from its text, so equal texts share an id.
+
+    ``blocks`` is its structure (empty: paragraphs split at blank lines), ``meta`` what is
+    known about it besides the text (``format``, ``encoding``, ``pages``, ``mtime``,
+    front-matter fields, ...).
+    """
 
     id: str
     text: str
     source: str
     title: str
+    blocks: tuple[Block, ...] = field(default=(), compare=False)
+    meta: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
-    def from_text(cls, text: str, source: str, title: str) -> Document:
+    def from_text(
+        cls,
+        text: str,
+        source: str,
+        title: str,
+        blocks: tuple[Block, ...] = (),
+        meta: Mapping[str, object] | None = None,
+    ) -> Document:
         return cls(
-            id=content_id(text, prefix="d", length=15), text=text, source=source, title=title
+            id=content_id(text, prefix="d", length=15),
+            text=text,
+            source=source,
+            title=title,
+            blocks=tuple(blocks),
+            meta=dict(meta or {}),
         )
 
 
@@ -41,15 +84,21 @@ class Passage:
     start: int
     end: int
     text: str
+    section: str = ""  # the heading path above it ("Install > Linux"), "" when none
+    page: int | None = None  # the 1-based page it starts on, where the document has pages
 
     @classmethod
-    def make(cls, doc: Document, start: int, end: int) -> Passage:
+    def make(
+        cls, doc: Document, start: int, end: int, section: str = "", page: int | None = None
+    ) -> Passage:
         return cls(
             id=content_id(doc.id, str(start), str(end), prefix="p", length=15),
             doc_id=doc.id,
             start=start,
             end=end,
             text=doc.text[start:end],
+            section=section,
+            page=page,
         )
 
 
@@ -89,6 +138,8 @@ class Citation:
     text: str
     score: float
     read: bool = True  # whether the reader read it (passages far below the best are not)
+    page: int | None = None
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,4 +209,6 @@ def citation_to_dict(c: Citation) -> dict[str, object]:
         "text": c.text,
         "score": c.score,
         "read": c.read,
+        "page": c.page,
+        "section": c.section,
     }
