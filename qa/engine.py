@@ -15,19 +15,21 @@ from pathlib import Path
 
 from qa.core.config import MAX_K, Settings
 from qa.core.errors import BadInput, NotFound, QAError, require_text
+from qa.core.filters import Filter, describe, matching
 from qa.core.progress import Progress
-from qa.core.types import Citation, Document, Hit, Response
+from qa.core.types import Document, Hit, Response
 from qa.index import ingest
 from qa.index.build import embed_into
+from qa.index.chunk import MIN_WORDS
 from qa.index.embed import Encoder, SentenceEncoder
-from qa.index.ingest import from_paths, require_some_text
-from qa.index.manifest import current_stamp, manifest_fingerprint, read_manifest
+from qa.index.ingest import from_paths
+from qa.index.manifest import current_stamp, manifest_fingerprint
+from qa.index.records import cite_passage, document_rows, make_citation, read_documents
+from qa.index.report import Report, check_loaded, index_is_stale, plan, read_uploads
 from qa.index.store import (
     IndexSpec,
     Store,
     check_index_folder,
-    read_documents,
-    text_sha256,
     write_lock,
 )
 from qa.read.base import Reader, load_reader
@@ -48,6 +50,7 @@ class Rebuild:
     store: Store
     kept: list[Document]
     dropped: list[Document]
+    report: Report
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ class Engine:
                 "splitter": "syntok",
                 "max_passage_words": s.max_passage_words,
                 "overlap_sentences": s.overlap_sentences,
+                "structure": 1,  # passages follow headings, lists and tables (qa.index.chunk)
+                "min_passage_words": MIN_WORDS,
             },
         )
 
@@ -218,20 +223,23 @@ class Engine:
         return store
 
     def index(
-        self, paths: Iterable[str | Path], progress: Progress | None = None, replace: bool = False
+        self,
+        paths: Iterable[str | Path],
+        progress: Progress | None = None,
+        replace: bool = False,
+        strict: bool = False,
     ) -> Rebuild:
         """Rebuild the index from ``paths`` and save it (atomically) to ``settings.index_dir``.
 
         Documents in the index that are not from ``paths`` (added through the API, or from
         other folders) are kept and embedded again, unless ``replace``: then they are
-        dropped. Either way the result says which they were.
+        dropped. Either way the result says which they were, and which files were skipped
+        (with ``strict``, any skipped file fails the rebuild before anything is written).
         """
         check_index_folder(self.settings.index_dir)  # before the work, not after it
         paths = [Path(p) for p in paths]
-        docs = ingest.load(paths)
-        if not docs:
-            raise BadInput("no .txt, .md or .html files found there: nothing to index")
-        require_some_text(docs, "index")
+        loaded = check_loaded(ingest.scan(paths), "index", strict)
+        docs = loaded.documents
         with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
             ids = {d.id for d in docs}
             sources = {d.source for d in docs}
@@ -244,29 +252,13 @@ class Engine:
             store = self.build(docs + kept, progress)
             store.save(self.settings.index_dir)
             self._swap(store)
-        return Rebuild(store, kept, others if replace else [])
+        report = Report(added=docs, skipped=loaded.skipped, kept=kept)
+        return Rebuild(store, kept, others if replace else [], report)
 
     def is_stale(self, paths: Iterable[str | Path]) -> bool:
         """Whether the saved index differs from what ``paths`` and the settings would build
         (documents from elsewhere, which a rebuild keeps, do not count)."""
-        paths = [Path(p) for p in paths]
-        manifest = read_manifest(self.settings.index_dir)
-        if manifest is None:
-            return True
-        spec = self.spec.to_json()
-        if manifest.get("format") != 1 or any(manifest.get(k) != v for k, v in spec.items()):
-            return True
-        want = {(d.source, text_sha256(d.text)) for d in ingest.load(paths)}
-        sources = {s for s, _ in want}
-        try:
-            have = {
-                (d["source"], d["sha256"])
-                for d in manifest.get("documents", [])  # type: ignore[union-attr]
-                if from_paths(d["source"], paths, sources)
-            }
-        except (KeyError, TypeError):  # a damaged manifest: rebuild
-            return True
-        return have != want
+        return index_is_stale(self.settings.index_dir, self.spec, [Path(p) for p in paths])
 
     def add_text(
         self,
@@ -286,6 +278,18 @@ class Engine:
         added = self.add_documents([doc], progress)
         return self.store.documents.get(doc.id, doc), bool(added)
 
+    def add_files(
+        self,
+        files: Sequence[tuple[str, bytes]],
+        progress: Progress | None = None,
+        strict: bool = False,
+    ) -> Report:
+        """Add uploaded files, each ``(name, bytes)``; the name is the source (and says the
+        format). A file named like one indexed before replaces that version."""
+        loaded = read_uploads(files)
+        check_loaded(loaded, "add", strict)
+        return self.apply(loaded.documents, progress, skipped=loaded.skipped)
+
     def add_documents(
         self,
         documents: Sequence[Document],
@@ -297,28 +301,56 @@ class Engine:
         With ``replace_sources``, a document whose source is already indexed with other
         contents (an edited file) replaces that older version.
         """
+        report = self.apply(documents, progress, replace_sources=replace_sources)
+        return report.added + report.replaced
+
+    def apply(
+        self,
+        documents: Sequence[Document],
+        progress: Progress | None = None,
+        replace_sources: bool = True,
+        prune: bool = False,
+        skipped: Sequence[ingest.Skipped] = (),
+    ) -> Report:
+        """Bring ``documents`` into the index and save (only when something changed).
+
+        An edited file's older version is replaced (``replace_sources``); with ``prune``,
+        every indexed document not among ``documents`` is removed.
+        """
         self._snapshot()  # no index: say so before the lock creates anything
         with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
-            new = [d for d in documents if d.id not in current.store.documents]
-            if not new:
-                return []
+            indexed = current.store.documents
+            if not replace_sources:  # sources do not tie versions together
+                indexed = {i: d for i, d in indexed.items() if i in {x.id for x in documents}}
+            new, remove, report = plan(indexed, documents, prune)
+            report = Report(
+                report.added, report.replaced, report.unchanged, report.removed, list(skipped)
+            )
+            if not new and not remove:
+                return report
             store = current.store.copy()
-            sources = {d.source for d in new} if replace_sources else set()
-            for old in [d for d in store.documents.values() if d.source in sources]:
-                store.remove(old.id)
+            for doc_id in remove:
+                store.remove(doc_id)
             self._embed_into(store, new, progress)
             store.save(self.settings.index_dir)
             self._swap(store)
-            return new
+            return report
 
-    def add(self, paths: Iterable[str | Path], progress: Progress | None = None) -> list[Document]:
-        """Add the files under ``paths``; an edited file replaces its older version."""
-        docs = ingest.load(list(paths))
-        if not docs:
-            raise BadInput("no .txt, .md or .html files found there: nothing to add")
-        require_some_text(docs, "add")
-        return self.add_documents(docs, progress, replace_sources=True)
+    def add(
+        self,
+        paths: Iterable[str | Path],
+        progress: Progress | None = None,
+        strict: bool = False,
+        prune: bool = False,
+    ) -> Report:
+        """Add the files under ``paths``; an edited file replaces its older version. With
+        ``prune`` (``qa sync``) the index ends up holding exactly these files' documents."""
+        loaded = ingest.scan([Path(p) for p in paths])
+        check_loaded(loaded, "sync" if prune else "add", strict)
+        return self.apply(
+            loaded.documents, progress, replace_sources=True, prune=prune, skipped=loaded.skipped
+        )
 
     def remove(self, doc_id: str) -> Document:
         """Remove a document by id and save."""
@@ -367,17 +399,8 @@ class Engine:
 
     # -- reading -------------------------------------------------------------------------
     def documents(self) -> list[dict[str, object]]:
-        store = self.store
-        return [
-            {
-                "id": d.id,
-                "source": d.source,
-                "title": d.title,
-                "chars": len(d.text),
-                "passages": len(store.doc_passages(d.id)),
-            }
-            for d in store.documents.values()
-        ]
+        """A row a document: id, source, title, format, pages, chars, passages, meta."""
+        return document_rows(self.store)
 
     def check_question(self, question: str) -> str:
         require_text(question, "the question")
@@ -403,7 +426,11 @@ class Engine:
         return self._snapshot().retriever.retrieve(q, self._check_k(k))
 
     def ask(
-        self, question: str, k: int | None = None, retrieval_query: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        retrieval_query: str | None = None,
+        where: Filter | None = None,
     ) -> Response:
         """Answer ``question`` from the top ``k`` passages, citing them.
 
@@ -413,19 +440,21 @@ class Engine:
         ``k`` is cited, each saying whether it was read.
 
         ``retrieval_query`` (e.g. a chat follow-up joined with earlier turns) is what
-        passages are retrieved with; the reader still reads ``question``.
+        passages are retrieved with; the reader still reads ``question``. ``where``
+        restricts retrieval to the documents it matches (`qa.core.filters`).
         """
         q = self.check_question(question)
         rq = q if retrieval_query is None else self.check_question(retrieval_query)
         k = self._check_k(k)
         snap = self._snapshot()
+        among = self._among(snap.store, where) if where else None
         reader = self.reader
         self._ensure_loaded()
         t0 = time.perf_counter()
         rq = snap.retriever.query_for(rq)
         qvec = self.encoder.encode([rq])[0]
         t1 = time.perf_counter()
-        hits = snap.retriever.retrieve(rq, k, query_vector=qvec)
+        hits = snap.retriever.retrieve(rq, k, query_vector=qvec, among=among)
         t2 = time.perf_counter()
         to_read = within_floor(hits, self.settings.read_floor if selective(q) else 0.0)
         answer = reader.read(q, to_read) if to_read else None
@@ -436,7 +465,7 @@ class Engine:
         t3 = time.perf_counter()
         read = {h.passage.id for h in to_read}
         citations = [
-            self._citation(snap.store, n, h.passage.id, h.score, h.passage.id in read)
+            make_citation(snap.store, n, h.passage.id, h.score, h.passage.id in read)
             for n, h in enumerate(hits, 1)
         ]
         timings = {
@@ -448,35 +477,16 @@ class Engine:
         return Response(question=q, answer=answer, citations=citations, timings_ms=timings)
 
     @staticmethod
-    def _citation(
-        store: Store, n: int, passage_id: str, score: float, read: bool = True
-    ) -> Citation:
-        p = store.passages[passage_id]
-        d = store.documents[p.doc_id]
-        return Citation(
-            n, p.id, d.id, d.source, d.title, p.start, p.end, p.text, round(score, 4), read
-        )
+    def _among(store: Store, where: Filter) -> set[str]:
+        """The passage ids of the documents ``where`` matches (an error when none does)."""
+        ids = matching(store.documents, where)
+        if not ids:
+            raise BadInput(
+                f"no indexed document matches the filter {describe(where)}; "
+                f"'qa docs' lists the documents and their fields"
+            )
+        return {p.id for d in ids for p in store.doc_passages(d)}
 
     def cite(self, citation_id: str, context_chars: int = 300) -> dict[str, object]:
         """The passage behind a citation id, with its document, offsets and surrounding text."""
-        store = self.store
-        cid = citation_id.strip()
-        if cid not in store.passages:
-            shown = repr(cid) if len(cid) <= 80 else f"{cid[:60]!r}… ({len(cid)} characters)"
-            raise NotFound(
-                f"no citation {shown} in this index; citation ids come from 'qa ask' "
-                f"(and change only when their document changes)"
-            )
-        p = store.passages[cid]
-        d = store.documents[p.doc_id]
-        return {
-            "id": p.id,
-            "doc_id": d.id,
-            "source": d.source,
-            "title": d.title,
-            "start": p.start,
-            "end": p.end,
-            "text": p.text,
-            "context_before": d.text[max(0, p.start - context_chars) : p.start],
-            "context_after": d.text[p.end : p.end + context_chars],
-        }
+        return cite_passage(self.store, citation_id, context_chars)

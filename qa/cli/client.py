@@ -63,7 +63,9 @@ class Server:
             return None
         return server
 
-    def ask(self, question: str, k: int | None) -> Response:
+    def ask(
+        self, question: str, k: int | None = None, where: dict[str, list[str]] | None = None
+    ) -> Response:
         import urllib.error
 
         from qa.core.types import response_from_dict
@@ -71,6 +73,8 @@ class Server:
         body: dict[str, object] = {"question": question}
         if k is not None:
             body["k"] = k
+        if where:
+            body["filter"] = where
         try:
             return response_from_dict(self._call("/v1/ask", body))
         except urllib.error.HTTPError as e:

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from qa.cli.client import Server
-from qa.cli.render import console, err, escape, show_response, with_progress
+from qa.cli.render import console, err, escape, show_report, show_response, with_progress
 from qa.core.config import MAX_K, Settings
 from qa.core.errors import QAError
 
@@ -26,6 +26,10 @@ app = typer.Typer(
 )
 
 
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Fail (and change nothing) if any file would be skipped."),
+]
 IndexOpt = Annotated[
     Path | None,
     typer.Option("--index", help="Index folder (default: index/default, or $QA_INDEX_DIR)."),
@@ -56,8 +60,9 @@ def index(
             "from other folders); without it they are kept.",
         ),
     ] = False,
+    strict: StrictOpt = False,
 ) -> None:
-    """Build the index from files and folders (.txt, .md, .html).
+    """Build the index from files and folders (.pdf, .docx, .html, .md, .txt).
 
     Documents already indexed that are not from these paths are kept (and said so), unless
     --replace."""
@@ -72,11 +77,14 @@ def index(
     if if_stale and not engine.is_stale(paths):
         err.print(f"index at {engine.settings.index_dir}/ is up to date")
         return
-    built = with_progress(engine.index, paths, replace=replace)
+    built = with_progress(engine.index, paths, replace=replace, strict=strict)
     store = built.store
+    for line in built.report.skip_lines():
+        err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
+    skipped = built.report.summary().split("; ", 1)[1]
     err.print(
         f"indexed {len(store.documents)} documents, {len(store)} passages "
-        f"into {engine.settings.index_dir}/"
+        f"into {engine.settings.index_dir}/; {skipped}"
     )
     for verb, docs in (("kept", built.kept), ("dropped", built.dropped)):
         if docs:
@@ -92,14 +100,41 @@ def index(
 def add(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to add.")],
     index: IndexOpt = None,
+    strict: StrictOpt = False,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Also remove every document not in these paths (= qa sync)."),
+    ] = False,
 ) -> None:
-    """Add documents to the index (already-indexed contents are skipped)."""
+    """Add documents to the index: new files are added, edited ones replaced, unchanged
+    ones left as they are; ends with a summary, skipped files with their reasons."""
+    _write(index, paths, strict, prune)
+
+
+@app.command()
+def sync(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders the index should hold.")],
+    index: IndexOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """Bring the index to exactly these files: add new ones, replace edited ones, remove
+    documents whose files are gone (and any other document); only changes are embedded."""
+    _write(index, paths, strict, prune=True)
+
+
+def _write(index: Path | None, paths: list[Path], strict: bool, prune: bool) -> None:
     engine = _engine(index)
-    added = with_progress(engine.add, paths)
-    for d in added:
-        console.print(f"added {d.id}  {escape(d.source)}")
-    if not added:
-        console.print("nothing new: every document is already indexed")
+    report = with_progress(engine.add, paths, strict=strict, prune=prune)
+    for verb, docs in (
+        ("added", report.added),
+        ("replaced", report.replaced),
+        ("removed", report.removed),
+    ):
+        for d in docs:
+            console.print(f"{verb} {d.id}  {escape(d.source)}")
+    if not report.changed:
+        console.print("nothing changed: every document is already indexed as it is")
+    show_report(report)
 
 
 @app.command()
@@ -122,9 +157,10 @@ def docs(
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table("id", "source", "title", "chars", "passages")
+    cols = ("id", "source", "title", "format", "pages", "chars", "passages")
+    table = Table(*cols)
     for r in rows:
-        table.add_row(*(escape(str(r[k])) for k in ("id", "source", "title", "chars", "passages")))
+        table.add_row(*(escape("" if r[k] is None else str(r[k])) for k in cols))
     console.print(table)
 
 
@@ -146,10 +182,24 @@ def ask(
             "load the models here. Default: the server when it holds the same index.",
         ),
     ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="Only documents whose field matches a glob: source=contracts/*, format=pdf, "
+            "or a front-matter field; repeat for more (all must match).",
+        ),
+    ] = None,
+    doc: Annotated[
+        list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with a verbatim span of the sources and the passages that prove it."""
+    from qa.core.filters import parse_where
     from qa.core.types import response_to_dict
+
+    filters = parse_where(where or [], doc or []) or None
 
     settings = Settings.from_env(index_dir=index)
     remote = None if server is False else Server.find(settings.index_dir, server is True)
@@ -158,7 +208,7 @@ def ask(
     failed = 0
     for q in questions:
         try:
-            resp = engine.ask(q, k)
+            resp = engine.ask(q, k, where=filters) if filters else engine.ask(q, k)
         except QAError as e:
             if question != "-" and not as_json:
                 raise

@@ -107,9 +107,11 @@ def show_response(resp: Response) -> None:
             )
         else:
             body = escape(text if len(text) <= 300 else text[:300] + "…")
+        where = f"page {c.page}, " if c.page else ""
+        section = f"  § {escape(c.section)}" if c.section else ""
         console.print(
-            f"\n[bold cyan][{c.n}][/bold cyan] {escape(c.title)}  "
-            f"[dim]{escape(c.source)} chars {c.start}–{c.end}  id {c.id}"
+            f"\n[bold cyan][{c.n}][/bold cyan] {escape(c.title)}{section}  "
+            f"[dim]{escape(c.source)} {where}chars {c.start}–{c.end}  id {c.id}"
             f"{'' if c.read else '  (not read: far below the best)'}[/dim]"
         )
         console.print(body, highlight=False)
@@ -118,3 +120,10 @@ def show_response(resp: Response) -> None:
         f"\n[dim]{t.get('total', 0):.0f} ms (encode {t.get('encode', 0):.0f}, "
         f"retrieve {t.get('retrieve', 0):.0f}, read {t.get('read', 0):.0f})[/dim]"
     )
+
+
+def show_report(report: Any, verb: str = "indexed") -> None:
+    """A write's summary on stderr: one line of counts, then each skipped file's reason."""
+    for line in report.skip_lines():
+        err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
+    err.print(escape(report.summary()), highlight=False)

@@ -127,7 +127,7 @@ class ServeSettings:
     write_queue: int = 8  # writes waiting for their turn
     write_wait_s: float = 10.0  # for the turn, and for another process writing the index
     # -- slow or large requests
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = 32_000_000  # uploads of PDF manuals run to megabytes
     body_timeout_s: float = 30.0  # the whole body must have arrived by then
     header_timeout_s: float = 10.0  # a request's headers must have arrived by then
     # -- logs

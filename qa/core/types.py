@@ -87,6 +87,11 @@ class Passage:
     section: str = ""  # the heading path above it ("Install > Linux"), "" when none
     page: int | None = None  # the 1-based page it starts on, where the document has pages
 
+    @property
+    def search_text(self) -> str:
+        """What retrieval matches (embeds, BM25): the heading path, then the text."""
+        return f"{self.section}\n{self.text}" if self.section else self.text
+
     @classmethod
     def make(
         cls, doc: Document, start: int, end: int, section: str = "", page: int | None = None

@@ -33,7 +33,7 @@ def embed_into(
     if progress:
         progress("chunk", chars, chars)
     total = sum(len(ps) for _, ps in chunked)
-    texts = [p.text for _, ps in chunked for p in ps]
+    texts = [p.search_text for _, ps in chunked for p in ps]
     done = 0
 
     def tick(n: int) -> None:

@@ -20,6 +20,7 @@ from qa.index.formats.html import html_to_text
 
 __all__ = [
     "Loaded",
+    "Skip",
     "Skipped",
     "from_bytes",
     "from_paths",
@@ -87,8 +88,14 @@ def from_string(text: str, source: str, kind: str = "text", title: str = "") -> 
 
 def load_file(path: str | Path) -> Document:
     """One file → one `Document` (source = the path as given, title from the content or
-    else the file's name). Raises a `qa.index.formats.Skip` naming the problem."""
-    path = Path(path)
+    else the file's name). Raises a `qa.index.formats.Skip` naming the file and the problem."""
+    try:
+        return _load_file(Path(path))
+    except Skip as e:
+        raise type(e)(f"{path} {e}") from None
+
+
+def _load_file(path: Path) -> Document:
     if format_of(path.name) is None:
         extract(b"", path.name)  # raises Unsupported with the list of what qa reads
     try:
@@ -131,7 +138,7 @@ def scan(paths: str | Path | Iterable[str | Path]) -> Loaded:
     by_id: dict[str, Document] = {}
     for f in iter_files(paths):
         try:
-            doc = load_file(f)
+            doc = _load_file(f)
         except Skip as e:
             result.skipped.append(Skipped(str(f), e.reason, str(e)))
             continue

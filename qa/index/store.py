@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +31,11 @@ import numpy as np
 from qa.core.errors import BadInput, Busy, IndexMismatch, IndexNotFound
 from qa.core.types import Document, Passage
 from qa.index.manifest import current_generation, current_stamp
+from qa.index.records import document_from_json, document_to_json, passage_to_json
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents keep blocks and metadata, passages section and page
 # What a save may replace or delete inside an index folder: generations and leftovers of
 # crashed saves. Anything else there belongs to someone else and is never touched.
 _OWNED = re.compile(r"^(gen-\d+|\.gen-\d+\.tmp-\d+|\.CURRENT\.tmp-\d+|CURRENT)$")
@@ -234,13 +235,27 @@ class Store:
     def doc_passages(self, doc_id: str) -> list[Passage]:
         return [self.passages[p] for p in self._doc_passages.get(doc_id, [])]
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[Passage, float]]:
-        """The ``k`` passages whose vectors have the largest inner product with ``query``."""
-        if not len(self.passages) or k <= 0:
+    def search(
+        self, query: np.ndarray, k: int, among: Collection[str] | None = None
+    ) -> list[tuple[Passage, float]]:
+        """The ``k`` passages whose vectors have the largest inner product with ``query``
+        (only passages whose ids are in ``among``, when given)."""
+        if not len(self.passages) or k <= 0 or (among is not None and not among):
             return []
+        import faiss
 
         _one_search_thread()
-        scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        q = query.reshape(1, -1).astype(np.float32)
+        if among is None:
+            scores, keys = self.index.search(q, min(k, len(self)))
+        else:
+            sel = faiss.IDSelectorBatch(np.array([faiss_id(p) for p in among], dtype=np.int64))
+            params = (
+                faiss.SearchParametersIVF(sel=sel, nprobe=self.index.nprobe)
+                if self.kind == "ivf"
+                else faiss.SearchParameters(sel=sel)
+            )
+            scores, keys = self.index.search(q, min(k, len(among)), params=params)
         return [
             (self.passages[self._by_key[int(key)]], float(s))
             for s, key in zip(scores[0], keys[0], strict=True)
@@ -269,6 +284,7 @@ class Store:
                     "sha256": text_sha256(d.text),
                     "chars": len(d.text),
                     "passages": len(self._doc_passages[d.id]),
+                    "meta": dict(d.meta),
                 }
                 for d in self.documents.values()
             ],
@@ -293,21 +309,12 @@ class Store:
         faiss.write_index(self.index, str(tmp / "vectors.faiss"))
         with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
             for d in self.documents.values():
-                f.write(
-                    json.dumps(
-                        {"id": d.id, "source": d.source, "title": d.title, "text": d.text},
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+                f.write(json.dumps(document_to_json(d), ensure_ascii=False) + "\n")
         with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
             for d in self.documents.values():
                 for pid in self._doc_passages[d.id]:
                     p = self.passages[pid]
-                    f.write(
-                        json.dumps({"id": p.id, "doc_id": p.doc_id, "start": p.start, "end": p.end})
-                        + "\n"
-                    )
+                    f.write(json.dumps(passage_to_json(p), ensure_ascii=False) + "\n")
         (tmp / "manifest.json").write_text(
             json.dumps(self.manifest(), indent=2, ensure_ascii=False)
         )
@@ -388,8 +395,8 @@ class Store:
         docs: dict[str, Document] = {}
         with open(folder / "documents.jsonl", encoding="utf-8") as f:
             for line in f:
-                r = json.loads(line)
-                docs[r["id"]] = Document(r["id"], r["text"], r["source"], r["title"])
+                d = document_from_json(json.loads(line))
+                docs[d.id] = d
         store.documents = docs
         store._doc_passages = {d: [] for d in docs}
         with open(folder / "passages.jsonl", encoding="utf-8") as f:
@@ -406,28 +413,13 @@ class Store:
                         f"passage {r['id']} has offsets {start}–{end} outside its document "
                         f"of {len(doc.text)} characters"
                     )
-                p = Passage(r["id"], doc.id, start, end, doc.text[start:end])
+                p = Passage(
+                    r["id"], doc.id, start, end, doc.text[start:end], r["section"], r["page"]
+                )
                 store.passages[p.id] = p
                 store._doc_passages[doc.id].append(p.id)
                 store._by_key[faiss_id(p.id)] = p.id
         return store
-
-
-def read_documents(path: Path) -> list[Document]:
-    """The documents of the live index at ``path``, whatever it was built with; [] when
-    there is none or it cannot be read (a rebuild keeps what it can)."""
-    gen = current_generation(path)
-    if gen is None:
-        return []
-    docs: list[Document] = []
-    try:
-        with open(path / gen / "documents.jsonl", encoding="utf-8") as f:
-            for line in f:
-                r = json.loads(line)
-                docs.append(Document(r["id"], r["text"], r["source"], r["title"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    return docs
 
 
 def clean_leftovers(path: Path) -> list[str]:

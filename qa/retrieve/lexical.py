@@ -25,7 +25,7 @@ class Lexical:
             # The same analysis as `terms`, so questions and passages meet on equal terms.
             tokenizer = Tokenizer(splitter=terms, lower=False, stopwords=None)
             tokens = tokenizer.tokenize(
-                [p.text for p in self.passages], return_as="tuple", show_progress=False
+                [p.search_text for p in self.passages], return_as="tuple", show_progress=False
             )
             self._bm25.index(tokens, show_progress=False)
 

@@ -9,6 +9,8 @@ depend on the order passages were added in.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from qa.core.types import Hit, Passage
@@ -44,8 +46,15 @@ class Retriever:
         (`qa.retrieve.query.expand_who_is`)."""
         return expand_who_is(question, self.lexical) if len(self.store) else question
 
-    def retrieve(self, question: str, k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
-        """The ``k`` best passages for ``question``, best first.
+    def retrieve(
+        self,
+        question: str,
+        k: int,
+        query_vector: np.ndarray | None = None,
+        among: Collection[str] | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``question``, best first (only passages whose ids
+        are in ``among``, when given).
 
         Without ``query_vector``, ``question`` is retrieved as ``query_for`` gives it. With
         one, the caller has done that: the vector encodes ``question`` as given.
@@ -55,16 +64,20 @@ class Retriever:
         if query_vector is None:
             question = self.query_for(question)
         q = self.encoder.encode([question])[0] if query_vector is None else query_vector
-        passages, dense, lex = self.candidates_for(question, q, max(k, self.candidates))
+        passages, dense, lex = self.candidates_for(question, q, max(k, self.candidates), among)
         return fuse(passages, dense, lex, k, self.alpha)
 
     def candidates_for(
-        self, question: str, q: np.ndarray, n: int
+        self, question: str, q: np.ndarray, n: int, among: Collection[str] | None = None
     ) -> tuple[list[Passage], np.ndarray, np.ndarray]:
         """The union of both retrievers' top ``n``, sorted by id, with dense and BM25 scores."""
         lexical = self.lexical
-        pool: dict[str, Passage] = {p.id: p for p, _ in self.store.search(q, n)}
+        pool: dict[str, Passage] = {p.id: p for p, _ in self.store.search(q, n, among)}
         bm25 = lexical.scores(question)
+        if among is not None and bm25.size:
+            keep = np.zeros(bm25.size, dtype=bool)
+            keep[[lexical.row[p] for p in among if p in lexical.row]] = True
+            bm25 = np.where(keep, bm25, 0.0).astype(np.float32)
         if bm25.size and float(bm25.max()) > 0:
             top = np.argsort(-bm25, kind="stable")[:n]
             for i in top:

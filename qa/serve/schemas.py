@@ -42,6 +42,14 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+FILTER_FIELD = Field(
+    None,
+    description="Restrict retrieval to some documents: field → glob pattern or list of them, "
+    'e.g. {"source": "contracts/*", "format": "pdf"} or {"doc": ["d…"]}; fields are doc '
+    "(ids), source, title, format and any metadata field (front matter, ...).",
+)
+
+
 class AskRequest(BaseModel):
     question: str = Field(
         min_length=1,
@@ -49,6 +57,7 @@ class AskRequest(BaseModel):
         description="The question (not blank); the engine's max_question_chars applies.",
     )
     k: WholeNumber | None = K_FIELD
+    filter: dict[str, str | list[str]] | None = FILTER_FIELD
 
 
 class AnswerOut(BaseModel):
@@ -71,6 +80,8 @@ class PassageOut(BaseModel):
     start: int
     end: int
     text: str
+    page: int | None = Field(None, description="The 1-based page it starts on (PDFs).")
+    section: str = Field("", description='The headings above it, e.g. "Install > Linux".')
 
 
 class CitationOut(PassageOut):
@@ -99,8 +110,15 @@ class DocumentInfo(BaseModel):
     id: str
     source: str
     title: str
+    format: str = ""
+    pages: int | None = None
     chars: int
     passages: int
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What is known besides the text: format, encoding, pages, mtime, "
+        "front-matter fields, ...",
+    )
 
 
 class DocumentList(BaseModel):
@@ -119,12 +137,48 @@ class AddDocumentRequest(BaseModel):
     title: str | None = None
 
 
+class SkippedFile(BaseModel):
+    source: str
+    reason: str = Field(description="unsupported type, no text, unreadable or duplicate")
+    detail: str
+
+
+class DocumentRef(BaseModel):
+    id: str
+    source: str
+    title: str
+
+
+class DocumentChanges(BaseModel):
+    added: list[DocumentRef]
+    replaced: list[DocumentRef]
+    unchanged: list[DocumentRef]
+    removed: list[DocumentRef]
+
+
+class IngestReport(BaseModel):
+    """What a write did: counts, the documents by what happened to them, skipped files."""
+
+    added: int
+    replaced: int
+    unchanged: int
+    removed: int
+    skipped: dict[str, int] = Field(description="Skipped files by reason.")
+    documents: DocumentChanges
+    skipped_files: list[SkippedFile]
+
+
 class AddDocumentResponse(BaseModel):
     id: str
     new: bool
     source: str
     title: str
     chars: int
+    report: IngestReport | None = None
+
+
+class UploadResponse(IngestReport):
+    """``POST /v1/documents`` with files (multipart): the summary of the upload."""
 
 
 class RemoveDocumentResponse(BaseModel):
@@ -171,6 +225,7 @@ class ChatRequest(BaseModel):
     stream: StrictBool | None = False
     n: WholeNumber | None = Field(None, ge=1, le=1, description="Choices: qa gives one answer.")
     k: WholeNumber | None = K_FIELD
+    filter: dict[str, str | list[str]] | None = FILTER_FIELD
 
 
 class ChatChoiceMessage(BaseModel):

@@ -17,10 +17,22 @@ TEXT = st.one_of(
 def test_passages_are_exact_slices_within_one_paragraph(text: str, max_words: int, overlap: int):
     doc = Document.from_text(text, source="t", title="t")
     paras = paragraphs(text)
-    for p in chunk(doc, max_words, overlap):
+    for p in chunk(doc, max_words, overlap, min_words=1):  # no short piece to merge
         assert doc.text[p.start : p.end] == p.text
         assert p.text and p.text == p.text.strip()
         assert any(a <= p.start and p.end <= b for a, b in paras), "crossed a paragraph break"
+        assert len(p.text.split()) <= max_words or len(sentences(text, p.start, p.end)) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXT, max_words=st.integers(1, 40), overlap=st.integers(0, 3))
+def test_short_paragraphs_merge_but_passages_stay_exact_and_bounded(
+    text: str, max_words: int, overlap: int
+):
+    doc = Document.from_text(text, source="t", title="t")
+    for p in chunk(doc, max_words, overlap):
+        assert doc.text[p.start : p.end] == p.text
+        assert p.text and p.text == p.text.strip()
         assert len(p.text.split()) <= max_words or len(sentences(text, p.start, p.end)) == 1
 
 
@@ -72,3 +84,95 @@ def test_passage_ids_are_stable_and_depend_on_content():
     c = chunk(Document.from_text("Alpha one!\n\nBeta two.", "a.txt", "a"))
     assert [p.id for p in a] == [p.id for p in b]
     assert a[0].id != c[0].id
+
+
+# -- structure ----------------------------------------------------------------------------
+def _doc(parts: list[tuple[str, str, int, int | None]]) -> Document:
+    """A document from (kind, text, level, page) blocks separated by blank lines."""
+    from qa.core.types import Block
+
+    text, blocks = "", []
+    for kind, body, level, page in parts:
+        if text:
+            text += "\n\n"
+        blocks.append(Block(len(text), len(text) + len(body), kind, level, page))
+        text += body
+    return Document.from_text(text, "s", "t", blocks=tuple(blocks))
+
+
+LONG = "This paragraph has well over eight words so it stands alone as a passage."
+
+
+def test_a_heading_opens_the_passage_under_it_and_names_its_section():
+    doc = _doc(
+        [
+            ("heading", "Guide", 1, None),
+            ("heading", "Install", 2, None),
+            ("text", LONG, 0, None),
+            ("heading", "Usage", 2, None),
+            ("text", LONG.replace("This", "That"), 0, None),
+        ]
+    )
+    got = chunk(doc)
+    assert [p.text.split("\n\n")[0] for p in got] == ["Guide", "Usage"]
+    assert [p.section for p in got] == ["Guide > Install", "Guide > Usage"]
+    assert all(doc.text[p.start : p.end] == p.text for p in got)
+
+
+def test_short_pieces_join_a_neighbour_and_lists_stay_with_their_lead_in():
+    doc = _doc(
+        [
+            ("text", LONG, 0, None),
+            ("text", "Note: see below.", 0, None),  # short: joins the paragraph before
+            ("text", "To install it, run these commands in a terminal window:", 0, None),
+            ("list", "apt-get update\napt-get install qa", 0, None),
+        ]
+    )
+    got = [p.text for p in chunk(doc)]
+    assert got == [
+        LONG + "\n\nNote: see below.",
+        "To install it, run these commands in a terminal window:\n\n"
+        "apt-get update\napt-get install qa",
+    ]
+
+
+def test_a_long_table_splits_by_rows_and_pages_come_from_the_blocks():
+    rows = "\n".join(f"Option: --opt{i}; Meaning: sets value number {i} here" for i in range(40))
+    doc = _doc([("heading", "Options", 1, 3), ("table", rows, 0, 3), ("text", LONG, 0, 4)])
+    got = chunk(doc, max_words=60)
+    assert got[0].text.startswith("Options\n\nOption: --opt0;")
+    assert all(len(p.text.split()) <= 60 for p in got)
+    assert all(p.text.split("\n")[-1].startswith(("Option:", "This")) for p in got)
+    assert [p.page for p in got][-1] == 4 and got[0].page == 3
+    assert {p.section for p in got} == {"Options"}
+
+
+def test_markdown_heading_marks_are_not_in_the_section():
+    doc = _doc([("heading", "## Build it ##", 2, None), ("text", LONG, 0, None)])
+    assert chunk(doc)[0].section == "Build it"
+
+
+BLOCK_KIND = st.sampled_from(["heading", "text", "text", "list", "table", "code"])
+BODY = st.lists(
+    st.sampled_from(["word", "Two words.", "x\ny", "é", "a b c d e f g h i."]),
+    min_size=1,
+    max_size=30,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.tuples(BLOCK_KIND, BODY, st.integers(1, 6), st.none()), max_size=12),
+    max_words=st.integers(1, 40),
+    overlap=st.integers(0, 2),
+)
+def test_structured_passages_are_exact_bounded_and_cover_every_word(parts, max_words, overlap):
+    doc = _doc([(k, b.strip() or "w", lv, pg) for k, b, lv, pg in parts])
+    got = chunk(doc, max_words, overlap)
+    for p in got:
+        assert doc.text[p.start : p.end] == p.text and p.text == p.text.strip() and p.text
+    starts = [p.start for p in got]
+    assert starts == sorted(starts)
+    for i, ch in enumerate(doc.text):
+        if not ch.isspace():
+            assert any(p.start <= i < p.end for p in got)

@@ -75,7 +75,7 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
     if fmt is None:
         suffix = Path(name).suffix.lower() or "(none)"
         raise Unsupported(
-            f"unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
+            f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
         )
     if fmt == "pdf":
         from qa.index.formats.pdf import read_pdf as reader
@@ -88,7 +88,9 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
     elif fmt == "text":
         from qa.index.formats.text import read_text as reader
     else:
-        raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(sorted(set(FORMATS.values())))}")
+        raise BadInput(
+            f"unknown format {fmt!r}: use one of {', '.join(sorted(set(FORMATS.values())))}"
+        )
     out = reader(data)
     if not out.text.strip():
         raise NoText("holds no text; add text to it or leave it out")

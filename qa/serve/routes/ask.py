@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 
 from qa.core.types import Response, response_to_dict
@@ -21,6 +23,7 @@ def record(ctx: ServeContext, request: Request, resp: Response) -> None:
 async def ask(body: AskRequest, request: Request, ctx: Context) -> AskResponse:
     """Answer a question from the index, citing passages (the ``qa ask --json`` contract)."""
     ctx.engine.check_question(body.question)  # cheap: refuse bad input before queueing
-    resp = await ctx.question(request, ctx.engine.ask, body.question, body.k)
+    ask = partial(ctx.engine.ask, where=body.filter) if body.filter else ctx.engine.ask
+    resp = await ctx.question(request, ask, body.question, body.k)
     record(ctx, request, resp)
     return AskResponse.model_validate(response_to_dict(resp))

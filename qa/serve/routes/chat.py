@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from qa.core.filters import Filter
 from qa.core.types import Citation, citation_to_dict
 from qa.core.types import Response as QAResponse
 from qa.engine import NO_ANSWER, Engine
@@ -75,8 +76,10 @@ def source_line(c: Citation | dict[str, Any]) -> str:
     d = citation_to_dict(c) if isinstance(c, Citation) else c
     title = d["title"] or d["source"]
     unread = "" if d.get("read", True) else ", not read"
+    page = f", page {d['page']}" if d.get("page") else ""
     return (
-        f"[{d['n']}] {title} — {d['source']}, chars {d['start']}–{d['end']} (id {d['id']}{unread})"
+        f"[{d['n']}] {title} — {d['source']}{page}, chars {d['start']}–{d['end']} "
+        f"(id {d['id']}{unread})"
     )
 
 
@@ -111,10 +114,14 @@ def _pieces(text: str, size: int = 24) -> Iterator[str]:
         yield buf
 
 
-def answer_chat(engine: Engine, turns: list[str], k: int | None) -> QAResponse:
+def answer_chat(
+    engine: Engine, turns: list[str], k: int | None, where: Filter | None = None
+) -> QAResponse:
     """Read with the last turn; retrieve with the recent turns when it is a follow-up."""
     question = engine.check_question(turns[-1])
     query = retrieval_query(turns, engine.settings.max_question_chars)
+    if where:
+        return engine.ask(question, k, retrieval_query=query, where=where)
     return engine.ask(question, k, retrieval_query=query)
 
 
@@ -146,7 +153,9 @@ async def chat_completions(body: ChatRequest, request: Request, ctx: Context) ->
     if not turns:
         raise APIError(400, "no user message with text: the question is the last user message")
     ctx.engine.check_question(turns[-1])
-    resp: QAResponse = await ctx.question(request, answer_chat, ctx.engine, turns, body.k)
+    resp: QAResponse = await ctx.question(
+        request, answer_chat, ctx.engine, turns, body.k, body.filter
+    )
     record(ctx, request, resp)
     content = chat_content(resp)
     citations = [citation_to_dict(c) for c in resp.citations]

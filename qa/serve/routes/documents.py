@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from qa.core.errors import require_text
 from qa.core.progress import Reporter
-from qa.serve.context import Context
+from qa.serve.context import Context, ServeContext
+from qa.serve.errors import APIError
 from qa.serve.schemas import (
     NOT_FOUND,
     AddDocumentRequest,
@@ -18,6 +23,7 @@ from qa.serve.schemas import (
     DocumentInfo,
     DocumentList,
     RemoveDocumentResponse,
+    UploadResponse,
 )
 
 router = APIRouter(tags=["documents"])
@@ -31,20 +37,52 @@ async def documents(ctx: Context) -> DocumentList:
     return DocumentList(data=[DocumentInfo.model_validate(r) for r in rows])
 
 
+_UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/AddDocumentRequest"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "One or more files (.pdf, .docx, .html, .md, "
+                            ".txt); each file's name is its source.",
+                        },
+                        "strict": {"type": "boolean", "description": "Fail on any skip."},
+                    },
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     "/v1/documents",
-    response_model=AddDocumentResponse,
+    response_model=AddDocumentResponse | UploadResponse,
     status_code=201,
     responses={200: {"model": AddDocumentResponse, "description": "Already indexed"}},
+    openapi_extra=_UPLOAD_DOC,
 )
 async def add_document(
-    body: AddDocumentRequest, request: Request, response: Response, ctx: Context
-) -> AddDocumentResponse:
-    """Add a document given as text (201 when new, 200 when already indexed).
+    request: Request, response: Response, ctx: Context
+) -> AddDocumentResponse | UploadResponse:
+    """Add a document given as text (JSON; 201 when new, 200 when already indexed), or
+    upload files (multipart: PDF, DOCX, HTML, Markdown, text), answered with the summary
+    of what was added, replaced, unchanged and skipped (with each file's reason).
 
     ``source`` is a label for citations; nothing is ever read from disk. Reading, chunking
-    and embedding run off the event loop, within the write limits.
+    and embedding run off the event loop, within the write limits; the body limit
+    (QA_MAX_BODY_BYTES) applies to uploads too.
     """
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await _upload(request, response, ctx)
+    body = _json_body(await request.body())
     for what, value in (("text", body.text), ("source", body.source), ("title", body.title)):
         require_text(value or "", f"the document's {what}")
     source = (body.source or "").strip() or "api"
@@ -59,6 +97,48 @@ async def add_document(
     return AddDocumentResponse(
         id=doc.id, new=new, source=doc.source, title=doc.title, chars=len(doc.text)
     )
+
+
+def _json_body(raw: bytes) -> AddDocumentRequest:
+    """The JSON body, refused the way FastAPI refuses any other (lone surrogates pass the
+    JSON parser here and are refused by name afterwards, as for the other endpoints)."""
+    try:
+        data = json.loads(raw)
+    except ValueError as e:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body", 0), "msg": str(e)}]
+        ) from None
+    try:
+        return AddDocumentRequest.model_validate(data)
+    except ValidationError as e:
+        errors = [{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+async def _upload(request: Request, response: Response, ctx: ServeContext) -> UploadResponse:
+    try:
+        form = await request.form(max_files=1000, max_fields=100)
+    except Exception as e:  # starlette raises several kinds for a malformed body
+        raise APIError(
+            400, f"the multipart body cannot be read ({e}); send files as 'file'"
+        ) from None
+    files: list[tuple[str, bytes]] = []
+    for value in form.getlist("file"):
+        if isinstance(value, str):
+            raise APIError(400, "'file' must be a file part (with a filename), not a text field")
+        name = Path(value.filename or "").name
+        if not name:
+            raise APIError(400, "an uploaded file has no filename; its name says its format")
+        files.append((name, await value.read()))
+    if not files:
+        raise APIError(400, "no 'file' part in the multipart body: send one or more files")
+    strict = str(form.get("strict", "")).lower() in ("1", "true", "yes", "on")
+    progress = Reporter(lambda line: log.info("upload: %s", line))
+    report = await ctx.write(request, ctx.engine.add_files, files, progress, strict)
+    if report.added or report.replaced:
+        ctx.metrics.documents_added.inc(len(report.added) + len(report.replaced))
+    response.status_code = 201 if report.changed else 200
+    return UploadResponse.model_validate(report.to_dict())
 
 
 @router.delete("/v1/documents/{doc_id}", response_model=RemoveDocumentResponse, responses=NOT_FOUND)
