@@ -108,8 +108,12 @@ def plan(
     wanted = {d.id for d in docs}
     added, replaced, unchanged, remove = [], [], [], []
     for d in docs:
-        if d.id in indexed:
+        if d.id in indexed and not (prune and indexed[d.id].source != d.source):
             unchanged.append(d)
+            continue
+        if d.id in indexed:  # the same text under another name: the file moved
+            replaced.append(d)
+            remove.append(d.id)
             continue
         olds = [o for o in by_source.get(d.source, []) if o.id not in wanted]
         (replaced if olds else added).append(d)

@@ -203,3 +203,34 @@ def test_ask_json_is_the_http_contract(index_dir, corpus_dir):
     _run("index", str(corpus_dir))
     out = json.loads(_run("ask", "Who walked on the Moon?", "--json", "--local").stdout)
     assert AskResponse.model_validate(out).model_dump() == out
+
+
+def test_add_sync_and_strict_end_with_a_summary(index_dir: Path, corpus_dir: Path):
+    assert _run("index", str(corpus_dir)).exit_code == 0
+    (corpus_dir / "slides.odt").write_bytes(b"PK")
+    (corpus_dir / "paris.txt").unlink()
+    r = _run("add", str(corpus_dir))
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "nothing changed" in out and "skipped 1 (1 unsupported type)" in out
+    assert "slides.odt: it has an unsupported file type '.odt'" in out
+    r = _run("sync", str(corpus_dir), "--strict")
+    assert r.exit_code == 1 and "--strict: 1 file(s) would be skipped" in str(r.exception)
+    r = _run("sync", str(corpus_dir))
+    assert r.exit_code == 0, r.output
+    assert "removed" in r.output and "paris.txt" in r.output
+    assert "added 0, replaced 0, unchanged 2, removed 1" in " ".join(r.output.split())
+
+
+def test_ask_where_and_doc_restrict_the_citations(index_dir: Path, corpus_dir: Path):
+    assert _run("index", str(corpus_dir)).exit_code == 0
+    q = "When was the Eiffel Tower completed?"
+    r = _run("ask", q, "--json", "--where", "source=*.md")
+    assert r.exit_code == 0, r.output
+    assert all(c["source"].endswith("bees.md") for c in json.loads(r.stdout)["citations"])
+    docs = json.loads(_run("docs", "--json").stdout)
+    moon = next(d["id"] for d in docs if d["source"].endswith("moon.html"))
+    r = _run("ask", q, "--json", "--doc", moon)
+    assert {c["doc_id"] for c in json.loads(r.stdout)["citations"]} == {moon}
+    r = _run("ask", q, "--where", "nonsense")
+    assert r.exit_code == 1 and "field=pattern" in str(r.exception)
