@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from qa.core.text import Span, sentences, trim
 from qa.core.types import Block, Document, Passage
 
-_PARA_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)(?:[ \t\f\v]*(?:\r\n|\r|\n))*")
+# A line break is CRLF, CR or LF; ``\r(?!\n)`` keeps one CRLF from reading as two breaks.
+_BR = r"(?:\r\n|\r(?!\n)|\n)"
+_PARA_BREAK = re.compile(rf"{_BR}[ \t\f\v]*{_BR}(?:[ \t\f\v]*{_BR})*")
 _WORD = re.compile(r"\S+")
 _LINE = re.compile(r"[^\r\n]+")
 _HEADING_MARKS = re.compile(r"^\s*#{1,6}\s*|\s*#+\s*$")

@@ -176,3 +176,8 @@ def test_structured_passages_are_exact_bounded_and_cover_every_word(parts, max_w
     for i, ch in enumerate(doc.text):
         if not ch.isspace():
             assert any(p.start <= i < p.end for p in got)
+
+
+def test_one_crlf_is_a_line_break_not_a_paragraph_break():
+    text = "line one\r\nline two\r\n\r\nnext"
+    assert [text[s:e] for s, e in paragraphs(text)] == ["line one\r\nline two", "next"]

@@ -44,17 +44,25 @@ def test_ids_derive_from_content_and_duplicates_are_kept_once(tmp_path: Path):
     assert from_string("same text", "x").id == next(d.id for d in docs if d.text == "same text")
 
 
-def test_non_utf8_file_gets_an_actionable_error(tmp_path: Path):
+def test_latin1_file_is_read_as_cp1252(tmp_path: Path):
     f = tmp_path / "latin.txt"
     f.write_bytes("caf\xe9".encode("latin-1"))
-    with pytest.raises(BadInput, match=r"not UTF-8.*iconv"):
+    doc = load_file(f)
+    assert doc.text == "caf\u00e9"
+    assert doc.meta["encoding"] == "cp1252"
+
+
+def test_binary_file_gets_an_actionable_error(tmp_path: Path):
+    f = tmp_path / "blob.txt"
+    f.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    with pytest.raises(BadInput, match=r"not text in any encoding.*iconv"):
         load_file(f)
 
 
 def test_missing_path_and_unsupported_type(tmp_path: Path):
     with pytest.raises(BadInput, match="does not exist"):
         load(tmp_path / "nope")
-    f = tmp_path / "x.pdf"
-    f.write_bytes(b"%PDF")
+    f = tmp_path / "x.odt"
+    f.write_bytes(b"PK")
     with pytest.raises(BadInput, match="unsupported file type"):
         load_file(f)

@@ -1,38 +1,458 @@
-"""Plain text and Markdown: the decoded file is the document text."""
+"""Plain text and Markdown, and the decoding every text format shares.
+
+`decode` reads bytes in this order: a byte-order mark (UTF-8/16/32), strict UTF-8, the
+encoding the file declares (HTML's ``<meta charset>``), then a guess: the Western and
+Central European Windows code pages scored by how well their letters fit one language's
+alphabet (charset-normalizer alone takes short cp1252 text for cp1250, EBCDIC or UTF-16),
+else charset-normalizer's best match. The decoded text is the document text, so offsets
+stay simple: a ``.txt`` file's text is the file's (CRLF kept), a Markdown file's text is
+the file's minus its front matter.
+
+Plain text: paragraphs split at blank lines; a short line without sentence punctuation
+followed by more text (or a line underlined with ``===``/``---``) is a heading; a
+paragraph whose lines all start with a bullet or number is a list.
+
+Markdown: front matter (YAML between ``---`` lines, TOML between ``+++`` lines) becomes
+``meta`` and the title; blocks come from markdown-it-py's line maps. A heading block is
+its text without the ``#``s or underline; a whole list (nested items included) is one
+block; a table is its source lines, so only the top row carries the column headers;
+fenced code is its lines without the fences.
+"""
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
+import math
 import re
+from collections import Counter
+from typing import Any
 
 from qa.core.types import Block
 from qa.index.formats import Extracted, Unreadable
 
+_BINARY = (
+    "is not text in any encoding qa recognises (binary?); "
+    "convert it to UTF-8, e.g. iconv -f ENCODING -t UTF-8"
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: its mark starts with UTF-16-LE's
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# What browsers read a declared charset as (WHATWG Encoding): latin-1 and ASCII are cp1252.
+_AS_BROWSERS = {
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+}
+# Single-byte candidates tried before charset-normalizer, ties going to the first.
+_LATIN = ("cp1252", "iso8859-15", "cp1250", "cp1254", "cp1257")
+# Lower-case non-ASCII letters of the languages those code pages serve.
+_ALPHABETS = tuple(
+    frozenset(a + a.upper())
+    for a in (
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "äöüßéàèëï",  # German, Dutch
+        "áéíñóúüàèçïòªº",  # Spanish, Catalan
+        "áâãàçéêíóôõúªº",  # Portuguese
+        "àèéìíîòóù",  # Italian
+        "æøåäöéüáó",  # Nordic
+        "áðéíóúýþæö",  # Icelandic
+        "äöõüšž",  # Estonian, Finnish
+        "áčďéěíňóřšťúůýž",  # Czech
+        "áäčďéíĺľňóôŕšťúýž",  # Slovak
+        "ąćęłńóśźż",  # Polish
+        "áéíóöőúüű",  # Hungarian
+        "čćđšž",  # Croatian, Slovene, Bosnian
+        "ăâîșşțţ",  # Romanian
+        "çğıöşüİ",  # Turkish
+        "ąčęėįšųūž",  # Lithuanian
+        "āčēģīķļņšūž",  # Latvian
+        "çë",  # Albanian
+    )
+)
+_EUROPEAN = frozenset().union(*_ALPHABETS)
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_NEUTRAL = frozenset("€“”‘’„‚–—…«»‹›°©®™±×÷·•¡§¶†‡‰′″¢£µ½\u00a0\u00ad")
+# Symbols a wrong code page makes of letters (ą ł ż ž ...): they betray it inside a word.
+_IN_WORD_ONLY = "¹²³¼¾¿¥"
+_IN_WORD_SYMBOL = re.compile(r"(?<=[^\W\d_])[¹²³¼¾¿¥](?=[^\W\d_])")
+_ODD = re.compile(r"[^\t\n\r\f\v\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def _fit(text: str) -> tuple[float, bool]:
+    """How well ``text`` reads as one Latin-script language (the share of its non-ASCII
+    letters that one alphabet holds, control characters and odd symbols against it), and
+    whether it is plausible at all: its letters European ones (mixed languages allowed, as
+    in names), and mostly ASCII (Cyrillic or Greek misread as Latin is mostly not)."""
+    sample = text[:1_000_000]
+    odd = Counter(_ODD.findall(sample))
+    letters = {c: n for c, n in odd.items() if c.isalpha() and c not in _NEUTRAL}
+    bad = sum(n for c, n in odd.items() if not c.isalpha() and c not in _NEUTRAL)
+    bad += len(_IN_WORD_SYMBOL.findall(sample)) - sum(odd[c] for c in _IN_WORD_ONLY)
+    n_letters = sum(letters.values())
+    total = n_letters + bad
+    if not total:
+        return 1.0, True
+    best = max(sum(n for c, n in letters.items() if c in a) for a in _ALPHABETS)
+    european = sum(n for c, n in letters.items() if c in _EUROPEAN)
+    ascii_letters = len(_ASCII_LETTER.findall(sample))
+    mostly_ascii = n_letters <= 3 or n_letters <= 0.4 * (n_letters + ascii_letters)
+    return best / total, european >= 0.9 * total and mostly_ascii
+
+
+def _try(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _declared(name: str | None) -> str | None:
+    """The codec a declared charset names (as browsers read it), or None if unusable."""
+    if not name:
+        return None
+    try:
+        info = codecs.lookup(name.strip().strip("\"'"))
+    except LookupError:
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name.startswith(
+        ("utf-16", "utf-32", "utf-7")
+    ):
+        return None  # rot13/zlib are not charsets; browsers ignore a UTF-16 label in a page
+    return _AS_BROWSERS.get(info.name, info.name)
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 text without a byte-order mark: NULs in every other byte of ASCII-ish text."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd, half = data[0::2].count(0), data[1::2].count(0), len(data) // 2
+    if odd > 0.3 * half and even < 0.03 * half:
+        encoding = "utf-16-le"
+    elif even > 0.3 * half and odd < 0.03 * half:
+        encoding = "utf-16-be"
+    else:
+        return None
+    text = _try(data, encoding)
+    if text is None or _CONTROL.search(text) or not _fit(text)[1]:
+        return None
+    return text, encoding
+
+
+def _guess(data: bytes) -> tuple[str, str]:
+    """The likeliest decoding of bytes that are neither UTF-8 nor as declared: the Latin
+    code page whose letters fit one language best when that reads as plausible text,
+    else charset-normalizer's best match."""
+    best: tuple[float, bool, str, str] = (-1.0, False, "", "")
+    for encoding in _LATIN:
+        text = _try(data, encoding)
+        if text is not None and (score := _fit(text))[0] > best[0]:
+            best = (*score, text, encoding)
+            if score[0] == 1.0:
+                break  # ties go to the first, cp1252
+    if best[1]:
+        return best[2], best[3]
+    from charset_normalizer import from_bytes
+
+    match = from_bytes(data).best()
+    if match is None:  # messy text (tables, markup) can pass a laxer look if a language shows
+        match = from_bytes(data, threshold=0.5).best()
+        match = match if match is not None and match.coherence >= 0.2 else None
+    if match is not None and not match.encoding.startswith(("utf_16", "utf_32")):
+        text = str(match)
+        if len(_CONTROL.findall(text[:100_000])) <= 0.01 * len(text[:100_000]):
+            return text, codecs.lookup(match.encoding).name
+    raise Unreadable(_BINARY)
+
 
 def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """The text of ``data`` and the encoding it was read with."""
+    """The text of ``data`` and the encoding it was read with (see the module docstring).
+
+    Raises `Unreadable` for binary data (NUL bytes outside UTF-16/32) or bytes no
+    encoding reads as plausible text.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = _try(data, encoding)
+            if text is not None:
+                return text, encoding
+    if b"\x00" in data:
+        found = _utf16_without_bom(data)
+        if found is None:
+            raise Unreadable(_BINARY)
+        return found
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as e:
-        raise Unreadable(f"is not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
+    except UnicodeDecodeError:
+        pass
+    encoding = _declared(declared)
+    if encoding and (text := _try(data, encoding)) is not None:
+        return text, encoding
+    return _guess(data)
+
+
+def tidy_blocks(text: str, blocks: list[Block]) -> tuple[Block, ...]:
+    """``blocks`` narrowed past whitespace, the empty ones and any overlapping its
+    predecessor left out: the invariants every reader promises."""
+    out: list[Block] = []
+    end = 0
+    for b in blocks:
+        s, e = b.start, b.end
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s and s >= end:
+            out.append(Block(s, e, b.kind, b.level if b.kind == "heading" else 0, b.page))
+            end = e
+    return tuple(out)
+
+
+_BREAK = r"(?:\r\n|\r(?!\n)|\n)"  # a CRLF is one line break, never two
+_PARA_BREAK = re.compile(rf"{_BREAK}[ \t\f\v]*{_BREAK}(?:[ \t\f\v]*{_BREAK})*")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the paragraphs of ``text`` (split at blank lines), whitespace trimmed."""
+    blocks, pos = [], 0
+    for m in _PARA_BREAK.finditer(text):
+        blocks.append(Block(pos, m.start()))
+        pos = m.end()
+    blocks.append(Block(pos, len(text)))
+    return [(b.start, b.end) for b in tidy_blocks(text, blocks)]
 
 
 def paragraph_blocks(text: str) -> tuple[Block, ...]:
     """Blocks of ``text`` split at blank lines, all of kind ``text``."""
-    from qa.index.chunk import paragraphs
-
-    return tuple(Block(s, e) for s, e in paragraphs(text))
+    return tuple(Block(s, e) for s, e in paragraph_spans(text))
 
 
-def _markdown_title(text: str) -> str:
-    m = re.search(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", text, flags=re.MULTILINE)
-    return m.group(1).strip() if m else ""
+# -- plain text ---------------------------------------------------------------------------
+_BULLET = re.compile(r"[ \t]*(?:[-*+•‣◦▪–]|\(?(?:\d{1,3}|[A-Za-z])[.)])[ \t]+\S")
+_SYMBOL_BULLET = re.compile(r"[ \t]*[-*+•‣◦▪–][ \t]")
+_UNDERLINE = re.compile(r"[ \t]*(={3,}|-{3,})[ \t]*")
+_NUMBERED = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?[ \t]")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the lines of ``text[start:end]``, line breaks left out."""
+    out = []
+    for m in _LINE.finditer(text, start, end):
+        if m.end() > m.start():
+            out.append((m.start(), m.start() + len(m.group().rstrip("\r\n"))))
+    return out
+
+
+def _heading_level(line: str) -> int:
+    """1, or the depth of a section number such as ``2.3 Install``."""
+    m = _NUMBERED.match(line)
+    return min(m.group(1).count(".") + 1, 6) if m else 1
+
+
+def _is_heading(line: str) -> bool:
+    line = line.strip()
+    return (
+        len(line.split()) <= 10
+        and line[-1] not in ".!?:;,"
+        and any(c.isalnum() for c in line)
+        and not _SYMBOL_BULLET.match(line + " ")
+    )
+
+
+def _is_list(text: str, lines: list[tuple[int, int]]) -> bool:
+    first = text[lines[0][0] : lines[0][1]]
+    if not _BULLET.match(first) or (len(lines) == 1 and not _SYMBOL_BULLET.match(first)):
+        return False  # one numbered line ("1. Introduction") is more likely a heading
+    return all(_BULLET.match(text[s:e]) or text[s] in " \t" for s, e in lines[1:])
 
 
 def read_text(data: bytes) -> Extracted:
+    """A plain-text file: the decoded text, its paragraphs, headings and lists."""
     text, encoding = decode(data)
-    return Extracted(text, paragraph_blocks(text), "", {"encoding": encoding})
+    spans = paragraph_spans(text)
+    blocks: list[Block] = []
+    for i, (s, e) in enumerate(spans):
+        lines = _lines(text, s, e)
+        first = text[lines[0][0] : lines[0][1]]
+        if len(lines) == 2 and (m := _UNDERLINE.fullmatch(text[lines[1][0] : lines[1][1]])):
+            blocks.append(Block(*lines[0], "heading", 1 if m.group(1)[0] == "=" else 2))
+        elif len(lines) == 1 and i + 1 < len(spans) and _is_heading(first):
+            blocks.append(Block(s, e, "heading", _heading_level(first)))
+        elif _is_list(text, lines):
+            blocks.append(Block(s, e, "list"))
+        else:
+            blocks.append(Block(s, e))
+    return Extracted(text, tidy_blocks(text, blocks), "", {"encoding": encoding})
+
+
+# -- Markdown -----------------------------------------------------------------------------
+# Front matter starts on the first line: "---" then a blank line is a thematic break.
+_YAML_FM = re.compile(
+    r"\A---[ \t]*\r?\n(?![ \t]*\r?\n)(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\r|\Z)", re.S | re.M
+)
+_TOML_FM = re.compile(
+    r"\A\+\+\+[ \t]*\r?\n(?![ \t]*\r?\n)(.*?)^\+\+\+[ \t]*(?:\r?\n|\r|\Z)", re.S | re.M
+)
+# Keys the readers and the caller set themselves: front matter does not overwrite them.
+RESERVED_META = frozenset({"format", "encoding", "pages", "mtime", "bytes", "front_matter_error"})
+_QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)+[ \t]?")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _jsonable(value: Any, budget: list[int], depth: int = 0) -> Any:
+    """``value`` as JSON-able data (dates as ISO strings); raises ValueError past the budget
+    (YAML aliases can make a small file expand without end)."""
+    budget[0] -= 1
+    if budget[0] < 0 or depth > 20:
+        raise ValueError("front matter is too large or too deeply nested")
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [v for v in (_jsonable(x, budget, depth + 1) for x in value) if v is not None]
+    if isinstance(value, dict):
+        out = {str(k): _jsonable(v, budget, depth + 1) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None}
+    return None  # bytes, sets, ...: nothing JSON holds as is
+
+
+def _parse_front_matter(kind: str, source: str) -> dict[str, Any]:
+    """The fields of a YAML or TOML front matter; raises ValueError with a one-line reason."""
+    if kind == "toml":
+        import tomllib
+
+        try:
+            fields: Any = tomllib.loads(source)
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"TOML: {e}") from None
+    else:
+        import yaml
+
+        try:
+            fields = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" (line {mark.line + 2}, column {mark.column + 1})" if mark else ""
+            raise ValueError(f"YAML: {getattr(e, 'problem', None) or e}{where}") from None
+    if fields is None:
+        return {}
+    if not isinstance(fields, dict):
+        raise ValueError(f"{kind.upper()}: front matter is not a mapping of fields")
+    return _jsonable(fields, [10_000])  # type: ignore[no-any-return]
+
+
+def split_front_matter(text: str) -> tuple[int, dict[str, Any], str]:
+    """Where the front matter of a Markdown text ends (0: it has none), its fields and,
+    for front matter that cannot be read, a one-line reason."""
+    for kind, pattern in (("yaml", _YAML_FM), ("toml", _TOML_FM)):
+        m = pattern.match(text)
+        if m is None:
+            continue
+        try:
+            return m.end(), _parse_front_matter(kind, m.group(1)), ""
+        except (ValueError, RecursionError) as e:
+            return m.end(), {}, " ".join(str(e).split())[:200]
+    return 0, {}, ""
+
+
+def _offsets(body: str) -> list[int]:
+    """Where each line starts, as markdown-it counts lines (``\\r\\n`` is one break)."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(body)), len(body)]
+
+
+def _heading_span(body: str, starts: list[int], tok: Any, inline: Any) -> tuple[int, int]:
+    a, b = tok.map
+    if tok.markup.startswith("#"):  # ATX: the text between the #s
+        s, e = starts[a], starts[min(a + 1, len(starts) - 1)]
+        hashes = body.find(tok.markup, s, e)
+        at = body.find(inline.content, hashes + len(tok.markup), e) if inline.content else -1
+        return (at, at + len(inline.content)) if at >= 0 else (s, s)
+    s = starts[a]  # setext: the lines above the underline
+    if m := _QUOTE_PREFIX.match(body, s):
+        s = m.end()
+    return s, starts[min(b - 1, len(starts) - 1)]
+
+
+def _code_span(body: str, starts: list[int], tok: Any) -> tuple[int, int]:
+    a, b = tok.map
+    last = len(starts) - 1
+    if tok.type == "code_block":
+        return starts[a], starts[min(b, last)]
+    closing = body[starts[min(b - 1, last)] : starts[min(b, last)]].strip().lstrip("> \t")
+    fence_closed = b - a > 1 and closing and set(closing) == {tok.markup[0]}
+    return starts[min(a + 1, last)], starts[min(b - 1 if fence_closed else b, last)]
+
+
+def markdown_blocks(body: str) -> tuple[tuple[Block, ...], str]:
+    """The blocks of a Markdown body and its first heading's text."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(body)
+    starts = _offsets(body)
+    last = len(starts) - 1
+    blocks: list[Block] = []
+    heading = ""
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        i += 1
+        if tok.map is None:
+            continue
+        a, b = tok.map
+        span = (starts[min(a, last)], starts[min(b, last)])
+        if tok.type in ("bullet_list_open", "ordered_list_open", "table_open"):
+            while i < len(tokens) and not (
+                tokens[i].level == tok.level and tokens[i].nesting == -1
+            ):
+                i += 1  # the whole list or table is one block
+            blocks.append(Block(*span, "table" if tok.type == "table_open" else "list"))
+        elif tok.type == "heading_open":
+            inline = tokens[i]
+            heading = heading or " ".join(inline.content.split())
+            blocks.append(
+                Block(*_heading_span(body, starts, tok, inline), "heading", int(tok.tag[1]))
+            )
+        elif tok.type in ("fence", "code_block"):
+            blocks.append(Block(*_code_span(body, starts, tok), "code"))
+        elif tok.type == "paragraph_open" or (
+            tok.type == "html_block" and not re.fullmatch(r"\s*<!--.*-->\s*", tok.content, re.S)
+        ):
+            if m := _QUOTE_PREFIX.match(body, span[0]):
+                span = (m.end(), span[1])  # a paragraph in a blockquote, without its ">"
+            blocks.append(Block(*span))
+    return tidy_blocks(body, blocks), heading
 
 
 def read_markdown(data: bytes) -> Extracted:
+    """A Markdown file: its body (the text after any front matter), blocks, title, meta.
+
+    Front matter that cannot be read stays in the text, as one ``code`` block.
+    """
     text, encoding = decode(data)
-    return Extracted(text, paragraph_blocks(text), _markdown_title(text), {"encoding": encoding})
+    end, fields, error = split_front_matter(text)
+    body = text if error else text[end:]
+    blocks, heading = markdown_blocks(text[end:])
+    if error:
+        shifted = (Block(b.start + end, b.end + end, b.kind, b.level) for b in blocks)
+        blocks = tidy_blocks(text, [Block(0, end, "code"), *shifted])
+    meta: dict[str, object] = {k: v for k, v in fields.items() if k not in RESERVED_META}
+    meta["encoding"] = encoding
+    if error:
+        meta["front_matter_error"] = error
+    title = fields.get("title")
+    title = " ".join(str(title).split()) if isinstance(title, str | int | float) else ""
+    return Extracted(body, blocks, title or heading, meta)

@@ -1,0 +1,161 @@
+"""What on an HTML page is not its content: navigation, banners, footers, sidebars, ...
+
+The rules were measured on documentation pages from Sphinx, rustdoc, mdBook, MkDocs
+(Material), Doxygen and javadoc (see the HTML reader's tests): an element is boilerplate
+by its tag (``nav``, ``footer``; ``header`` and ``aside`` outside ``main``/``article``),
+its ARIA role, being hidden, or a word in its ``id``/``class`` (``sidebar``, ``cookie``,
+``breadcrumb``, ``menu``, ...). A page with a ``<main>``, a ``role=main`` or a single
+``<article>`` holding most of its text is read from there only.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+
+def _names(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+# Never text: code, media, form controls; nav and footer are never the content either.
+DROP_TAGS = _names(
+    "script style noscript template head title svg iframe form button select textarea input object"
+    " embed canvas video audio picture map dialog menu nav footer"
+)
+# Boilerplate around the content, but part of it inside main/article (a post's header,
+# a note or footnote in an aside).
+OUTSIDE_CONTENT_TAGS = frozenset(["header", "aside"])
+DROP_ROLES = _names(
+    "navigation banner contentinfo search complementary dialog alertdialog menu menubar toolbar"
+)
+# Words in an id or class that mark boilerplate, whole or as a part split at - _ or camelCase.
+DROP_WORDS = _names(
+    "cookie cookies consent gdpr banner breadcrumb breadcrumbs navbar menu menubar sidebar"
+    " sidebars skip skiplink skipnav footer toc tableofcontents sphinxsidebar"
+    " sphinxsidebarwrapper related headerlink popup newsletter share social tagline"
+    " nosearch noindex titlearea outofband testarrow hideme notabletraits"
+)
+# Permalink marks (¶, §, #) next to headings: dropped when they hold a symbol or two only.
+ANCHOR_WORDS = _names("anchor anchorjs permalink hashlink headeranchor")
+_PARTS = re.compile(r"[-_]+|(?<=[a-z0-9])(?=[A-Z])")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_TEXT_TAGS_TO_SKIP = ("script", "style", "noscript", "template")
+
+
+@lru_cache(maxsize=8192)
+def words(value: str) -> frozenset[str]:
+    """The words of an id or class value: each token whole, without - and _, and in parts."""
+    out: set[str] = set()
+    for token in value.split():
+        out.add(token.lower())
+        out.add(token.replace("-", "").replace("_", "").lower())
+        out.update(p.lower() for p in _PARTS.split(token) if p)
+    return frozenset(out)
+
+
+def is_boilerplate(el: Any, tag: str, in_content: bool) -> bool:
+    """Whether ``el`` (tag ``tag``; ``in_content``: inside main/article) is not content."""
+    if tag in DROP_TAGS or (tag in OUTSIDE_CONTENT_TAGS and not in_content):
+        return True
+    attrib = el.attrib
+    if not attrib:
+        return False  # most elements: nothing more to look at
+    role = attrib.get("role")
+    if role and role.strip().lower() in DROP_ROLES:
+        return True
+    if "hidden" in attrib or attrib.get("aria-hidden", "").strip().lower() == "true":
+        return True
+    style = attrib.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    names = words(f"{attrib.get('id', '')} {attrib.get('class', '')}")
+    if names & DROP_WORDS or any(w.startswith("nav") and len(w) > 3 for w in names):
+        return True  # "navheader", "navpath", "navrow1"; not "nav" alone (wy-nav-content)
+    if tag == "a" and names & ANCHOR_WORDS:
+        return len("".join("".join(el.itertext()).split())) <= 2
+    return False
+
+
+def text_size(el: Any) -> int:
+    """Characters of text (whitespace and scripts left out) under ``el``."""
+    size = len("".join("".join(el.itertext()).split()))
+    for skip in el.iter(*_TEXT_TAGS_TO_SKIP):
+        size -= len("".join((skip.text or "").split()))
+    return size
+
+
+def content_root(root: Any, min_share: float = 0.2, enough: int = 1000) -> Any:
+    """The page's main content: the first ``<main>``, else the first ``role=main``, else
+    the only ``<article>``, when it holds ``min_share`` of the page's text or ``enough``
+    characters; else ``root``."""
+    mains: list[Any] = []
+    roles: list[Any] = []
+    articles: list[Any] = []
+    for el in root.iter("main", "article", "div", "section"):
+        if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+            continue
+        if el.tag == "main":
+            mains.append(el)
+        elif el.get("role", "").strip().lower() == "main":
+            roles.append(el)
+        elif el.tag == "article":
+            articles.append(el)
+    found = mains[:1] or roles[:1] or (articles if len(articles) == 1 else [])
+    if not found:
+        return root
+    size = text_size(found[0])
+    if size and (size >= enough or size >= min_share * text_size(root)):
+        return found[0]
+    return root
+
+
+_GRID = re.compile(r"\bsummary-table\b")
+_GRID_WIDTH = {"two-column-summary": 2, "three-column-summary": 3, "four-column-summary": 4}
+
+
+def grid_width(el: Any) -> int:
+    """For javadoc's ``div.summary-table`` grids (a table of divs): their columns, -1 when
+    not known; for any other element 0."""
+    cls = el.get("class")
+    if not cls or not _GRID.search(cls):
+        return 0
+    return next((n for name, n in _GRID_WIDTH.items() if name in cls), -1)
+
+
+# What makes a table layout (read as text) and a list running text (not one list block).
+_TABLE_BREAKERS = ("table", "pre", "h1", "h2", "h3", "h4", "h5", "h6")
+_LIST_BREAKERS = (*_TABLE_BREAKERS, "section", "article", "blockquote", "dl", "p", "div")
+
+
+def _holders(root: Any, inner: tuple[str, ...], outer: tuple[str, ...]) -> set[Any]:
+    """The ``outer`` elements holding an ``inner`` one (a ``p`` counts only after another
+    ``p``: an item of several paragraphs; a ``div`` only as a grid table). Linear: each
+    ancestor is seen once."""
+    found: set[Any] = set()
+    seen: set[Any] = set()
+    for el in root.iter(*inner):
+        if el.tag == "p" and ((prev := el.getprevious()) is None or prev.tag != "p"):
+            continue
+        if el.tag == "div" and not grid_width(el):
+            continue
+        parent = el.getparent()
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            if parent.tag in outer:
+                found.add(parent)
+            parent = parent.getparent()
+    return found
+
+
+def layout(root: Any) -> set[Any]:
+    """Tables used for layout (holding a heading, code or another table, or marked
+    ``role=presentation``) and lists used for running text (holding headings, tables,
+    code, sections or items of several paragraphs): both are read as text, not rows."""
+    found = _holders(root, _TABLE_BREAKERS, ("table",))
+    found |= _holders(root, _LIST_BREAKERS, ("ul", "ol"))
+    found.update(
+        t for t in root.iter("table") if t.get("role", "").lower() in ("presentation", "none")
+    )
+    return found
