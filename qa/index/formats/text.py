@@ -267,7 +267,15 @@ def _is_heading(line: str) -> bool:
         and line[-1] not in ".!?:;,"
         and any(c.isalnum() for c in line)
         and not _SYMBOL_BULLET.match(line + " ")
+        and (bool(_NUMBERED.match(line)) or _title_like(line))
     )
+
+
+def _title_like(line: str) -> bool:
+    """Starts with a capital, as headings do (a byline such as "date 2025-12-07 Getty
+    Images" does not)."""
+    first = next((c for c in line if c.isalpha()), "")
+    return first.isupper()
 
 
 def _is_list(text: str, lines: list[tuple[int, int]]) -> bool:
