@@ -256,9 +256,11 @@ def cite(
     if as_json:
         print(json.dumps(c, ensure_ascii=False))
         return
+    page = f"page {c['page']}  " if c.get("page") else ""
+    section = f"  § {escape(str(c['section']))}" if c.get("section") else ""
     console.print(
-        f"[bold]{escape(str(c['title']))}[/bold]  [dim]{escape(str(c['source']))}  "
-        f"doc {c['doc_id']}  chars {c['start']}–{c['end']}[/dim]\n"
+        f"[bold]{escape(str(c['title']))}[/bold]{section}  [dim]{escape(str(c['source']))}  "
+        f"doc {c['doc_id']}  {page}chars {c['start']}–{c['end']}[/dim]\n"
     )
     console.print(
         f"[dim]…{escape(str(c['context_before']))}[/dim][bold]{escape(str(c['text']))}"

@@ -1,0 +1,240 @@
+"""The PDF reader on small PDFs made here: blocks, headings, furniture, failures."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qa.core.types import Block
+from qa.index.formats import Extracted, NoText, Unreadable, extract
+from qa.index.formats.pdf import read_pdf
+from tests.index.docmaker import Page, Para, pdf, simple_pdf
+
+BODY = "Body text of the report that runs long enough to be a paragraph."
+
+
+def blocks_of(ex: Extracted) -> list[tuple[str, str, int, int | None]]:
+    return [(b.kind, ex.text[b.start : b.end], b.level, b.page) for b in ex.blocks]
+
+
+def check_invariants(ex: Extracted) -> None:
+    end = 0
+    pages = [b.page or 0 for b in ex.blocks]
+    assert pages == sorted(pages)
+    for b in ex.blocks:
+        piece = ex.text[b.start : b.end]
+        assert piece and piece == piece.strip()
+        assert b.start >= end
+        end = b.end
+    assert ex.text == "\n\n".join(ex.text[b.start : b.end] for b in ex.blocks)
+
+
+def report() -> bytes:
+    return pdf(
+        [
+            Page([Para(["Annual Report"], 22), Para(["Summary"], 15), Para([BODY, BODY])]),
+            Page([Para(["Details"], 15), Para(["Method"], 10, "Helvetica-Bold"), Para([BODY])]),
+            Page([Para(["Results"], 15), Para([BODY])]),
+        ],
+        header="ACME Corp annual report 2024",
+        numbers="Page {n} of 3",
+    )
+
+
+def test_headings_get_levels_by_size_and_bold_counts_at_body_size() -> None:
+    ex = read_pdf(report())
+    headings = [(t, level, page) for kind, t, level, page in blocks_of(ex) if kind == "heading"]
+    assert headings == [
+        ("Annual Report", 1, 1),
+        ("Summary", 2, 1),
+        ("Details", 2, 2),
+        ("Method", 3, 2),
+        ("Results", 2, 3),
+    ]
+    assert ex.meta["pages"] == 3
+    check_invariants(ex)
+
+
+def test_a_paragraphs_lines_join_with_hyphenation_undone() -> None:
+    lines = [
+        "This is an exam-",
+        "ple of a para-",
+        "graph about non-",
+        "Unix and well-",
+        "known words,",
+    ]
+    lines.append("as well-known as ever.")
+    ex = read_pdf(pdf([Page([Para(lines)])]))
+    assert ex.text == (
+        "This is an example of a paragraph about non-Unix and well-known words,"
+        " as well-known as ever."
+    )
+    assert blocks_of(ex) == [("text", ex.text, 0, 1)]
+
+
+def test_paragraphs_are_blocks_separated_by_a_blank_line_also_across_pages() -> None:
+    ex = read_pdf(
+        pdf([Page([Para(["First one."]), Para(["Second one."])]), Page([Para(["Third."])])])
+    )
+    assert ex.text == "First one.\n\nSecond one.\n\nThird."
+    assert [b.page for b in ex.blocks] == [1, 1, 2]
+
+
+def test_a_two_column_page_is_read_column_by_column() -> None:
+    left = ["Left column text that runs", "down the left half of the", "page in short lines."]
+    right = ["Right column text that runs", "down the right half of the", "page in short lines."]
+    paras = [Para(left), Para(right, column=1), Para(["Second left paragraph."])]
+    ex = read_pdf(pdf([Page(paras)]))
+    assert ex.text.split("\n\n") == [
+        " ".join(left),
+        "Second left paragraph.",
+        " ".join(right),
+    ]
+
+
+def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
+    ex = read_pdf(report())
+    assert "ACME" not in ex.text and "Page" not in ex.text
+    bodies = [f"{BODY} Part {n}." for n in "ABCD"]
+    bare = pdf([Page([Para([body])]) for body in bodies], numbers="{n}")
+    assert read_pdf(bare).text == "\n\n".join(bodies)
+
+
+def test_a_repeated_line_in_the_body_is_kept() -> None:
+    pages = [Page([Para(["Intro line."]), Para(["Same words on every page."])])] * 3
+    assert read_pdf(pdf(pages)).text.count("Same words on every page.") == 3
+
+
+def test_bullets_form_one_list_block_one_item_a_line() -> None:
+    paras = [
+        Para(["Before the list."]),
+        Para(["• first item", "• second item that is", "continued"]),
+    ]
+    paras.append(Para(["After the list."]))
+    ex = read_pdf(pdf([Page(paras)]))
+    assert blocks_of(ex)[1] == ("list", "• first item\n• second item that is continued", 0, 1)
+    assert [k for k, *_ in blocks_of(ex)] == ["text", "list", "text"]
+
+
+def test_monospaced_lines_are_code_with_lines_and_indentation_kept() -> None:
+    code = Para(["def main():", "    return 0"], font="Courier")
+    ex = read_pdf(pdf([Page([Para(["Run this:"]), code])]))
+    assert blocks_of(ex)[1] == ("code", "def main():\n    return 0", 0, 1)
+
+
+def test_title_comes_from_metadata_else_the_first_pages_top_heading() -> None:
+    assert read_pdf(pdf([Page([Para([BODY])])], info={"Title": "Field Guide"})).title == (
+        "Field Guide"
+    )
+    ex = read_pdf(pdf(report_pages(), info={"Title": "Microsoft Word - draft3.docx"}))
+    assert (ex.title, ex.meta["title_source"]) == ("Annual Report", "heading")
+    assert read_pdf(simple_pdf(BODY)).title == ""
+
+
+def report_pages() -> list[Page]:
+    return [Page([Para(["Summary"], 15), Para(["Annual Report"], 22), Para([BODY])])]
+
+
+def test_metadata_author_is_kept() -> None:
+    ex = read_pdf(pdf([Page([Para([BODY])])], info={"Author": "R. Writer"}))
+    assert ex.meta == {"pages": 1, "author": "R. Writer"}
+
+
+def test_non_ascii_text_and_ligatures_come_through() -> None:
+    assert read_pdf(simple_pdf("Café, naïve — déjà vu.")).text == "Café, naïve — déjà vu."
+
+
+def test_password_protected_pdf_is_unreadable_with_the_fix() -> None:
+    with pytest.raises(Unreadable, match=r"^is encrypted; decrypt it first, e\.g\. qpdf --decrypt"):
+        read_pdf(simple_pdf(BODY, user_password="secret"))
+
+
+def test_pdf_encrypted_with_an_empty_user_password_is_read() -> None:
+    ex = read_pdf(simple_pdf(BODY, "Second.", user_password="", info={"Title": "Locked"}))
+    assert ex.text == f"{BODY}\n\nSecond." and ex.title == "Locked"
+
+
+@pytest.mark.parametrize("pages", [[Page(image=True), Page(image=True)], [Page()]])
+def test_pages_without_text_need_ocr(pages: list[Page]) -> None:
+    with pytest.raises(NoText, match=r"^has no text layer \(scanned pages\?\); run OCR .*ocrmypdf"):
+        read_pdf(pdf(pages))
+
+
+def test_text_next_to_an_image_is_read() -> None:
+    assert read_pdf(pdf([Page([Para([BODY])], image=True)])).text == BODY
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"", "no %PDF header"),
+        (b"PK\x03\x04 a zip", "no %PDF header"),
+        (b"%PDF-1.4\n" + b"\x00junk" * 40, "no document catalog"),
+        (simple_pdf(BODY)[:-60], "no document catalog"),
+    ],
+)
+def test_damaged_or_foreign_bytes_are_unreadable_with_the_fix(data: bytes, why: str) -> None:
+    with pytest.raises(Unreadable) as info:
+        read_pdf(data)
+    msg = str(info.value)
+    assert msg.startswith(f"is damaged or not a PDF ({why}")
+    assert msg.endswith("; re-export or repair it, e.g. qpdf in.pdf fixed.pdf") and "\n" not in msg
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.5, 0.8])
+def test_truncated_pdfs_fail_cleanly_or_read(cut: float) -> None:
+    data = report()
+    with contextlib.suppress(Unreadable, NoText):  # failing is fine, failing badly is not
+        check_invariants(read_pdf(data[: int(len(data) * cut)]))
+
+
+def test_pdfminer_logs_nothing_and_its_logger_is_left_as_it_was(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = logging.getLogger("pdfminer")
+    logger.setLevel(logging.INFO)
+    try:
+        with caplog.at_level(logging.DEBUG), pytest.raises(Unreadable):
+            read_pdf(b"%PDF-1.4\n" + b"\x00junk" * 40)
+        read_pdf(report())
+        assert not [r for r in caplog.records if r.name.startswith("pdfminer")]
+        assert logger.level == logging.INFO
+    finally:
+        logger.setLevel(logging.NOTSET)
+
+
+def test_extract_reads_a_pdf_end_to_end() -> None:
+    ex = extract(report(), "report.pdf")
+    assert ex.meta["format"] == "pdf" and ex.meta["pages"] == 3
+    assert ex.blocks[0] == Block(0, len("Annual Report"), "heading", 1, 1)
+    with pytest.raises(Unreadable, match="encrypted"):
+        extract(simple_pdf(BODY, user_password="pw"), "x.pdf")
+
+
+# no letters of roman numerals: a lone "xiv" at the foot of a page is a page number
+WORD = st.text(alphabet="abefghjknopqrstuwyz", min_size=1, max_size=9)
+LINE = st.lists(WORD, min_size=1, max_size=8).map(" ".join)
+PARA = st.builds(
+    Para,
+    st.lists(LINE, min_size=1, max_size=3),
+    st.sampled_from([9.0, 10.0, 10.0, 10.0, 14.0, 18.0]),
+    st.sampled_from(["Helvetica", "Helvetica", "Helvetica-Bold", "Courier"]),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(PARA, min_size=0, max_size=5), min_size=1, max_size=3))
+def test_blocks_are_exact_stripped_ordered_slices(pages: list[list[Para]]) -> None:
+    data = pdf([Page(p) for p in pages])
+    try:
+        ex = read_pdf(data)
+    except NoText:
+        assert not any(p for p in pages)
+        return
+    check_invariants(ex)
+    words = {w for page in pages for para in page for line in para.lines for w in line.split()}
+    assert set(ex.text.split()) - {"•"} <= words
