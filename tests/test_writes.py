@@ -77,7 +77,7 @@ def test_filters_restrict_retrieval_and_a_filter_matching_nothing_says_so(engine
     resp = engine.ask(q, 3, where={"doc": [paris]})
     assert {c.doc_id for c in resp.citations} == {paris}
     assert resp.answer is not None and resp.answer.text == "1889"
-    with pytest.raises(BadInput, match="no indexed document matches the filter source=\\*.pdf"):
+    with pytest.raises(BadInput, match=r"no indexed document matches the filter source=\*\.pdf"):
         engine.ask(q, 3, where={"source": "*.pdf"})
     fmt = {d["format"] for d in engine.documents()}
     assert fmt == {"text", "markdown", "html"}
@@ -106,3 +106,48 @@ def test_citations_carry_page_and_section(settings):
     assert by_page[2].section == "Limits" and by_page[2].text.startswith("Limits\n\nThe server")
     cited = engine.cite(by_page[2].id)
     assert (cited["page"], cited["section"]) == (2, "Limits")
+
+
+def test_a_folder_of_every_format_is_read_and_bad_files_do_not_stop_it(
+    settings, fake_encoder, tmp_path
+):
+    from .index.docmaker import Page, Para, docx, pdf, simple_pdf
+
+    d = tmp_path / "mixed"
+    d.mkdir()
+    manual = [
+        Page([Para(["Install"], size=16), Para(["Run the installer and wait for it to end."])]),
+        Page([Para(["Limits"], size=16), Para(["The server takes 40 questions a second."])]),
+    ]
+    (d / "manual.pdf").write_bytes(pdf(manual))
+    (d / "locked.pdf").write_bytes(simple_pdf("Secret words here.", user_password="pw"))
+    (d / "scan.pdf").write_bytes(pdf([Page(image=True)]))
+    (d / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really")
+    (d / "memo.docx").write_bytes(
+        docx(lambda doc: (doc.add_heading("Memo", 1), doc.add_paragraph("Lunch is at noon today.")))
+    )
+    (d / "broken.docx").write_bytes(b"PK\x03\x04 damaged")
+    (d / "prices.txt").write_bytes("A ticket costs 5 € at the door, “cash only”.".encode("cp1252"))
+    engine = Engine(settings, encoder=fake_encoder)
+    report = engine.index([d]).report
+    assert sorted(Path(x.source).name for x in report.added) == [
+        "manual.pdf",
+        "memo.docx",
+        "prices.txt",
+    ]
+    skipped = {Path(s.source).name: (s.reason, s.detail) for s in report.skipped}
+    assert skipped["locked.pdf"][0] == "unreadable" and "encrypted" in skipped["locked.pdf"][1]
+    assert skipped["scan.pdf"][0] == "no text" and "no text layer" in skipped["scan.pdf"][1]
+    assert skipped["broken.pdf"][0] == "unreadable" and skipped["broken.docx"][0] == "unreadable"
+    assert all("\n" not in detail for _, detail in skipped.values())  # one line each
+    docs = {Path(str(r["source"])).name: r for r in engine.documents()}
+    assert docs["manual.pdf"]["pages"] == 2 and docs["manual.pdf"]["format"] == "pdf"
+    assert docs["prices.txt"]["meta"]["encoding"] == "cp1252"  # type: ignore[index]
+    text = engine.store.documents[str(docs["prices.txt"]["id"])].text
+    assert "5 €" in text and "“cash only”" in text
+    limits = next(p for p in engine.store.passages.values() if "40 questions" in p.text)
+    assert (limits.page, limits.section) == (2, "Limits")
+    cited = engine.ask("How many questions a second does the server take?", 5).citations
+    assert any(c.id == limits.id and c.page == 2 for c in cited)
+    for p in engine.store.passages.values():  # offsets exact whatever the format
+        assert engine.store.documents[p.doc_id].text[p.start : p.end] == p.text
