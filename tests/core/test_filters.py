@@ -36,7 +36,7 @@ def test_globs_over_source_format_and_list_fields():
 
 
 def test_a_field_no_document_has_is_refused_with_the_fields_there_are():
-    with pytest.raises(BadInput, match="no document has a field 'sorce'.*source"):
+    with pytest.raises(BadInput, match=r"no document has a field 'sorce'.*source"):
         matching(_docs(), {"sorce": "x"})
     with pytest.raises(BadInput, match="pattern or a list of patterns"):
         matching(_docs(), {"source": 3})  # type: ignore[dict-item]

@@ -22,7 +22,8 @@ def test_uploads_are_indexed_or_skipped_with_their_reasons(client: TestClient) -
             "file",
             (
                 "guide.md",
-                b"---\ntitle: Guide\nteam: ops\n---\n# Start\n\nQuokkas eat leaves at night in the wild.",
+                b"---\ntitle: Guide\nteam: ops\n---\n# Start\n\n"
+                b"Quokkas eat leaves at night in the wild.",
                 "text/markdown",
             ),
         ),
