@@ -238,7 +238,7 @@ class Engine:
         """
         check_index_folder(self.settings.index_dir)  # before the work, not after it
         paths = [Path(p) for p in paths]
-        loaded = check_loaded(ingest.scan(paths), "index", strict)
+        loaded = check_loaded(ingest.scan(paths, progress), "index", strict)
         docs = loaded.documents
         with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
             ids = {d.id for d in docs}
@@ -346,7 +346,7 @@ class Engine:
     ) -> Report:
         """Add the files under ``paths``; an edited file replaces its older version. With
         ``prune`` (``qa sync``) the index ends up holding exactly these files' documents."""
-        loaded = ingest.scan([Path(p) for p in paths])
+        loaded = ingest.scan([Path(p) for p in paths], progress)
         check_loaded(loaded, "sync" if prune else "add", strict)
         return self.apply(
             loaded.documents, progress, replace_sources=True, prune=prune, skipped=loaded.skipped

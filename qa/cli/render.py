@@ -36,7 +36,11 @@ console = make_console()
 err = make_console(stderr=True)
 
 
-_STAGES = {"chunk": ("chunking", "MB of text", 1e6), "embed": ("embedding", "passages", 1)}
+_STAGES = {
+    "read": ("reading", "files", 1),
+    "chunk": ("chunking", "MB of text", 1e6),
+    "embed": ("embedding", "passages", 1),
+}
 
 
 def _progress_bar() -> Progress:

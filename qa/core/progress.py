@@ -20,6 +20,7 @@ def _text_size(chars: int) -> str:
 
 # stage -> (verb as it runs, verb when done, how to show an amount of what it counts)
 _STAGES: dict[str, tuple[str, str, Callable[[int], str]]] = {
+    "read": ("reading", "read", lambda n: f"{n:,} file{'' if n == 1 else 's'}"),
     "chunk": ("chunking", "chunked", lambda n: f"{_text_size(n)} of text"),
     "embed": ("embedding", "embedded", lambda n: f"{n:,} passage{'' if n == 1 else 's'}"),
 }

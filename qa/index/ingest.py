@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.core.errors import BadInput
+from qa.core.progress import Progress
 from qa.core.types import Document
 from qa.index.formats import FORMATS, Extracted, Skip, extract, format_of
 from qa.index.formats.html import html_to_text
@@ -129,14 +130,18 @@ def iter_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def scan(paths: str | Path | Iterable[str | Path]) -> Loaded:
+def scan(paths: str | Path | Iterable[str | Path], progress: Progress | None = None) -> Loaded:
     """Every document under ``paths``, and every file left out with its reason; a file
-    whose text another file already gave is left out as a duplicate of it."""
+    whose text another file already gave is left out as a duplicate of it. Reports
+    ``("read", files done, total)`` (a folder of PDFs takes a while)."""
     if isinstance(paths, str | Path):
         paths = [paths]
     result = Loaded()
     by_id: dict[str, Document] = {}
-    for f in iter_files(paths):
+    files = iter_files(paths)
+    for i, f in enumerate(files):
+        if progress:
+            progress("read", i, len(files))
         try:
             doc = _load_file(f)
         except Skip as e:
@@ -150,6 +155,8 @@ def scan(paths: str | Path | Iterable[str | Path]) -> Loaded:
             continue
         by_id[doc.id] = doc
         result.documents.append(doc)
+    if progress:
+        progress("read", len(files), len(files))
     return result
 
 
