@@ -26,7 +26,7 @@ from qa.serve.context import ServeContext
 from qa.serve.limits import Limiter
 from qa.serve.metrics import Metrics
 from qa.serve.middleware import DOCS_STATIC, OPEN_PATHS, EdgeLimits, EdgeMiddleware
-from qa.serve.routes import ask, chat, citations, documents, ops
+from qa.serve.routes import ask, chat, citations, documents, ops, web
 from qa.serve.schemas import ERRORS, ChatCompletionChunk
 
 log = logging.getLogger("qa.serve")
@@ -91,8 +91,9 @@ def create_app(
     )
     app.state.qa = ctx
     errors.install(app)
-    for module in (ops, ask, chat, citations, documents):
+    for module in (ops, ask, chat, citations, documents, web):
         app.include_router(module.router)
+    app.mount(web.STATIC_URL, web.static_files(), name="static")
     _document_schema(app, bearer=bool(s.api_key), open_paths=_open_paths(s))
     app.add_middleware(
         EdgeMiddleware,

@@ -21,6 +21,9 @@ log = logging.getLogger("qa.serve.request")
 DOCS_STATIC = "/docs-static"  # Swagger UI's files, served from the fastapi-offline package
 OPEN_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 PROBE_PATHS = frozenset({"/readyz", "/metrics"})
+# The web page and its files load without the key (its API calls send it): GET and HEAD only.
+PAGE_PATHS = frozenset({"/"})
+PAGE_PREFIXES = ("/view/", "/static/")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -137,6 +140,7 @@ class EdgeMiddleware:
             not key
             or path in OPEN_PATHS
             or path.startswith(DOCS_STATIC + "/")
+            or _is_page(scope, path)
             or scope.get("method") == "OPTIONS"
             or (self.limits.probes_public and path in PROBE_PATHS)
         ):
@@ -179,3 +183,10 @@ class EdgeMiddleware:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _is_page(scope: Scope, path: str) -> bool:
+    """A GET (or HEAD) of the web page, a document view or their static files."""
+    if scope.get("method") not in ("GET", "HEAD"):
+        return False
+    return path in PAGE_PATHS or path.startswith(PAGE_PREFIXES)

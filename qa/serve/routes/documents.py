@@ -1,18 +1,19 @@
-"""The indexed documents: list, add (as text), remove."""
+"""The indexed documents: list, add (as text or files), remove, and one with its text."""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from qa.core.errors import require_text
+from qa.core.errors import NotFound, require_text
 from qa.core.progress import Reporter
 from qa.serve.context import Context, ServeContext
 from qa.serve.errors import APIError
@@ -147,3 +148,55 @@ async def remove_document(doc_id: str, request: Request, ctx: Context) -> Remove
     doc = await ctx.write(request, ctx.engine.remove, doc_id)
     ctx.metrics.documents_removed.inc()
     return RemoveDocumentResponse(id=doc.id, removed=True, source=doc.source, title=doc.title)
+
+
+# -- one document, with its text and passages (the web page's document view) --------------
+class DocumentPassage(BaseModel):
+    """A passage's place in its document: ``text[start:end]``, in characters (code points)."""
+
+    id: str
+    start: int
+    end: int
+    page: int | None = None
+    section: str = ""
+
+
+class DocumentDetail(BaseModel):
+    """A document: its text (which every offset indexes), metadata and passages in order."""
+
+    id: str
+    source: str
+    title: str
+    format: str = ""
+    pages: int | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+    text: str
+    passages: list[DocumentPassage]
+
+
+@router.get("/v1/documents/{doc_id}", response_model=DocumentDetail, responses=NOT_FOUND)
+async def document(doc_id: str, ctx: Context) -> DocumentDetail:
+    """One document: its text, metadata and passages (ids, offsets, pages, sections)."""
+    return await run_in_threadpool(_document, ctx, doc_id)
+
+
+def _document(ctx: ServeContext, doc_id: str) -> DocumentDetail:
+    store = ctx.engine.store
+    doc = store.documents.get(doc_id.strip())
+    if doc is None:
+        shown = repr(doc_id) if len(doc_id) <= 80 else f"{doc_id[:60]!r}… ({len(doc_id)} chars)"
+        raise NotFound(f"no document {shown} in the index; GET /v1/documents lists the ids")
+    passages = sorted(store.doc_passages(doc.id), key=lambda p: (p.start, p.end))
+    return DocumentDetail(
+        id=doc.id,
+        source=doc.source,
+        title=doc.title,
+        format=str(doc.meta.get("format", "")),
+        pages=doc.meta.get("pages"),
+        meta=dict(doc.meta),
+        text=doc.text,
+        passages=[
+            DocumentPassage(id=p.id, start=p.start, end=p.end, page=p.page, section=p.section)
+            for p in passages
+        ],
+    )
