@@ -214,10 +214,10 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """OpenAI's chat request; fields other than ``messages``, ``stream`` and ``n`` are
-    accepted and ignored, ``model`` too: any name is answered by qa's one model, so a
-    client configured for another server works unchanged (``k`` is an extension: passages
-    to cite)."""
+    """OpenAI's chat request; fields other than ``messages``, ``stream``, ``n`` and the
+    token limits are accepted and ignored, ``model`` too: any name is answered by qa's one
+    model, so a client configured for another server works unchanged (``k`` is an
+    extension: passages to cite)."""
 
     model_config = ConfigDict(extra="allow")
     model: str | None = None
@@ -226,11 +226,35 @@ class ChatRequest(BaseModel):
     n: WholeNumber | None = Field(None, ge=1, le=1, description="Choices: qa gives one answer.")
     k: WholeNumber | None = K_FIELD
     filter: dict[str, str | list[str]] | None = FILTER_FIELD
+    max_tokens: WholeNumber | None = Field(
+        None,
+        ge=1,
+        description="The reply's budget in rough tokens (4 characters each): the content is "
+        'cut after the last whole line that fits (``finish_reason: "length"``).',
+    )
+    max_completion_tokens: WholeNumber | None = Field(
+        None, ge=1, description="The same as ``max_tokens`` (the smaller applies)."
+    )
+
+
+class UrlCitation(BaseModel):
+    start_index: int = Field(description="Where the link starts in the content.")
+    end_index: int = Field(description="Where it ends: ``content[start_index:end_index]``.")
+    url: str = Field(description="The document view: ``{base}/view/{doc_id}?start=…&end=…``.")
+    title: str
+
+
+class Annotation(BaseModel):
+    """A source link in the content, as OpenAI's clients read it."""
+
+    type: Literal["url_citation"]
+    url_citation: UrlCitation
 
 
 class ChatChoiceMessage(BaseModel):
     role: Literal["assistant"]
     content: str
+    annotations: list[Annotation] = Field(default_factory=list)
 
 
 class ChatChoice(BaseModel):
@@ -253,11 +277,15 @@ class ChatCompletion(BaseModel):
     choices: list[ChatChoice]
     usage: Usage
     citations: list[CitationOut]
+    answer: AnswerOut | None = Field(
+        description="The answer as ``/v1/ask`` gives it (null: the sources do not answer)."
+    )
 
 
 class ChunkDelta(BaseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
+    annotations: list[Annotation] | None = None
 
 
 class ChunkChoice(BaseModel):
@@ -268,7 +296,8 @@ class ChunkChoice(BaseModel):
 
 class ChatCompletionChunk(BaseModel):
     """One server-sent event of a streamed chat reply (``data: <this JSON>``); the last
-    chunk before ``data: [DONE]`` has no choices and carries ``usage`` and ``citations``."""
+    content delta carries the annotations, and the last chunk before ``data: [DONE]`` has
+    no choices and carries ``usage``, ``citations`` and ``answer``."""
 
     id: str
     object: Literal["chat.completion.chunk"]
@@ -277,6 +306,7 @@ class ChatCompletionChunk(BaseModel):
     choices: list[ChunkChoice]
     usage: Usage | None = None
     citations: list[CitationOut] | None = None
+    answer: AnswerOut | None = None
 
 
 class Health(BaseModel):

@@ -1,9 +1,12 @@
-"""OpenAI-compatible chat: POST /v1/chat/completions (plain or streamed) and the model list."""
+"""OpenAI-compatible chat: POST /v1/chat/completions (plain or streamed) and the model list.
+
+The reply is Markdown (``qa.serve.reply``): the answer, the sentence it comes from, the
+sources as links to the document view, each link an OpenAI ``url_citation`` annotation.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 import uuid
@@ -14,11 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from qa.core.filters import Filter
-from qa.core.types import Citation, citation_to_dict
 from qa.core.types import Response as QAResponse
-from qa.engine import NO_ANSWER, Engine
+from qa.core.types import response_to_dict
+from qa.engine import Engine
 from qa.serve.context import Context
 from qa.serve.errors import APIError
+from qa.serve.followup import is_follow_up, reader_question, retrieval_query
+from qa.serve.reply import answer_of, cut, render, rough_tokens
 from qa.serve.routes.ask import record
 from qa.serve.schemas import (
     NOT_FOUND,
@@ -34,14 +39,7 @@ router = APIRouter(tags=["openai"])
 MODEL_ID = "qa-extractive"
 _MODEL_CREATED = 1_700_000_000  # a fixed timestamp for the model list
 
-# -- chat helpers ------------------------------------------------------------------------
-_PRONOUNS = re.compile(
-    r"\b(he|she|him|his|her|hers|they|them|their|theirs|it|its|this|that|these|those|there)\b",
-    re.IGNORECASE,
-)
-_CONTINUATION = re.compile(r"^\s*(and|also|but|so|what about|how about)\b", re.IGNORECASE)
-FOLLOW_UP_WORDS = 5  # a last question this short probably leans on earlier turns
-FOLLOW_UP_TURNS = 3  # user turns concatenated for retrieval
+__all__ = ["MODEL_ID", "is_follow_up", "retrieval_query", "rough_tokens", "router"]
 
 
 def message_text(m: ChatMessage) -> str:
@@ -53,53 +51,18 @@ def message_text(m: ChatMessage) -> str:
     return " ".join(p.text for p in m.content if p.text)
 
 
-def is_follow_up(question: str) -> bool:
-    """Whether ``question`` probably leans on earlier turns (short, a pronoun, "and …")."""
-    words = re.findall(r"\w+", question)
-    return (
-        len(words) <= FOLLOW_UP_WORDS
-        or bool(_PRONOUNS.search(question))
-        or bool(_CONTINUATION.match(question))
-    )
-
-
-def retrieval_query(user_turns: list[str], limit: int) -> str:
-    """What to retrieve with: the last turn, or the recent turns when it is a follow-up."""
-    last = user_turns[-1].strip()
-    if len(user_turns) < 2 or not is_follow_up(last):
-        return last
-    query = " ".join(t.strip() for t in user_turns[-FOLLOW_UP_TURNS:] if t.strip())
-    return query[-limit:].strip()  # keep the most recent words when over the limit
-
-
-def source_line(c: Citation | dict[str, Any]) -> str:
-    d = citation_to_dict(c) if isinstance(c, Citation) else c
-    title = d["title"] or d["source"]
-    unread = "" if d.get("read", True) else ", not read"
-    page = f", page {d['page']}" if d.get("page") else ""
-    return (
-        f"[{d['n']}] {title} — {d['source']}{page}, chars {d['start']}–{d['end']} "
-        f"(id {d['id']}{unread})"
-    )
-
-
-def chat_content(resp: QAResponse) -> str:
-    """The assistant message: the answer with its ``[n]`` marker, then the sources list."""
-    if resp.answer is None:
-        head = NO_ANSWER
-        heading = "Closest passages:"
-    else:
-        n = resp.answer_citation
-        head = resp.answer.text.strip() + (f" [{n}]" if n is not None else "")
-        heading = "Sources:"
-    if not resp.citations:
-        return head
-    return head + "\n\n" + heading + "\n" + "\n".join(source_line(c) for c in resp.citations)
-
-
-def rough_tokens(text: str) -> int:
-    """A rough token count (about four characters a token); not a real tokenizer."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
+def conversation(messages: list[ChatMessage]) -> tuple[list[str], list[str | None]]:
+    """The user turns with text, and the answer the assistant's reply gave to each
+    (None where there was none, or no reply of this server's form)."""
+    turns: list[str] = []
+    answers: list[str | None] = []
+    for m in messages:
+        if m.role == "user" and message_text(m).strip():
+            turns.append(message_text(m))
+            answers.append(None)
+        elif m.role == "assistant" and turns and answers[-1] is None:
+            answers[-1] = answer_of(message_text(m))
+    return turns, answers
 
 
 def _pieces(text: str, size: int = 24) -> Iterator[str]:
@@ -115,11 +78,18 @@ def _pieces(text: str, size: int = 24) -> Iterator[str]:
 
 
 def answer_chat(
-    engine: Engine, turns: list[str], k: int | None, where: Filter | None = None
+    engine: Engine,
+    turns: list[str],
+    k: int | None,
+    where: Filter | None = None,
+    answers: list[str | None] | None = None,
 ) -> QAResponse:
-    """Read with the last turn; retrieve with the recent turns when it is a follow-up."""
-    question = engine.check_question(turns[-1])
-    query = retrieval_query(turns, engine.settings.max_question_chars)
+    """Retrieve with the recent turns when the last one is a follow-up, and read it as it
+    stands in the conversation (``qa.serve.followup.reader_question``)."""
+    limit = engine.settings.max_question_chars
+    engine.check_question(turns[-1])
+    question = reader_question(turns, answers or [None] * len(turns), limit)
+    query = retrieval_query(turns, limit)
     if where:
         return engine.ask(question, k, retrieval_query=query, where=where)
     return engine.ask(question, k, retrieval_query=query)
@@ -132,12 +102,23 @@ _STREAM = {
         "then ``data: [DONE]``.",
         "content": {
             "text/event-stream": {
-                "schema": {"type": "string"},
+                "schema": {
+                    "type": "object",
+                    "description": "One server-sent event: its ``data`` is a "
+                    "``ChatCompletionChunk`` as JSON, or ``[DONE]``.",
+                    "properties": {"data": {"type": "string"}, "event": {"type": "string"}},
+                },
                 "example": 'data: {"object": "chat.completion.chunk", ...}\n\ndata: [DONE]\n\n',
             }
         },
     }
 }
+
+
+def max_tokens(body: ChatRequest) -> int | None:
+    """The content's budget: the smaller of ``max_tokens`` and ``max_completion_tokens``."""
+    given = [t for t in (body.max_tokens, body.max_completion_tokens) if t is not None]
+    return min(given) if given else None
 
 
 @router.post(
@@ -146,19 +127,21 @@ _STREAM = {
     responses=_STREAM,
 )
 async def chat_completions(body: ChatRequest, request: Request, ctx: Context) -> Any:
-    """OpenAI-compatible chat: the last user message is the question; the content carries
-    ``[n]`` markers and a sources list, ``citations`` the structured sources."""
-    turns = [message_text(m) for m in body.messages if m.role == "user"]
-    turns = [t for t in turns if t.strip()]
+    """OpenAI-compatible chat: the last user message is the question. The content is
+    Markdown (the answer, its sentence quoted, the sources linked to the document view);
+    ``message.annotations`` holds the links as ``url_citation``s, ``citations`` the
+    structured sources and ``answer`` the answer as ``/v1/ask`` gives it."""
+    turns, answers = conversation(body.messages)
     if not turns:
         raise APIError(400, "no user message with text: the question is the last user message")
     ctx.engine.check_question(turns[-1])
     resp: QAResponse = await ctx.question(
-        request, answer_chat, ctx.engine, turns, body.k, body.filter
+        request, answer_chat, ctx.engine, turns, body.k, body.filter, answers
     )
     record(ctx, request, resp)
-    content = chat_content(resp)
-    citations = [citation_to_dict(c) for c in resp.citations]
+    base = str(request.base_url).rstrip("/")
+    content, annotations, was_cut = cut(render(resp, base), max_tokens(body))
+    structured = response_to_dict(resp)
     prompt = sum(rough_tokens(message_text(m)) for m in body.messages)
     completion = rough_tokens(content)
     usage = {
@@ -166,53 +149,61 @@ async def chat_completions(body: ChatRequest, request: Request, ctx: Context) ->
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
-    cid = f"chatcmpl-{uuid.uuid4().hex}"
-    created = int(time.time())
+    head = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+    }
+    finish = "length" if was_cut else "stop"
     if not body.stream:
+        message = {"role": "assistant", "content": content, "annotations": annotations}
         return ChatCompletion.model_validate(
             {
-                "id": cid,
+                **head,
                 "object": "chat.completion",
-                "created": created,
-                "model": MODEL_ID,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
-                    }
-                ],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": usage,
-                "citations": citations,
+                "citations": structured["citations"],
+                "answer": structured["answer"],
             }
         )
-
-    def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
-        payload = {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": MODEL_ID,
-            "choices": choices,
-            **extra,
-        }
-        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
-
-    async def events() -> AsyncIterator[str]:
-        yield chunk(
-            [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
-        )
-        for piece in _pieces(content):
-            yield chunk([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
-        yield chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
-        yield chunk([], usage=usage, citations=citations)
-        yield "data: [DONE]\n\n"
-
+    final = {"usage": usage, "citations": structured["citations"], "answer": structured["answer"]}
     return StreamingResponse(
-        events(),
+        _events(head, content, annotations, finish, final),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _events(
+    head: dict[str, Any],
+    content: str,
+    annotations: list[dict[str, Any]],
+    finish: str,
+    final: dict[str, Any],
+) -> AsyncIterator[str]:
+    """The reply as server-sent chunks: the role, the content in pieces (the annotations
+    with the last piece, as OpenAI sends them), the finish reason, then ``usage``,
+    ``citations`` and ``answer`` in a last chunk without choices."""
+
+    def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
+        payload = {"id": head["id"], "object": "chat.completion.chunk", **head}
+        payload |= {"choices": choices, **extra}
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    def delta(d: dict[str, Any], reason: str | None = None) -> str:
+        return chunk([{"index": 0, "delta": d, "finish_reason": reason}])
+
+    yield delta({"role": "assistant", "content": ""})
+    pieces = list(_pieces(content))
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        yield delta({"content": piece, **({"annotations": annotations} if last else {})})
+    if not pieces and annotations:
+        yield delta({"annotations": annotations})
+    yield delta({}, finish)
+    yield chunk([], **final)
+    yield "data: [DONE]\n\n"
 
 
 def _model_info() -> ModelInfo:
