@@ -53,7 +53,18 @@ PARTS = ROOT / "bench" / "parts"  # tracked: the report re-renders on any checko
 BIN = Path(sys.executable).parent
 HAYSTACK_PY = ROOT / "bench" / ".venv-haystack" / "bin" / "python"
 LATENCY_REPEATS = 3  # the reader-alone latency: runs of 200 reads, the median run reported
-SECTIONS = ("scale", "ingest", "reader", "latency", "peer", "quality", "cold", "http", "load")
+SECTIONS = (
+    "scale",
+    "ingest",
+    "reader",
+    "latency",
+    "peer",
+    "quality",
+    "cold",
+    "http",
+    "load",
+    "realdocs",
+)
 
 GOALS = {
     "reader_p50_ms": 40.0,
@@ -671,6 +682,15 @@ def section_scale(ctx: Context) -> dict[str, Any]:
     return data
 
 
+def section_realdocs(ctx: Context) -> dict[str, Any]:
+    """bench/realdocs.py: real PDF/DOCX/HTML/Markdown/text files, questions with gold spans."""
+    import realdocs  # bench/realdocs.py
+
+    # the engine loads its reader as `qa ask` does (Settings' backend); the encoder is shared
+    quick = 2 if ctx.args.quick else None
+    return realdocs.run(ctx.args.reader, encoder=ctx.encoder, per_format=quick)
+
+
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "scale": section_scale,
     "ingest": section_ingest,
@@ -681,6 +701,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "cold": section_cold,
     "http": section_http,
     "load": section_load,
+    "realdocs": section_realdocs,
 }
 
 
@@ -940,6 +961,8 @@ def render(
         L += [state_note(q), ""]
     else:
         L += ["_not run_", ""]
+
+    L += render_realdocs(parts.get("realdocs"))
 
     rd = parts.get("reader")
     L += ["## The reader alone: int8 ONNX Runtime vs torch fp32", ""]
@@ -1269,6 +1292,16 @@ def render(
     else:
         L += ["_not run_", ""]
     return "\n".join(L) + "\n"
+
+
+def render_realdocs(part: dict[str, Any] | None) -> list[str]:
+    """The real-documents section: its table comes from bench/realdocs.py."""
+    import realdocs  # bench/realdocs.py
+
+    L = ["## Real documents: PDF, DOCX, HTML, Markdown, text (`data/realdocs`)", ""]
+    if not part:
+        return [*L, "_not run_", ""]
+    return [*L, *realdocs.render(part), "", state_note(part), ""]
 
 
 def peer_caveats(h: dict[str, Any]) -> str:
