@@ -64,6 +64,7 @@ SECTIONS = (
     "http",
     "load",
     "realdocs",
+    "followups",
 )
 
 GOALS = {
@@ -691,6 +692,16 @@ def section_realdocs(ctx: Context) -> dict[str, Any]:
     return realdocs.run(ctx.args.reader, encoder=ctx.encoder, per_format=quick)
 
 
+def section_followups(ctx: Context) -> dict[str, Any]:
+    """bench/followups.py: chat follow-up conversations, the reader's question before/after."""
+    import followups  # bench/followups.py
+
+    out = OUT / "followups.json"
+    if followups.main(["--out", str(out)]):
+        raise RuntimeError("the follow-up set failed its checks (scripts/followups.py)")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "scale": section_scale,
     "ingest": section_ingest,
@@ -702,6 +713,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "http": section_http,
     "load": section_load,
     "realdocs": section_realdocs,
+    "followups": section_followups,
 }
 
 
@@ -963,6 +975,7 @@ def render(
         L += ["_not run_", ""]
 
     L += render_realdocs(parts.get("realdocs"))
+    L += render_followups(parts.get("followups"))
 
     rd = parts.get("reader")
     L += ["## The reader alone: int8 ONNX Runtime vs torch fp32", ""]
@@ -1302,6 +1315,41 @@ def render_realdocs(part: dict[str, Any] | None) -> list[str]:
     if not part:
         return [*L, "_not run_", ""]
     return [*L, *realdocs.render(part), "", state_note(part), ""]
+
+
+def render_followups(part: dict[str, Any] | None) -> list[str]:
+    """Chat follow-ups: the eval split read as the last turn alone, then by the kept rule."""
+    L = ["## Chat follow-ups (`data/followups`)", ""]
+    if not part:
+        return [*L, "_not run_", ""]
+    rows = []
+    for name in ("before", "after"):
+        res = part["eval"][name]
+        for group, x in res["summary"].items():
+            if x["n"]:
+                rows.append([name, f"`{res['rule']}`", group, x["n"], x["em"], x["f1"]])
+    tune = [
+        [f"`{rule}`", x["summary"]["later turns"]["em"], x["summary"]["later turns"]["f1"]]
+        for rule, x in part["tune"].items()
+    ]
+    single = part["single_turn"]
+    return [
+        *L,
+        f"Eval split, k={part['k']}; before: {part['before']}; after: {part['after']}. "
+        f"Index: {part['index']}.",
+        "",
+        *md_table(["", "rule", "turns", "n", "EM", "F1"], rows),
+        "The rules tried on the tune split (later turns):",
+        "",
+        *md_table(["rule", "EM", "F1"], tune),
+        f"Single turns: {single['identical_alone']}/{single['questions']} seed questions "
+        f"answered identically through the chat path; "
+        f"{single['identical_as_second_turn']}/{single['not_follow_ups']} non-follow-ups "
+        "identically as a second turn.",
+        "",
+        f"`{part['command']}`, measured {part['measured_at']} ({part['wall_s']} s).",
+        "",
+    ]
 
 
 def peer_caveats(h: dict[str, Any]) -> str:
