@@ -117,6 +117,9 @@ class ServeSettings:
     cors_origins: tuple[str, ...] = ()  # comma-separated in QA_CORS_ORIGINS
     metrics_public: bool = False  # /readyz and /metrics without the key
     server_url: str = "http://127.0.0.1:8000"  # where `qa ask` looks for a server
+    # The server's address as users reach it (behind a proxy), for the links in chat
+    # replies; empty: the address each request came to.
+    public_url: str = ""
     # -- load: questions and writes have separate limits
     # Questions answered at once: more than the cores, so one question's Python overlaps
     # another's model runs; a short queue absorbs bursts (bench/load.py chose these).

@@ -62,6 +62,7 @@ def create_app(
         metrics=metrics,
         questions=Limiter("question", s.max_in_flight, s.queue, s.queue_wait_s),
         writes=Limiter("write", s.max_writes, s.write_queue, s.write_wait_s),
+        public_url=s.public_url,
     )
 
     @asynccontextmanager

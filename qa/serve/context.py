@@ -25,6 +25,11 @@ class ServeContext:
     writes: Limiter
     ready: bool = False
     load_error: str | None = None
+    public_url: str = ""  # QA_PUBLIC_URL: the base of links in replies ("": the request's)
+
+    def base_url(self, request: Request) -> str:
+        """Where users reach this server: QA_PUBLIC_URL, else the request's own address."""
+        return (self.public_url or str(request.base_url)).rstrip("/")
 
     async def _limited(
         self, limiter: Limiter, request: Request, fn: Callable[..., T], *args: Any

@@ -304,3 +304,21 @@ def test_real_models_reply_renders(tmp_path: Path) -> None:
     tree = check_reply(out)
     (quoted,) = [t for _, t in tree.all("blockquote")]
     assert re.search(r"Kremlin spokesperson Dmitry Peskov, meanwhile, told reporters", quoted)
+
+
+def test_public_url_is_the_base_of_reply_links(engine, monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from qa.core.config import ServeSettings
+    from qa.serve.app import create_app
+
+    monkeypatch.delenv("QA_API_KEY", raising=False)
+    settings = ServeSettings(public_url="https://qa.example.com/")
+    with TestClient(create_app(engine, settings)) as c:
+        body = {"messages": [{"role": "user", "content": "When was the Eiffel Tower completed?"}]}
+        r = c.post("/v1/chat/completions", json=body)
+    assert r.status_code == 200
+    notes = r.json()["choices"][0]["message"]["annotations"]
+    assert notes and all(
+        n["url_citation"]["url"].startswith("https://qa.example.com/view/") for n in notes
+    )

@@ -139,7 +139,7 @@ async def chat_completions(body: ChatRequest, request: Request, ctx: Context) ->
         request, answer_chat, ctx.engine, turns, body.k, body.filter, answers
     )
     record(ctx, request, resp)
-    base = str(request.base_url).rstrip("/")
+    base = ctx.base_url(request)
     content, annotations, was_cut = cut(render(resp, base), max_tokens(body))
     structured = response_to_dict(resp)
     prompt = sum(rough_tokens(message_text(m)) for m in body.messages)
