@@ -238,3 +238,12 @@ def test_blocks_are_exact_stripped_ordered_slices(pages: list[list[Para]]) -> No
     check_invariants(ex)
     words = {w for page in pages for para in page for line in para.lines for w in line.split()}
     assert set(ex.text.split()) - {"•"} <= words
+
+
+def test_a_first_section_name_is_not_taken_for_the_title() -> None:
+    from qa.index.formats.pdf import read_pdf
+
+    from .docmaker import Page, Para, pdf
+
+    data = pdf([Page([Para(["NAME"], size=16), Para(["gvpr - graph pattern scanning."])])])
+    assert read_pdf(data).title == ""  # the caller falls back to the file's name

@@ -455,6 +455,11 @@ def _info(info: dict[str, Any], key: str) -> str:
     return _SPACE.sub(" ", value).strip() if isinstance(value, str) else ""
 
 
+_SECTION_NAMES = frozenset(
+    ["NAME", "SYNOPSIS", "CONTENTS", "TABLE OF CONTENTS", "ABSTRACT", "INTRODUCTION", "PREFACE"]
+)
+
+
 def _title(info: dict[str, Any], blocks: tuple[Block, ...], text: str) -> tuple[str, str]:
     """The title and where it came from: the metadata, else the first page's top heading."""
     title = _info(info, "Title")
@@ -465,7 +470,9 @@ def _title(info: dict[str, Any], blocks: tuple[Block, ...], text: str) -> tuple[
         return "", ""
     first = [b for b in headings if b.page == headings[0].page]
     top = min(first, key=lambda b: b.level)
-    return text[top.start : top.end], "heading"
+    found = text[top.start : top.end]
+    # A man page's or paper's first section names what follows, not the document.
+    return ("", "") if found.strip().upper() in _SECTION_NAMES else (found, "heading")
 
 
 def read_pdf(data: bytes) -> Extracted:
