@@ -65,6 +65,7 @@ SECTIONS = (
     "load",
     "realdocs",
     "followups",
+    "calibration",
 )
 
 GOALS = {
@@ -702,6 +703,16 @@ def section_followups(ctx: Context) -> dict[str, Any]:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+def section_calibration(ctx: Context) -> dict[str, Any]:
+    """bench/calibration.py: confidence against being right, SQuAD evaluation and realdocs."""
+    import calibration  # bench/calibration.py
+
+    limit = ctx.args.open_limit
+    return calibration.run(
+        ctx.args.reader, encoder=ctx.encoder, limit=limit, plots=not ctx.args.quick
+    )
+
+
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "scale": section_scale,
     "ingest": section_ingest,
@@ -714,6 +725,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "load": section_load,
     "realdocs": section_realdocs,
     "followups": section_followups,
+    "calibration": section_calibration,
 }
 
 
@@ -976,6 +988,7 @@ def render(
 
     L += render_realdocs(parts.get("realdocs"))
     L += render_followups(parts.get("followups"))
+    L += render_calibration(parts.get("calibration"))
 
     rd = parts.get("reader")
     L += ["## The reader alone: int8 ONNX Runtime vs torch fp32", ""]
@@ -1315,6 +1328,16 @@ def render_realdocs(part: dict[str, Any] | None) -> list[str]:
     if not part:
         return [*L, "_not run_", ""]
     return [*L, *realdocs.render(part), "", state_note(part), ""]
+
+
+def render_calibration(part: dict[str, Any] | None) -> list[str]:
+    """Answer confidence: its table and plots come from bench/calibration.py."""
+    import calibration  # bench/calibration.py
+
+    L = ["## Answer confidence: calibrated on tuning articles, measured on unseen sets", ""]
+    if not part:
+        return [*L, "_not run_", ""]
+    return [*L, *calibration.render(part), "", state_note(part), ""]
 
 
 def render_followups(part: dict[str, Any] | None) -> list[str]:

@@ -33,7 +33,7 @@ from qa.index.store import (
     write_lock,
 )
 from qa.read.base import Reader, load_reader
-from qa.read.decide import gate_relevance
+from qa.read.decide import gate_confidence, gate_relevance
 from qa.retrieve import Retriever, selective, within_floor
 
 log = logging.getLogger(__name__)
@@ -462,6 +462,7 @@ class Engine:
             to_read = hits  # no answer in the passages read: the others may hold one
             answer = reader.read(q, to_read)
         answer = gate_relevance(answer, hits, self.settings.min_relevance)
+        answer = gate_confidence(answer, self.settings.min_confidence)
         t3 = time.perf_counter()
         read = {h.passage.id for h in to_read}
         citations = [

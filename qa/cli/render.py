@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape as _markup_escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from qa.core.types import Response
+from qa.core.types import Response, confidence_in_words
 
 # Control characters in questions and documents (ANSI escapes, carriage returns, bells)
 # would act on the terminal; they are shown as U+FFFD instead. Tabs and newlines stay.
@@ -94,8 +94,9 @@ def show_response(resp: Response) -> None:
         console.print(f"[bold]A:[/bold] [yellow]{NO_ANSWER}[/yellow] Closest passages:")
     else:
         n = resp.answer_citation
+        sure = "" if a.confidence is None else f"  {confidence_in_words(a.confidence)}"
         console.print(
-            f"[bold]A:[/bold] [bold green]{escape(a.text)}[/bold green] [{n}]"
+            f"[bold]A:[/bold] [bold green]{escape(a.text)}[/bold green] [{n}]{sure}"
             f"  [dim](score {a.score:.2f})[/dim]"
         )
     for c in resp.citations:

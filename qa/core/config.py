@@ -39,6 +39,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "nprobe": (1, 1 << 20),
     "max_question_chars": (1, 1_000_000),
     "min_relevance": (0.0, 1.0),
+    "min_confidence": (0.0, 1.0),
     "read_floor": (0.0, 1.0),
     "max_in_flight": (0, 10_000),
     "queue": (0, 100_000),
@@ -86,6 +87,9 @@ class Settings:
     max_question_chars: int = 1000
     # Abstain when no retrieved passage's dense cosine reaches this (0: off).
     min_relevance: float = 0.0
+    # Abstain when the answer's confidence (the calibrated probability that it is right)
+    # is below this (0: off); README "Configuration" says how the default was chosen.
+    min_confidence: float = 0.0
     # Read the best passage and those whose fused score reaches this fraction of its
     # score (0: all); README "Configuration" says how it was chosen.
     read_floor: float = 0.75

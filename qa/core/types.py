@@ -119,7 +119,12 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """A verbatim span of a document, found inside ``passage_id``."""
+    """A verbatim span of a document, found inside ``passage_id``.
+
+    ``score`` is the reader's span probability (how the span compares with the other
+    spans read); ``confidence`` the calibrated probability that the answer is right
+    (``qa.read.confidence``; None when the reader has no calibrator).
+    """
 
     text: str
     score: float
@@ -127,6 +132,16 @@ class Answer:
     start: int
     end: int
     passage_id: str
+    confidence: float | None = None
+
+
+CONFIDENCE_WORDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))  # how a confidence is said
+
+
+def confidence_in_words(confidence: float) -> str:
+    """A confidence as the CLI and chat replies say it: "high confidence (0.93)"."""
+    word = next(w for floor, w in CONFIDENCE_WORDS if confidence >= floor)
+    return f"{word} confidence ({confidence:.2f})"
 
 
 @dataclass(frozen=True)
@@ -174,6 +189,7 @@ def response_to_dict(resp: Response) -> dict[str, object]:
         answer = {
             "text": a.text,
             "score": a.score,
+            "confidence": a.confidence,
             "doc_id": a.doc_id,
             "start": a.start,
             "end": a.end,
@@ -198,7 +214,9 @@ def response_from_dict(d: dict) -> Response:
     if d.get("answer"):
         a = d["answer"]
         pid = a.get("passage_id") or next(c.id for c in citations if c.n == a["citation"])
-        answer = Answer(a["text"], a["score"], a["doc_id"], a["start"], a["end"], pid)
+        answer = Answer(
+            a["text"], a["score"], a["doc_id"], a["start"], a["end"], pid, a.get("confidence")
+        )
     return Response(d["question"], answer, citations, d.get("timings_ms", {}))
 
 

@@ -12,7 +12,7 @@ the model on them (``qa.read.runtime``); every decision after that is made here,
 3. ``choose``: spans with the same normalised text (``group_by_text``) add their
    probabilities; the best group's most probable span, its quote or bracket pairs
    completed, is the proposed answer (``span_answer`` places it in the document);
-4. ``gate_null_margin`` and ``gate_relevance``: whether to answer at all.
+4. ``gate_null_margin``, ``gate_relevance`` and ``gate_confidence``: whether to answer at all.
 
 ``rescore`` recomputes the probabilities for other weights without reading again (tuning).
 """
@@ -103,10 +103,13 @@ class AnswerGroup:
 
 
 class Proposal(NamedTuple):
-    """The answer before the no-answer gate, and its span's null margin."""
+    """The answer before the no-answer gate, its span's null margin, every answer group's
+    probability and how many passages the answer's group comes from (``qa.read.confidence``)."""
 
     answer: Answer
     margin: float
+    group_probs: tuple[float, ...] = ()
+    agreeing: int = 1
 
 
 def weigh(
@@ -243,7 +246,9 @@ def choose(cands: Sequence[Candidate], hits: Sequence[Hit]) -> Proposal | None:
     rep = max(best.members, key=lambda c: c.prob)
     passage = hits[rep.hit_index].passage
     start, end = complete_pairs(passage.text, rep.start, rep.end)
-    return Proposal(span_answer(passage, start, end, float(min(1.0, best.prob))), rep.margin)
+    answer = span_answer(passage, start, end, float(min(1.0, best.prob)))
+    agreeing = len({c.hit_index for c in best.members})
+    return Proposal(answer, rep.margin, tuple(g.prob for g in groups), agreeing)
 
 
 def span_answer(passage: Passage, start: int, end: int, score: float) -> Answer:
@@ -277,3 +282,11 @@ def gate_relevance(
     if answer is not None and max(h.dense for h in hits) < min_relevance:
         return None
     return answer
+
+
+def gate_confidence(answer: Answer | None, min_confidence: float) -> Answer | None:
+    """``answer``, or None when its confidence (the calibrated probability that it is
+    right) is below ``min_confidence`` (0: off; an answer without one always passes)."""
+    if answer is None or answer.confidence is None or answer.confidence >= min_confidence:
+        return answer
+    return None

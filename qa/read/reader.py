@@ -8,6 +8,7 @@ and whether there is one, ``qa.read.decide`` says.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from qa.core.config import DEFAULT_READER_DIR
 from qa.core.types import Answer, Hit
 from qa.read import decide, runtime
 from qa.read.bridge import MODEL_TOKENIZER, load_bridge
+from qa.read.confidence import Calibrator, features, load_calibrator
 from qa.read.decide import Candidate, Proposal
 from qa.read.meta import read_meta
 from qa.read.spans import word_spans
@@ -76,6 +78,8 @@ class NeuralReader:
         self.device = device
         self.cache_dir = cache_dir
         self.backend = runtime.pick_backend(self.model_dir, backend, device, self.quantize)
+        # answer.confidence comes from it (None: the folder has no confidence.json)
+        self.calibrator: Calibrator | None = load_calibrator(self.model_dir)
         self._model: Any = None  # an ONNX Runtime session, or the torch model
         self._bridge: Any = None
         self._tok: Any = None  # transformers tokenizer, only for callers that ask for it
@@ -187,13 +191,28 @@ class NeuralReader:
                 out[i] = decide.choose(cands, items[i][1])
         return out
 
+    def finish(self, proposal: Proposal | None, hits: Sequence[Hit]) -> Answer | None:
+        """The proposal through the no-answer gate, with its confidence when answered."""
+        answer = decide.gate_null_margin(proposal, self.null_threshold)
+        if answer is None or proposal is None or self.calibrator is None:
+            return answer
+        return replace(
+            answer, confidence=self.calibrator.probability(self.evidence(proposal, hits))
+        )
+
+    @staticmethod
+    def evidence(proposal: Proposal, hits: Sequence[Hit]) -> dict[str, float]:
+        """What the calibrator weighs (``qa.read.confidence.features``)."""
+        a, margin, probs, agreeing = proposal
+        return features(a, margin, probs, agreeing, hits)
+
     def read(self, question: str, hits: Sequence[Hit]) -> Answer | None:
         """The answer span, or ``None`` when the sources do not answer the question."""
-        return decide.gate_null_margin(self.propose(question, hits), self.null_threshold)
+        return self.finish(self.propose(question, hits), hits)
 
     def read_many(self, items: Items, batch_size: int = 16) -> list[Answer | None]:
         """``read`` for many questions, batched (answers as from ``read``, up to rounding)."""
         return [
-            decide.gate_null_margin(p, self.null_threshold)
-            for p in self.propose_many(items, batch_size)
+            self.finish(p, hits)
+            for p, (_, hits) in zip(self.propose_many(items, batch_size), items, strict=True)
         ]

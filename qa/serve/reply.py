@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.core.text import sentences
-from qa.core.types import Answer, Citation
+from qa.core.types import Answer, Citation, confidence_in_words
 from qa.core.types import Response as QAResponse
 from qa.engine import NO_ANSWER
 
@@ -30,6 +30,7 @@ _INLINE = re.compile(r"([\\`*_\[\]<~])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")  # "&amp;" would render as "&"
 _LINE_START = re.compile(r"^(\d{1,9})([.)])|^([#>+\-=])")
 _MARKER = re.compile(r"\s*\[\d+\]\s*$")  # the answer line's " [1]"
+_SURE = re.compile(r"\s+— (?:high|medium|low) confidence \(\d\.\d\d\)$")  # and its confidence
 _UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
@@ -57,7 +58,7 @@ def unescape(text: str) -> str:
 def answer_of(content: str) -> str | None:
     """The answer a reply's first line states (None: no answer, or not such a reply)."""
     line = next((s.strip() for s in content.splitlines() if s.strip()), "")
-    line = _MARKER.sub("", line)
+    line = _MARKER.sub("", _SURE.sub("", line))
     if not line or line == NO_ANSWER:
         return None
     return unescape(line).strip() or None
@@ -202,12 +203,13 @@ def render(resp: QAResponse, base: str) -> Reply:
     reply = Reply()
     a, n = resp.answer, resp.answer_citation
     cited = next((c for c in resp.citations if c.n == n), None)
+    sure = "" if a is None or a.confidence is None else f" — {confidence_in_words(a.confidence)}"
     if a is None:
         reply.add("answer", NO_ANSWER)
     elif cited is None:
-        reply.add("answer", escape_line(a.text))
+        reply.add("answer", escape_line(a.text) + sure)
     else:
-        reply.add("answer", f"{escape_line(a.text)} [{n}]")  # n: the source item below
+        reply.add("answer", f"{escape_line(a.text)} [{n}]{sure}")  # n: the source item below
         reply.blank()
         reply.add("quote", quote(cited, a))
     if resp.citations:
@@ -240,7 +242,7 @@ def cut(reply: Reply, max_tokens: int | None) -> tuple[str, list[dict[str, Any]]
     while keep and keep[-1][1] in ("blank", "heading"):
         keep.pop()
     if not keep:
-        first = _MARKER.sub("", reply.lines[0][0]) if reply.lines else ""
+        first = _MARKER.sub("", _SURE.sub("", reply.lines[0][0])) if reply.lines else ""
         text = first[:budget]
         if (len(text) - len(text.rstrip("\\"))) % 2:  # a lone backslash would escape nothing
             text = text[:-1]

@@ -62,7 +62,12 @@ class AskRequest(BaseModel):
 
 class AnswerOut(BaseModel):
     text: str
-    score: float
+    score: float = Field(description="The reader's span probability among the spans it read.")
+    confidence: float | None = Field(
+        None,
+        description="The calibrated probability that the answer is right (QA_MIN_CONFIDENCE "
+        "abstains below it); null when the reader has no calibrator.",
+    )
     doc_id: str
     start: int
     end: int

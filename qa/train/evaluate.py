@@ -298,7 +298,7 @@ def calibrate_reader(
             margins.append(float("-inf"))
             f1_if.append(0.0)
         else:
-            ans, margin = found
+            ans, margin = found[0], found[1]
             margins.append(margin)
             f1_if.append(
                 squad.score(ans.text, [a for a, _ in ex.answers])[1] if ex.answers else 0.0

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from markdown_it import MarkdownIt
 
 from qa.core.config import Settings
-from qa.core.types import Answer, Citation, Document, Response
+from qa.core.types import Answer, Citation, Document, Response, confidence_in_words
 from qa.engine import NO_ANSWER, Engine
 from qa.serve import MODEL_ID, create_app
 from qa.serve.reply import answer_of, bold_span, cut, escape, render, unescape
@@ -76,7 +76,9 @@ def check_reply(out: dict[str, Any], base: str = "http://testserver") -> _Tree:
     answer, citations = out["answer"], out["citations"]
     tree = rendered(content)
     paragraphs = [text for _, text in tree.all("p")]
-    assert paragraphs[0] == f"{answer['text']} [{answer['citation']}]"
+    sure = answer.get("confidence")
+    said = "" if sure is None else f" — {confidence_in_words(sure)}"
+    assert paragraphs[0] == f"{answer['text']} [{answer['citation']}]{said}"
     quotes = tree.all("blockquote")
     assert len(quotes) == 1
     assert [text for _, text in tree.all("strong")] == [" ".join(answer["text"].split())]

@@ -1,0 +1,246 @@
+"""Fitting and measuring answer confidence (``qa.read.confidence``) on asked questions.
+
+``collect`` asks questions through the engine as ``qa ask`` does and keeps, for each, the
+final answer, its raw ``score``, the calibrator's features and whether it is right
+(``RIGHT_F1``: SQuAD F1 against the golds at least 0.5; an answer to an unanswerable
+question is wrong). ``fit`` chooses nothing by itself: the features and penalty are the
+caller's, compared by leave-one-article-out log loss (``cross_validate``). The measures
+(``ece``, ``reliability``, ``coverage_curve``, ``summary``) take (probability, right) pairs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa.core.types import Answer, Hit
+from qa.read.confidence import Calibrator, fit_logistic
+from qa.read.decide import Proposal
+from qa.read.reader import NeuralReader
+from qa.train import squad
+
+RIGHT_F1 = 0.5  # an answer counts as right from this SQuAD F1 against the golds
+BINS = 10
+# Each answerable tuning question counts this many times: the held-out articles are 54%
+# unanswerable, questions asked of one's own documents far fewer (as for the null
+# threshold, `qa calibrate-reader --answerable-weight`).
+ANSWERABLE_WEIGHT = 5.0
+
+
+class RecordingReader(NeuralReader):
+    """The neural reader, keeping the evidence behind the last answer it gave."""
+
+    last: dict[str, float] | None = None
+
+    def finish(self, proposal: Proposal | None, hits: Sequence[Hit]) -> Answer | None:
+        answer = super().finish(proposal, hits)
+        self.last = None if answer is None or proposal is None else self.evidence(proposal, hits)
+        return answer
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question asked: the answer's text (None: abstained), raw score, confidence,
+    features, F1 and whether it is right; ``group`` is its article (or file)."""
+
+    id: str
+    group: str
+    prediction: str | None
+    score: float | None
+    confidence: float | None
+    features: dict[str, float] | None
+    f1: float
+    em: float
+    right: bool
+    answerable: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def judge(prediction: str | None, golds: Sequence[str]) -> tuple[float, float, bool]:
+    """EM, F1 and whether an answer is right (no gold: any answer is wrong)."""
+    if prediction is None or not golds:
+        return 0.0, 0.0, False
+    em, f1 = squad.score(prediction, golds)
+    return em, f1, f1 >= RIGHT_F1
+
+
+def collect(
+    ask: Callable[[str], Answer | None],
+    reader: RecordingReader,
+    questions: Sequence[tuple[str, str, str, Sequence[str]]],
+    progress: bool = True,
+) -> list[Asked]:
+    """Each ``(id, group, question, golds)`` asked with ``ask`` (the engine, K fixed)."""
+    from tqdm import tqdm
+
+    out = []
+    for qid, group, question, golds in tqdm(
+        questions, desc="ask", file=sys.stderr, mininterval=5, disable=not progress
+    ):
+        reader.last = None
+        a = ask(question)
+        pred = a.text if a is not None else None
+        em, f1, right = judge(pred, golds)
+        feats = reader.last if a is not None else None
+        conf = a.confidence if a is not None else None
+        score = a.score if a is not None else None
+        out.append(Asked(qid, group, pred, score, conf, feats, f1, em, right, bool(golds)))
+    return out
+
+
+def ece(
+    probs: Sequence[float],
+    right: Sequence[bool],
+    bins: int = BINS,
+    weights: Sequence[float] | None = None,
+) -> float:
+    """Expected calibration error: |accuracy − mean probability| per equal-width bin,
+    weighted by the bin's share of answers."""
+    rows = reliability(probs, right, bins, weights)
+    total = sum(r["weight"] for r in rows) or 1.0
+    return sum(r["weight"] / total * abs(r["accuracy"] - r["mean_probability"]) for r in rows)
+
+
+def reliability(
+    probs: Sequence[float],
+    right: Sequence[bool],
+    bins: int = BINS,
+    weights: Sequence[float] | None = None,
+) -> list[dict]:
+    """The reliability diagram's bins that hold answers: range, count, (weighted) mean
+    probability and accuracy."""
+    w = np.ones(len(probs)) if weights is None else np.asarray(weights, dtype=np.float64)
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(right, dtype=np.float64)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    out = []
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            out.append(
+                {
+                    "lo": b / bins,
+                    "hi": (b + 1) / bins,
+                    "n": int(m.sum()),
+                    "weight": float(w[m].sum()),
+                    "mean_probability": float(np.average(p[m], weights=w[m])),
+                    "accuracy": float(np.average(y[m], weights=w[m])),
+                }
+            )
+    return out
+
+
+def coverage_curve(probs: Sequence[float], right: Sequence[bool], total: int) -> list[dict]:
+    """Accuracy of the answers kept against the share of questions answered, as the
+    threshold rises (answers sorted by probability, most sure first)."""
+    order = sorted(range(len(probs)), key=lambda i: -probs[i])
+    out, hits = [], 0
+    for j, i in enumerate(order, 1):
+        hits += bool(right[i])
+        if j == len(order) or probs[order[j]] < probs[i]:
+            out.append({"threshold": probs[i], "coverage": j / total, "accuracy": hits / j})
+    return out
+
+
+def summary(rows: Sequence[Asked], prob: Callable[[Asked], float | None]) -> dict[str, Any]:
+    """The calibration figures of ``prob`` (raw score or confidence) over the answered rows."""
+    answered = [r for r in rows if r.prediction is not None and prob(r) is not None]
+    p = [float(prob(r)) for r in answered]  # type: ignore[arg-type]
+    y = [r.right for r in answered]
+    sure = [i for i, x in enumerate(p) if x >= 0.9]
+    return {
+        "answered": len(answered),
+        "accuracy": round(100 * statistics.fmean(y), 1) if y else 0.0,
+        "ece": round(ece(p, y), 4),
+        "sure_answers": len(sure),
+        "wrong_among_sure_pct": round(100 * sum(not y[i] for i in sure) / len(sure), 1)
+        if sure
+        else 0.0,
+        "log_loss": round(log_loss(p, y), 4),
+    }
+
+
+def log_loss(
+    probs: Sequence[float], right: Sequence[bool], weights: Sequence[float] | None = None
+) -> float:
+    """Mean (weighted) negative log-likelihood of ``right`` under ``probs``."""
+    if not probs:
+        return 0.0
+    p = np.clip(np.asarray(probs, dtype=np.float64), 1e-6, 1 - 1e-6)
+    y = np.asarray(right, dtype=bool)
+    return float(-np.average(np.where(y, np.log(p), np.log(1 - p)), weights=weights))
+
+
+def weight(row: Asked, answerable_weight: float = ANSWERABLE_WEIGHT) -> float:
+    """How many times a tuning question counts (``ANSWERABLE_WEIGHT``)."""
+    return answerable_weight if row.answerable else 1.0
+
+
+def fit(
+    rows: Sequence[Asked], names: Sequence[str], l2: float = 1.0, aw: float = ANSWERABLE_WEIGHT
+) -> Calibrator:
+    """The calibrator over ``names`` fitted on the answered rows (answerable ones counted
+    ``aw`` times)."""
+    answered = [r for r in rows if r.features is not None]
+    feats = [r.features for r in answered if r.features is not None]
+    w = [weight(r, aw) for r in answered]
+    return fit_logistic(feats, [r.right for r in answered], names, l2, w)
+
+
+def cv_probabilities(
+    rows: Sequence[Asked], names: Sequence[str], l2: float = 1.0, aw: float = ANSWERABLE_WEIGHT
+) -> list[float | None]:
+    """Leave one group (article) out: each answered row's probability from a calibrator
+    fitted without its group (None: not answered)."""
+    out: list[float | None] = [None] * len(rows)
+    for g in sorted({r.group for r in rows}):
+        cal = fit([r for r in rows if r.group != g], names, l2, aw)
+        for i, r in enumerate(rows):
+            if r.group == g and r.features is not None:
+                out[i] = cal.probability(r.features)
+    return out
+
+
+def cross_validate(
+    rows: Sequence[Asked], names: Sequence[str], l2: float = 1.0, aw: float = ANSWERABLE_WEIGHT
+) -> dict:
+    """The weighted log loss and ECE of the leave-one-article-out probabilities."""
+    probs = cv_probabilities(rows, names, l2, aw)
+    kept = [(p, r) for p, r in zip(probs, rows, strict=True) if p is not None]
+    p = [x for x, _ in kept]
+    y = [r.right for _, r in kept]
+    w = [weight(r, aw) for _, r in kept]
+    return {"log_loss": round(log_loss(p, y, w), 4), "ece": round(ece(p, y, weights=w), 4)}
+
+
+def threshold_table(
+    rows: Sequence[Asked],
+    probs: Sequence[float | None],
+    thresholds: Sequence[float],
+    aw: float = ANSWERABLE_WEIGHT,
+) -> list[dict[str, float]]:
+    """For each threshold: the weighted F1 (an abstention on an unanswerable question
+    scores 1, the SQuAD 2.0 rule), the share answered and the precision of the answers."""
+    out = []
+    w = np.array([weight(r, aw) for r in rows])
+    for t in thresholds:
+        kept = [p is not None and p >= t for p in probs]
+        f1 = [r.f1 if k else float(not r.answerable) for r, k in zip(rows, kept, strict=True)]
+        right = [k and r.right for r, k in zip(rows, kept, strict=True)]
+        n_kept = float(w[kept].sum()) if any(kept) else 0.0
+        out.append(
+            {
+                "threshold": t,
+                "f1": round(100 * float(np.average(f1, weights=w)), 2),
+                "answered_pct": round(100 * n_kept / float(w.sum()), 1),
+                "precision": round(100 * float(w[right].sum()) / max(n_kept, 1e-9), 1),
+            }
+        )
+    return out

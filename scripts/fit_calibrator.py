@@ -1,0 +1,140 @@
+"""Fit the answer calibrator (``qa.read.confidence``) on SQuAD's tuning articles, open setting.
+
+Tuning questions: the held-out articles of ``squad-v2.0-dev-half.json``
+(``squad.HELDOUT_TITLES``: never trained on, never evaluated on; unanswerable questions
+included, each answerable one counted ``ANSWERABLE_WEIGHT`` times), each asked as
+``qa ask`` does with K=3 over every paragraph of SQuAD v1.1 dev. An answer is right when
+its SQuAD F1 against the golds is at least 0.5 (an answer to an unanswerable question is
+wrong). Feature sets and penalties are compared by leave-one-article-out log loss; the
+best is fitted on all tuning answers and written to the reader folder's
+``confidence.json``, with the ``QA_MIN_CONFIDENCE`` table on the tuning questions.
+
+    .venv/bin/python scripts/fit_calibrator.py            # ask, compare, write
+    .venv/bin/python scripts/fit_calibrator.py --reuse    # refit from bench/out's answers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.core.config import Settings  # noqa: E402
+from qa.engine import Engine  # noqa: E402
+from qa.read.confidence import CONFIDENCE_JSON  # noqa: E402
+from qa.train import squad  # noqa: E402
+from qa.train.confidence import (  # noqa: E402
+    ANSWERABLE_WEIGHT,
+    Asked,
+    RecordingReader,
+    collect,
+    cross_validate,
+    cv_probabilities,
+    fit,
+    summary,
+    threshold_table,
+)
+from qa.train.evaluate import documents  # noqa: E402
+
+K = 3
+ROWS = ROOT / "bench" / "out" / "calibration-tune.json"
+# The feature sets compared (``qa.read.confidence.FEATURES``), simplest first.
+CANDIDATES = {
+    "score": ("span_logit",),
+    "score+margin": ("span_logit", "null_margin"),
+    "reader": ("span_logit", "null_margin", "second_share", "agreeing_passages"),
+    "reader+retrieval": (
+        "span_logit",
+        "null_margin",
+        "second_share",
+        "agreeing_passages",
+        "retrieval_score",
+        "rank",
+        "dense",
+    ),
+    "all": (
+        "span_logit",
+        "null_margin",
+        "second_share",
+        "agreeing_passages",
+        "retrieval_score",
+        "rank",
+        "dense",
+        "answer_words",
+        "passages_read",
+    ),
+}
+PENALTIES = (0.1, 1.0, 10.0)
+THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)  # QA_MIN_CONFIDENCE values compared
+
+
+def tuning_rows(reader_dir: Path, data: Path) -> list[Asked]:
+    """Every tuning question asked through the engine, K=3."""
+    reader = RecordingReader(reader_dir)
+    reader.calibrator = None  # the features, not an older calibrator's output
+    engine = Engine.in_memory(documents(data / squad.V1_DEV), Settings(), reader=reader)
+    examples = squad.heldout_examples(data)
+    questions = [(e.id, e.title, e.question, [a for a, _ in e.answers]) for e in examples]
+    return collect(lambda q: engine.ask(q, K).answer, reader, questions)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reader", type=Path, default=Settings().reader_dir)
+    ap.add_argument("--data", type=Path, default=squad.DATA_DIR)
+    ap.add_argument("--reuse", action="store_true", help=f"refit from {ROWS.name}")
+    ap.add_argument("--dry-run", action="store_true", help="compare, write nothing")
+    args = ap.parse_args(argv)
+    if args.reuse:
+        rows = [Asked(**r) for r in json.loads(ROWS.read_text())]
+    else:
+        rows = tuning_rows(args.reader, args.data)
+        ROWS.parent.mkdir(parents=True, exist_ok=True)
+        ROWS.write_text(json.dumps([r.to_json() for r in rows]))
+    answered = [r for r in rows if r.features is not None]
+    print(
+        f"{len(rows)} questions, {len(answered)} answered, {sum(r.right for r in answered)} right"
+    )
+    print("raw score:", summary(rows, lambda r: r.score))
+    scores = {}
+    for name, feats in CANDIDATES.items():
+        for l2 in PENALTIES:
+            scores[(name, l2)] = cross_validate(rows, feats, l2)
+            print(f"{name:18} l2={l2:<5} {scores[(name, l2)]}")
+    best = min(scores, key=lambda k: scores[k]["log_loss"])
+    name, l2 = best
+    cal = fit(rows, CANDIDATES[name], l2)
+    print("chosen:", name, l2, dict(zip(cal.names, cal.weights.round(3), strict=True)))
+    table = threshold_table(rows, cv_probabilities(rows, CANDIDATES[name], l2), THRESHOLDS)
+    print("QA_MIN_CONFIDENCE on the tuning questions (leave-one-article-out confidences):")
+    for row in table:
+        print("  ", row)
+    record = {
+        "tuning": "squad-v2.0-dev-half.json held-out articles "
+        f"({', '.join(sorted(squad.HELDOUT_TITLES))}), open setting K={K} over SQuAD v1.1 dev",
+        "label": "right = SQuAD F1 >= 0.5 against the golds; unanswerable answered = wrong",
+        "questions": len(rows),
+        "answers": len(answered),
+        "right": sum(r.right for r in answered),
+        "feature_set": name,
+        "l2": l2,
+        "cv_log_loss": scores[best]["log_loss"],
+        "cv_ece": scores[best]["ece"],
+        "answerable_weight": ANSWERABLE_WEIGHT,
+        "thresholds": table,
+        "command": "scripts/fit_calibrator.py",
+    }
+    cal = type(cal)(cal.names, cal.mean, cal.scale, cal.weights, cal.bias, record)
+    if not args.dry_run:
+        out = args.reader / CONFIDENCE_JSON
+        out.write_text(json.dumps(cal.to_json(), indent=2) + "\n", encoding="utf-8")
+        print("wrote", out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
