@@ -70,11 +70,20 @@ function answerBlock(turn, turnId) {
       el("span", { text: `From ${cited.title || cited.source}` }),
       cited.page ? el("span", { text: `page ${cited.page}` }) : null,
       cited.section ? el("span", { text: cited.section }) : null,
+      confidenceNote(answer),
       el("span", { text: `score ${Number(answer.score).toFixed(2)}` }),
       el("a", { href: viewUrl(cited, answer), className: "open-doc", text: "Open in the document" }),
     ),
   );
   return block;
+}
+
+// The calibrated confidence in words, as the CLI and chat replies say it (older servers send none).
+function confidenceNote(answer) {
+  if (typeof answer.confidence !== "number") return null;
+  const p = answer.confidence;
+  const word = p >= 0.8 ? "high" : p >= 0.5 ? "medium" : "low";
+  return el("span", { className: "confidence", text: `${word} confidence (${p.toFixed(2)})` });
 }
 
 // The final view of a reply (replacing what streamed).
