@@ -1,0 +1,279 @@
+"""The documentation-domain TUNING folder (data/doctune): re-create it, and check it.
+
+    .venv/bin/python scripts/doctune.py sources           # download the packages, rebuild docs/
+    .venv/bin/python scripts/doctune.py sources --verify  # ... and compare with SHA256SUMS
+    .venv/bin/python scripts/doctune.py check             # every file loads, every gold is there
+
+data/doctune is for tuning (calibrators, decoding rules, a reader's domain adaptation);
+data/realdocs is for evaluation only and must stay unseen by tuning. The two share no
+package, no file (by sha256) and no question text (tests/test_doctune_data.py checks it).
+
+This script reuses scripts/realdocs.py (imported, not copied): its `Source` record,
+package download (`fetch`), conversions (`convert`, `to_docx`: pandoc with no remote
+images and SOURCE_DATE_EPOCH set) and its question checks (`check_question`,
+`load_docs`, `format_table`). What differs: the list of files (`FILES` below), one more
+conversion (``docx-from-markdown-gz``: gunzip, then pandoc Markdown → DOCX), and that a
+question may have ``"answers": []`` (not answerable from this corpus: kept for tuning
+abstention), which ``check`` counts but has nothing to look up for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "data" / "doctune"
+DOCS = HERE / "docs"
+QUESTIONS = HERE / "questions.jsonl"
+SUMS = HERE / "SHA256SUMS"
+
+
+def _realdocs() -> ModuleType:
+    """scripts/realdocs.py as a module (scripts/ is not a package)."""
+    name = "realdocs_script"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "realdocs.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+rd = _realdocs()
+Source = rd.Source
+FORMATS = rd.FORMATS
+
+# -- provenance -------------------------------------------------------------------------
+LATEXDIFF = ("deb", "latexdiff", "1.3.2-1")
+PSTOEDIT = ("deb", "pstoedit", "3.78-2")
+GPUTILS = ("deb", "gputils-doc", "1.4.0-0.2")
+DBLATEX = ("deb", "dblatex-doc", "0.3.12py3-2")
+CLICK = ("deb", "python-click-doc", "8.1.3-2")
+REQUESTS = ("deb", "python-requests-doc", "2.28.1+dfsg-1")
+FLASK = ("deb", "python-flask-doc", "2.2.2-3")
+CURL = ("deb", "libcurl4-doc", "7.88.1-10+deb12u15")
+APTITUDE = ("deb", "aptitude-doc-en", "0.8.13-5")
+ZSH = ("deb", "zsh-doc", "5.9-4")
+GIT = ("deb", "git-doc", "1:2.39.5-0+deb12u3")
+APT = ("deb", "apt-doc", "2.6.2")
+BASH = ("deb", "bash-doc", "5.2.15-2")
+UNITS = ("deb", "units", "2.22-2")
+VITEPRESS = ("npm", "vitepress", "1.6.4")
+
+CLICKS = "usr/share/doc/python-click-doc/html/_sources/"
+REQH = "usr/share/doc/python-requests-doc/html/"
+FLASKH = "usr/share/doc/python-flask-doc/html/"
+CURLD = "usr/share/doc/libcurl4/"
+APTI = "usr/share/doc/aptitude/html/en/"
+ZSHH = "usr/share/doc/zsh-common/html/"
+GITD = "usr/share/doc/git-doc/"
+DBLX = "usr/share/doc/dblatex/"
+GPL2, GPL3, BSD3 = "GPL-2+", "GPL-3+", "BSD-3-Clause"
+CURLL, MIT = "curl (MIT/X derivative)", "MIT"
+
+FILES: tuple[Any, ...] = (
+    # PDF
+    Source(
+        "latexdiff-manual.pdf",
+        *LATEXDIFF,
+        "usr/share/doc/latexdiff/latexdiff-man.pdf.gz",
+        "gunzip",
+        GPL3,
+    ),
+    Source("pstoedit-manual.pdf", *PSTOEDIT, "usr/share/doc/pstoedit/pstoedit.pdf", "copy", GPL2),
+    Source(
+        "gputils-manual.pdf", *GPUTILS, "usr/share/doc/gputils-doc/gputils.pdf.gz", "gunzip", GPL2
+    ),
+    Source("dblatex-release-notes.pdf", *DBLATEX, DBLX + "release-notes.pdf.gz", "gunzip", GPL2),
+    # DOCX (pandoc conversions)
+    Source("click-options.docx", *CLICK, CLICKS + "options.rst.txt", "docx-from-rst", BSD3),
+    Source(
+        "requests-quickstart.docx",
+        *REQUESTS,
+        REQH + "_sources/user/quickstart.rst.txt",
+        "docx-from-rst",
+        "Apache-2.0",
+    ),
+    Source("flask-config.docx", *FLASK, FLASKH + "_sources/config.rst.txt", "docx-from-rst", BSD3),
+    Source(
+        "curl-http-scripting.docx",
+        *CURL,
+        CURLD + "TheArtOfHttpScripting.md.gz",
+        "docx-from-markdown-gz",
+        CURLL,
+    ),
+    # HTML
+    Source("aptitude-keybindings.html", *APTITUDE, APTI + "ch02s05s02.html", "copy", GPL2),
+    Source("aptitude-themes.html", *APTITUDE, APTI + "ch02s05s04.html", "copy", GPL2),
+    Source("zsh-files.html", *ZSH, ZSHH + "Files.html", "copy", "Zsh (MIT-like)"),
+    Source(
+        "zsh-conditional-expressions.html",
+        *ZSH,
+        ZSHH + "Conditional-Expressions.html",
+        "copy",
+        "Zsh (MIT-like)",
+    ),
+    Source("dblatex-specs.html", *DBLATEX, DBLX + "xhtml/manual/sec-specs.html", "copy", GPL2),
+    Source("git-gitignore.html", *GIT, GITD + "gitignore.html", "copy", "GPL-2"),
+    Source(
+        "requests-authentication.html",
+        *REQUESTS,
+        REQH + "user/authentication.html",
+        "copy",
+        "Apache-2.0",
+    ),
+    Source("flask-cli.html", *FLASK, FLASKH + "cli.html", "copy", BSD3),
+    # Markdown
+    Source("curl-versions.md", *CURL, CURLD + "VERSIONS.md", "copy", CURLL),
+    Source("curl-http-cookies.md", *CURL, CURLD + "HTTP-COOKIES.md.gz", "gunzip", CURLL),
+    Source("curl-bug-bounty.md", *CURL, CURLD + "BUG-BOUNTY.md", "copy", CURLL),
+    Source("curl-sslcerts.md", *CURL, CURLD + "SSLCERTS.md.gz", "gunzip", CURLL),
+    Source("curl-governance.md", *CURL, CURLD + "GOVERNANCE.md.gz", "gunzip", CURLL),
+    Source(
+        "apt-acquire-additional-files.md",
+        *APT,
+        "usr/share/doc/apt/acquire-additional-files.md.gz",
+        "gunzip",
+        "GPL-2+",
+    ),
+    Source(
+        "vitepress-api-examples.md", *VITEPRESS, "package/template/api-examples.md", "copy", MIT
+    ),
+    Source(
+        "vitepress-markdown-examples.md",
+        *VITEPRESS,
+        "package/template/markdown-examples.md",
+        "copy",
+        MIT,
+    ),
+    # plain text
+    Source(
+        "bash-examples-index.txt",
+        *BASH,
+        "usr/share/doc/bash/examples/INDEX.txt",
+        "copy",
+        "GPL-3+",
+    ),
+    Source("git-bisect-lk2009.txt", *GIT, GITD + "git-bisect-lk2009.txt", "copy", "GPL-2"),
+    Source("git-submitting-patches.txt", *GIT, GITD + "SubmittingPatches.txt", "copy", "GPL-2"),
+    Source("git-reviewing-guidelines.txt", *GIT, GITD + "ReviewingGuidelines.txt", "copy", "GPL-2"),
+    Source("units-readme.txt", *UNITS, "usr/share/doc/units/README.gz", "gunzip", "GPL-3+"),
+)
+
+
+def convert(src: Path, dest: Path, how: str) -> None:
+    """realdocs' conversions, plus ``docx-from-markdown-gz`` (gunzip, then pandoc)."""
+    if how != "docx-from-markdown-gz":
+        rd.convert(src, dest, how)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / src.name.removesuffix(".gz")
+        plain.write_bytes(gzip.decompress(src.read_bytes()))
+        rd.to_docx(plain, dest, "markdown")
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="doctune-"))
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    for s in FILES:
+        where = rd.fetch(s.kind, s.package, s.version, cache)
+        convert(where / s.member, out / s.name, s.convert)
+    lines = [f"{rd.sha256(out / s.name)}  docs/{s.name}" for s in FILES]
+    if args.write_sums:
+        SUMS.write_text("\n".join(lines) + "\n")
+        print(f"wrote {SUMS}")
+    bad = 0
+    if args.verify:
+        known = dict(
+            reversed(line.split("  ", 1)) for line in SUMS.read_text().splitlines() if line
+        )
+        for s in FILES:
+            got, want = rd.sha256(out / s.name), known.get(f"docs/{s.name}")
+            if got == want:
+                continue
+            if s.convert.startswith("docx-from-"):
+                print(f"  note {s.name}: differs (another pandoc version than 2.17.1.1?)")
+            else:
+                print(f"  FAIL {s.name}: sha256 {got} != {want}")
+                bad += 1
+    extra = sorted(p.name for p in out.iterdir() if p.name not in {s.name for s in FILES})
+    if extra:
+        print(f"  note: files in {out} not from FILES: {', '.join(extra)}")
+    print(f"{len(FILES)} files in {out}; packages unpacked in {cache}")
+    return 1 if bad else 0
+
+
+# -- checking ---------------------------------------------------------------------------
+def load_questions(path: Path = QUESTIONS) -> list[dict[str, Any]]:
+    return rd.load_questions(path)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    failures: list[str] = []
+    loaded, crashes = rd.load_docs(DOCS)
+    failures += crashes
+    reasons = collections.Counter(s.reason for s in loaded.skipped)
+    print(
+        f"ingest {DOCS.relative_to(ROOT)}: {len(loaded.documents)} indexed, "
+        f"{len(loaded.skipped)} skipped" + "".join(f"; {r}: {n}" for r, n in reasons.items())
+    )
+    for s in loaded.skipped:
+        failures.append(f"{Path(s.source).name}: not indexed ({s.reason}: {s.detail})")
+    print("\n".join(rd.format_table(loaded.documents)))
+    by_name = {Path(d.source).name: d for d in loaded.documents}
+    questions = load_questions(args.questions)
+    counts = collections.Counter(q["format"] for q in questions)
+    none = collections.Counter(q["format"] for q in questions if not q["answers"])
+    print(
+        f"questions: {len(questions)} ("
+        + ", ".join(f"{f} {counts[f]}" for f in FORMATS)
+        + f"); unanswerable: {sum(none.values())} ("
+        + ", ".join(f"{f} {none[f]}" for f in FORMATS)
+        + ")"
+    )
+    ids = collections.Counter(q["id"] for q in questions)
+    failures += [f"{i}: id repeats" for i, n in ids.items() if n > 1]
+    for q in questions:
+        name = Path(q["file"]).name
+        doc = by_name.get(name)
+        if doc is None:
+            failures.append(f"{q['id']}: {q['file']} was not indexed")
+            continue
+        if doc.meta.get("format") != q["format"]:
+            failures.append(f"{q['id']}: format {q['format']} but read as {doc.meta.get('format')}")
+        failures += [f"{q['id']}: {p}" for p in rd.check_question(q, doc)]
+    unused = sorted(set(by_name) - {Path(q["file"]).name for q in questions})
+    if unused:
+        print(f"note: files with no question: {', '.join(unused)}")
+    for f in failures:
+        print(f"FAIL {f}")
+    print(f"{'FAILED' if failures else 'OK'}: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sources", help="download the packages and re-create docs/")
+    s.add_argument("--out", type=Path, default=DOCS, help="where to write the files")
+    s.add_argument("--cache", type=Path, help="where packages are downloaded and unpacked")
+    s.add_argument("--verify", action="store_true", help="compare with SHA256SUMS")
+    s.add_argument("--write-sums", action="store_true", help="rewrite SHA256SUMS")
+    c = sub.add_parser("check", help="load every file and check every gold answer")
+    c.add_argument("--questions", type=Path, default=QUESTIONS)
+    args = ap.parse_args(argv)
+    return cmd_sources(args) if args.cmd == "sources" else cmd_check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
