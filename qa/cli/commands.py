@@ -292,6 +292,34 @@ def cite(
 
 
 @app.command()
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Where to copy the index: milvus://host:19530/collection, "
+            "file:///path/milvus.db, or a folder. What was there is replaced.",
+        ),
+    ],
+    index: IndexOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Copy the index (documents, passages and vectors: nothing is embedded again) into
+    another store, e.g. from the folder into Milvus; the index copied from is unchanged."""
+    source = _engine(index, store)
+    folder = "://" not in to
+    target = _engine(Path(to) if folder else index, "" if folder else to).location
+    held = source.store  # opened (and checked) before anything is written
+    target.check()
+    with target.lock(source.lock_timeout):
+        target.save(held)
+    err.print(
+        f"copied {len(held.documents)} documents, {len(held)} passages from "
+        f"{source.location.describe()} to {target.describe()}"
+    )
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,

@@ -115,7 +115,11 @@ class FolderLocation:
         return Store.open(self.path, spec)
 
     def save(self, store: StoreBackend) -> None:
-        store.save(self.path)  # type: ignore[attr-defined]
+        from qa.index.store import Store
+
+        if not isinstance(store, Store):  # another kind of store: migrated into a folder
+            store = copy_into(store, Store(store.spec))
+        store.save(self.path)
 
     def stamp(self) -> object | None:
         from qa.index.manifest import current_stamp
@@ -145,3 +149,12 @@ def location_for(settings: Settings) -> Location:
     from qa.index.milvus import MilvusLocation
 
     return MilvusLocation.parse(settings.store)
+
+
+def copy_into(source: StoreBackend, target: StoreBackend) -> StoreBackend:
+    """``target`` with every document of ``source``, its passages and their vectors
+    (``qa migrate``: nothing is embedded again)."""
+    for doc_id, doc in source.documents.items():
+        passages = source.doc_passages(doc_id)
+        target.add(doc, passages, source.vectors([p.id for p in passages]))
+    return target

@@ -34,6 +34,7 @@ from qa.core.types import Document, Passage
 from qa.index.records import document_from_json, document_to_json
 
 if TYPE_CHECKING:
+    from qa.index.backend import StoreBackend
     from qa.index.milvus_store import MilvusStore
     from qa.index.store import IndexSpec
 
@@ -121,11 +122,13 @@ class MilvusLocation:
 
         return MilvusStore.open(self, spec)
 
-    def save(self, store: object) -> None:
+    def save(self, store: StoreBackend) -> None:
+        from qa.index.backend import copy_into
         from qa.index.milvus_store import MilvusStore
 
-        if not isinstance(store, MilvusStore):
-            raise TypeError("a Milvus location saves Milvus stores (migrate copies into one)")
+        if not isinstance(store, MilvusStore):  # a folder's store, migrated: replaces all
+            store = copy_into(store, self.new(store.spec))
+        assert isinstance(store, MilvusStore)
         store.flush()
 
     def stamp(self) -> object | None:

@@ -250,3 +250,21 @@ def test_store_option_keeps_the_index_in_milvus(index_dir: Path, corpus_dir: Pat
     assert len(docs) == 3
     assert _run("rm", docs[0]["id"], *at).exit_code == 0
     assert len(json.loads(_run("docs", "--json", *at).stdout)) == 2
+
+
+def test_migrate_copies_the_folder_into_milvus_and_back(
+    index_dir: Path, corpus_dir: Path, milvus_uri: str, tmp_path: Path
+):
+    _run("index", str(corpus_dir))
+    r = _run("migrate", "--to", milvus_uri)
+    assert r.exit_code == 0 and "copied 3 documents" in r.output, r.output
+    q = ("ask", "When was the Eiffel Tower completed?", "--json", "--local")
+    local = json.loads(_run(*q).stdout)
+    local.pop("timings_ms")
+    milvus = json.loads(_run(*q, "--store", milvus_uri).stdout)
+    milvus.pop("timings_ms")
+    assert milvus == local
+    back = tmp_path / "back"
+    assert _run("migrate", "--store", milvus_uri, "--to", str(back)).exit_code == 0
+    docs = [json.loads(_run("docs", "--json", *at).stdout) for at in (("--index", str(back)), ())]
+    assert sorted(docs[0], key=lambda d: d["id"]) == sorted(docs[1], key=lambda d: d["id"])
