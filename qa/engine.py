@@ -19,19 +19,15 @@ from qa.core.filters import Filter, describe, matching
 from qa.core.progress import Progress
 from qa.core.types import Document, Hit, Response
 from qa.index import ingest
+from qa.index.backend import Location, StoreBackend, location_for
 from qa.index.build import embed_into
 from qa.index.chunk import MIN_WORDS
 from qa.index.embed import Encoder, SentenceEncoder
 from qa.index.ingest import from_paths
-from qa.index.manifest import current_stamp, manifest_fingerprint
-from qa.index.records import cite_passage, document_rows, make_citation, read_documents
-from qa.index.report import Report, check_loaded, index_is_stale, plan, read_uploads
-from qa.index.store import (
-    IndexSpec,
-    Store,
-    check_index_folder,
-    write_lock,
-)
+from qa.index.manifest import manifest_fingerprint
+from qa.index.records import cite_passage, document_rows, make_citation
+from qa.index.report import Report, check_loaded, manifest_is_stale, plan, read_uploads
+from qa.index.store import IndexSpec, Store
 from qa.read.base import Reader, load_reader
 from qa.read.decide import gate_confidence, gate_relevance
 from qa.retrieve import Retriever, selective, within_floor
@@ -47,7 +43,7 @@ class Rebuild:
     """What ``Engine.index`` built: the store, and the documents not from the paths given
     that it kept (embedded again) or dropped (``replace``)."""
 
-    store: Store
+    store: StoreBackend
     kept: list[Document]
     dropped: list[Document]
     report: Report
@@ -55,7 +51,7 @@ class Rebuild:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    store: Store
+    store: StoreBackend
     retriever: Retriever
 
 
@@ -73,7 +69,8 @@ class Engine:
         self._reader = reader
         self._snap: _Snapshot | None = None
         self._write_lock = threading.Lock()
-        self._unreadable: tuple[int, int, int] | None = None  # a save that failed to open
+        self._unreadable: object | None = None  # the stamp of a save that failed to open
+        self._location: Location | None = None
         self.reload_error: str | None = None
         # Seconds a write waits for another process's write (None: as long as it takes).
         self.lock_timeout: float | None = None
@@ -145,7 +142,14 @@ class Engine:
         )
 
     @property
-    def store(self) -> Store:
+    def location(self) -> Location:
+        """Where the index is saved: ``settings.store`` (Milvus) if set, else ``index_dir``."""
+        if self._location is None:
+            self._location = location_for(self.settings)
+        return self._location
+
+    @property
+    def store(self) -> StoreBackend:
         return self._snapshot().store
 
     def size(self) -> tuple[int, int]:
@@ -202,17 +206,17 @@ class Engine:
         have = snap.store.stamp
         if have is None:
             return False
-        now = current_stamp(self.settings.index_dir)
+        now = self.location.stamp()
         return now is not None and now != have and (retry or now != self._unreadable)
 
-    def _swap(self, store: Store) -> None:
+    def _swap(self, store: StoreBackend) -> None:
         retriever = Retriever(store, self.encoder, self.settings.alpha, self.settings.candidates)
         retriever.lexical  # noqa: B018 -- build BM25 before the snapshot goes live
         self._snap = _Snapshot(store, retriever)
 
     # -- writing -------------------------------------------------------------------------
     def _embed_into(
-        self, store: Store, documents: Sequence[Document], progress: Progress | None
+        self, store: StoreBackend, documents: Sequence[Document], progress: Progress | None
     ) -> None:
         embed_into(store, documents, self.encoder, self.settings, progress)
 
@@ -229,28 +233,30 @@ class Engine:
         replace: bool = False,
         strict: bool = False,
     ) -> Rebuild:
-        """Rebuild the index from ``paths`` and save it (atomically) to ``settings.index_dir``.
+        """Rebuild the index from ``paths`` and save it to its location (``index_dir``,
+        atomically, or ``store``).
 
         Documents in the index that are not from ``paths`` (added through the API, or from
         other folders) are kept and embedded again, unless ``replace``: then they are
         dropped. Either way the result says which they were, and which files were skipped
         (with ``strict``, any skipped file fails the rebuild before anything is written).
         """
-        check_index_folder(self.settings.index_dir)  # before the work, not after it
+        self.location.check()  # before the work, not after it
         paths = [Path(p) for p in paths]
         loaded = check_loaded(ingest.scan(paths, progress), "index", strict)
         docs = loaded.documents
-        with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
+        with self._write_lock, self.location.lock(self.lock_timeout):
             ids = {d.id for d in docs}
             sources = {d.source for d in docs}
             others = [
                 d
-                for d in read_documents(self.settings.index_dir)
+                for d in self.location.read_documents()
                 if d.id not in ids and not from_paths(d.source, paths, sources)
             ]
             kept = [] if replace else others
-            store = self.build(docs + kept, progress)
-            store.save(self.settings.index_dir)
+            store = self.location.new(self.spec)
+            self._embed_into(store, docs + kept, progress)
+            self.location.save(store)
             self._swap(store)
         report = Report(added=docs, skipped=loaded.skipped, kept=kept)
         return Rebuild(store, kept, others if replace else [], report)
@@ -258,7 +264,8 @@ class Engine:
     def is_stale(self, paths: Iterable[str | Path]) -> bool:
         """Whether the saved index differs from what ``paths`` and the settings would build
         (documents from elsewhere, which a rebuild keeps, do not count)."""
-        return index_is_stale(self.settings.index_dir, self.spec, [Path(p) for p in paths])
+        manifest = self.location.manifest()
+        return manifest_is_stale(manifest, self.spec, [Path(p) for p in paths])
 
     def add_text(
         self,
@@ -318,7 +325,7 @@ class Engine:
         every indexed document not among ``documents`` is removed.
         """
         self._snapshot()  # no index: say so before the lock creates anything
-        with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
+        with self._write_lock, self.location.lock(self.lock_timeout):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
             indexed = current.store.documents
             if not replace_sources:  # sources do not tie versions together
@@ -333,7 +340,7 @@ class Engine:
             for doc_id in remove:
                 store.remove(doc_id)
             self._embed_into(store, new, progress)
-            store.save(self.settings.index_dir)
+            self.location.save(store)
             self._swap(store)
             return report
 
@@ -356,13 +363,13 @@ class Engine:
         """Remove a document by id and save."""
         doc_id = doc_id.strip()
         self._snapshot()  # no index: say so before the lock creates anything
-        with self._write_lock, write_lock(self.settings.index_dir, self.lock_timeout):
+        with self._write_lock, self.location.lock(self.lock_timeout):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
             if doc_id not in current.store.documents:
                 raise NotFound(f"no document {doc_id!r} in the index; 'qa docs' lists the ids")
             store = current.store.copy()
             doc = store.remove(doc_id)
-            store.save(self.settings.index_dir)
+            self.location.save(store)
             self._swap(store)
             return doc
 
@@ -382,11 +389,11 @@ class Engine:
         if snap is not None and not self._moved_on(snap, retry=strict):
             return snap
         try:
-            store = Store.open(self.settings.index_dir, self.spec)
+            store = self.location.open(self.spec)
         except QAError as e:
             if snap is None or strict:
                 raise
-            self._unreadable = current_stamp(self.settings.index_dir)
+            self._unreadable = self.location.stamp()
             self.reload_error = f"answering from the index loaded before: {e}"
             log.warning("%s", self.reload_error)
             return snap
@@ -478,7 +485,7 @@ class Engine:
         return Response(question=q, answer=answer, citations=citations, timings_ms=timings)
 
     @staticmethod
-    def _among(store: Store, where: Filter) -> set[str]:
+    def _among(store: StoreBackend, where: Filter) -> set[str]:
         """The passage ids of the documents ``where`` matches (an error when none does)."""
         ids = matching(store.documents, where)
         if not ids:

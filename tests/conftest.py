@@ -128,3 +128,26 @@ def engine(settings: Settings, fake_encoder: FakeEncoder, corpus_dir: Path) -> E
     e = Engine(settings, encoder=fake_encoder)
     e.index([corpus_dir])
     return e
+
+
+_collections = iter(range(1_000_000))
+
+
+@pytest.fixture(scope="session")
+def milvus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One milvus-lite database for the session (each file starts a server: about a
+    second); tests take collections of their own in it (`milvus_uri`)."""
+    path = tmp_path_factory.mktemp("milvus") / "qa.db"
+    try:
+        from qa.index.milvus import MilvusLocation
+
+        MilvusLocation.parse(f"file://{path}").client.list_collections()
+    except Exception as e:
+        pytest.skip(f"milvus-lite cannot start here ({str(e)[:120]}): Milvus tests skipped")
+    return path
+
+
+@pytest.fixture
+def milvus_uri(milvus_db: Path) -> str:
+    """A ``QA_STORE`` URI naming a new collection in the session's milvus-lite database."""
+    return f"file://{milvus_db}?collection=t{next(_collections)}"

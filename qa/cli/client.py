@@ -29,9 +29,9 @@ class Server:
             return json.loads(r.read())
 
     @classmethod
-    def find(cls, index_dir: Path, required: bool) -> Server | None:
+    def find(cls, index_dir: Path | None, required: bool) -> Server | None:
         """The server at $QA_SERVER_URL (default 127.0.0.1:8000) if it serves ``index_dir``
-        (with $QA_API_KEY as its key)."""
+        (with $QA_API_KEY as its key; None: whatever index it serves)."""
         import http.client
 
         from qa.index.manifest import index_fingerprint
@@ -54,7 +54,7 @@ class Server:
                     "'qa serve' or drop --server"
                 ) from None
             return None
-        if ready.get("index") != index_fingerprint(index_dir):
+        if index_dir is not None and ready.get("index") != index_fingerprint(index_dir):
             if required:
                 raise QAError(
                     f"the server at {server.url} serves another index than "

@@ -35,11 +35,20 @@ IndexOpt = Annotated[
     typer.Option("--index", help="Index folder (default: index/default, or $QA_INDEX_DIR)."),
 ]
 
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Keep the index in Milvus instead of the folder: milvus://host:19530/collection, "
+        "or file:///path/milvus.db for milvus-lite ($QA_STORE).",
+    ),
+]
 
-def _engine(index: Path | None):
+
+def _engine(index: Path | None, store: str | None = None):
     from qa.engine import Engine
 
-    return Engine(Settings.from_env(index_dir=index))
+    return Engine(Settings.from_env(index_dir=index, store=store))
 
 
 @app.command()
@@ -61,6 +70,7 @@ def index(
         ),
     ] = False,
     strict: StrictOpt = False,
+    store: StoreOpt = None,
 ) -> None:
     """Build the index from files and folders (.pdf, .docx, .html, .md, .txt).
 
@@ -73,9 +83,9 @@ def index(
                 "name what to index, e.g. qa index docs/"
             )
         paths = [Path("seeds")]
-    engine = _engine(index)
+    engine = _engine(index, store)
     if if_stale and not engine.is_stale(paths):
-        err.print(f"index at {engine.settings.index_dir}/ is up to date")
+        err.print(f"index at {engine.location.describe()} is up to date")
         return
     built = with_progress(engine.index, paths, replace=replace, strict=strict)
     store = built.store
@@ -84,7 +94,7 @@ def index(
     skipped = built.report.summary().split("; ", 1)[1]
     err.print(
         f"indexed {len(store.documents)} documents, {len(store)} passages "
-        f"into {engine.settings.index_dir}/; {skipped}"
+        f"into {engine.location.describe()}; {skipped}"
     )
     for verb, docs in (("kept", built.kept), ("dropped", built.dropped)):
         if docs:
@@ -105,10 +115,11 @@ def add(
         bool,
         typer.Option("--prune", help="Also remove every document not in these paths (= qa sync)."),
     ] = False,
+    store: StoreOpt = None,
 ) -> None:
     """Add documents to the index: new files are added, edited ones replaced, unchanged
     ones left as they are; ends with a summary, skipped files with their reasons."""
-    _write(index, paths, strict, prune)
+    _write(index, paths, strict, prune, store)
 
 
 @app.command()
@@ -116,14 +127,17 @@ def sync(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders the index should hold.")],
     index: IndexOpt = None,
     strict: StrictOpt = False,
+    store: StoreOpt = None,
 ) -> None:
     """Bring the index to exactly these files: add new ones, replace edited ones, remove
     documents whose files are gone (and any other document); only changes are embedded."""
-    _write(index, paths, strict, prune=True)
+    _write(index, paths, strict, True, store)
 
 
-def _write(index: Path | None, paths: list[Path], strict: bool, prune: bool) -> None:
-    engine = _engine(index)
+def _write(
+    index: Path | None, paths: list[Path], strict: bool, prune: bool, store: str | None
+) -> None:
+    engine = _engine(index, store)
     report = with_progress(engine.add, paths, strict=strict, prune=prune)
     for verb, docs in (
         ("added", report.added),
@@ -141,9 +155,10 @@ def _write(index: Path | None, paths: list[Path], strict: bool, prune: bool) -> 
 def rm(
     doc_id: Annotated[str, typer.Argument(help="Document id (see 'qa docs').")],
     index: IndexOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Remove a document from the index."""
-    doc = _engine(index).remove(doc_id)
+    doc = _engine(index, store).remove(doc_id)
     console.print(f"removed {doc.id}  {escape(doc.source)}")
 
 
@@ -151,9 +166,10 @@ def rm(
 def docs(
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    store: StoreOpt = None,
 ) -> None:
     """List the indexed documents."""
-    rows = _engine(index).documents()
+    rows = _engine(index, store).documents()
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -194,6 +210,7 @@ def ask(
         list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")
     ] = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Answer a question with a verbatim span of the sources and the passages that prove it."""
     from qa.core.filters import parse_where
@@ -201,9 +218,13 @@ def ask(
 
     filters = parse_where(where or [], doc or []) or None
 
-    settings = Settings.from_env(index_dir=index)
-    remote = None if server is False else Server.find(settings.index_dir, server is True)
-    engine = remote or _engine(index)
+    settings = Settings.from_env(index_dir=index, store=store)
+    # A server over Milvus is asked only when named (--server): its index is not a folder
+    # here whose fingerprint the client could compare with the server's.
+    ask_server = server is True or (server is None and not settings.store)
+    folder = None if settings.store else settings.index_dir
+    remote = Server.find(folder, server is True) if ask_server else None
+    engine = remote or _engine(index, store)
     questions = [q for q in map(str.strip, _stdin_lines()) if q] if question == "-" else [question]
     failed = 0
     for q in questions:
@@ -250,9 +271,10 @@ def cite(
     citation_id: Annotated[str, typer.Argument(help="A citation id from 'qa ask'.")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
     index: IndexOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Show the exact passage behind a citation id, with its document, offsets and context."""
-    c = _engine(index).cite(citation_id)
+    c = _engine(index, store).cite(citation_id)
     if as_json:
         print(json.dumps(c, ensure_ascii=False))
         return
@@ -266,6 +288,34 @@ def cite(
         f"[dim]…{escape(str(c['context_before']))}[/dim][bold]{escape(str(c['text']))}"
         f"[/bold][dim]{escape(str(c['context_after']))}…[/dim]",
         highlight=False,
+    )
+
+
+@app.command()
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Where to copy the index: milvus://host:19530/collection, "
+            "file:///path/milvus.db, or a folder. What was there is replaced.",
+        ),
+    ],
+    index: IndexOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Copy the index (documents, passages and vectors: nothing is embedded again) into
+    another store, e.g. from the folder into Milvus; the index copied from is unchanged."""
+    source = _engine(index, store)
+    folder = "://" not in to
+    target = _engine(Path(to) if folder else index, "" if folder else to).location
+    held = source.store  # opened (and checked) before anything is written
+    target.check()
+    with target.lock(source.lock_timeout):
+        target.save(held)
+    err.print(
+        f"copied {len(held.documents)} documents, {len(held)} passages from "
+        f"{source.location.describe()} to {target.describe()}"
     )
 
 
@@ -289,6 +339,7 @@ def serve(
         typer.Option(help="json, text, or auto: text on a terminal, else JSON ($QA_LOG_FORMAT)."),
     ] = "",
     index: IndexOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Serve the HTTP API (REST, OpenAI-compatible chat, citation lookup) with uvicorn.
 
@@ -303,8 +354,8 @@ def serve(
     )
     logs.configure(settings.log_level, settings.log_format)
     log = logging.getLogger("qa.serve")
-    engine = Engine(Settings.from_env(index_dir=index))
-    log.info("loading the index and models from %s/", engine.settings.index_dir)
+    engine = Engine(Settings.from_env(index_dir=index, store=store))
+    log.info("loading the index and models from %s", engine.location.describe())
     engine.load()
     log.info("serving on http://%s:%d (docs at /docs)", host, port)
     run(create_app(engine, settings), host, port, header_timeout_s=settings.header_timeout_s)

@@ -73,6 +73,9 @@ class Settings:
 
     # -- the index: where it is and how documents become passages and vectors
     index_dir: Path = field(default_factory=lambda: Path("index") / "default")
+    # Where the index lives instead of index_dir: milvus://host:19530/collection, or
+    # file:///path/milvus.db[?collection=name] (milvus-lite); "" keeps the folder.
+    store: str = ""
     max_passage_words: int = 150
     overlap_sentences: int = 1
     batch_size: int = 8  # passages embedded per batch (BENCHMARKS.md: batch size)

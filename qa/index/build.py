@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from qa.core.config import Settings
 from qa.core.progress import Progress
 from qa.core.types import Document, Passage
+from qa.index.backend import StoreBackend
 from qa.index.chunk import chunk
 from qa.index.embed import Encoder
-from qa.index.store import Store
 
 
 def embed_into(
-    store: Store,
+    store: StoreBackend,
     documents: Sequence[Document],
     encoder: Encoder,
     settings: Settings,

@@ -11,7 +11,7 @@ from qa.core.types import Block, Citation, Document, Passage
 from qa.index.manifest import current_generation
 
 if TYPE_CHECKING:
-    from qa.index.store import Store
+    from qa.index.backend import StoreBackend as Store
 
 
 def passage_to_json(p: Passage) -> dict[str, object]:

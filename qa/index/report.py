@@ -166,10 +166,17 @@ def read_uploads(files: Sequence[tuple[str, bytes]]) -> Loaded:
 def index_is_stale(index_dir: Path, spec: IndexSpec, paths: Sequence[Path]) -> bool:
     """Whether the index saved at ``index_dir`` differs from what ``paths`` and ``spec``
     would build (documents from elsewhere, which a rebuild keeps, do not count)."""
+    return manifest_is_stale(read_manifest(index_dir), spec, paths)
+
+
+def manifest_is_stale(
+    manifest: dict[str, object] | None, spec: IndexSpec, paths: Sequence[Path]
+) -> bool:
+    """Whether the index ``manifest`` describes (None: no index) differs from what
+    ``paths`` and ``spec`` would build (`index_is_stale`)."""
     from qa.index.ingest import from_paths, load
     from qa.index.store import FORMAT_VERSION, text_sha256
 
-    manifest = read_manifest(index_dir)
     if manifest is None:
         return True
     if manifest.get("format") != FORMAT_VERSION or any(

@@ -457,9 +457,16 @@ def check_index_folder(path: Path) -> None:
         )
 
 
-def check_manifest(manifest: dict[str, object], expected: IndexSpec, path: Path) -> None:
-    """Raise `IndexMismatch`, in one sentence with the fix, when ``manifest`` ≠ ``expected``."""
-    fix = f"rebuild it with {rebuild_hint(path)}"
+def check_manifest(
+    manifest: dict[str, object],
+    expected: IndexSpec,
+    path: Path | str,
+    hint: str | None = None,
+) -> None:
+    """Raise `IndexMismatch`, in one sentence with the fix, when ``manifest`` ≠ ``expected``
+    (``path`` a folder, or another store's name with its rebuild command as ``hint``)."""
+    fix = f"rebuild it with {hint or rebuild_hint(Path(path))}"
+    path = str(path).rstrip("/")  # shown as "the index at <path>/"
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexMismatch(
             f"the index at {path}/ has format {manifest.get('format')}, this qa reads "

@@ -37,3 +37,12 @@ class Lexical:
         if not q:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(q), dtype=np.float32)
+
+    def top(self, text: str, n: int) -> list[Passage]:
+        """The (at most) ``n`` passages with the highest positive BM25 score for ``text``,
+        in no particular order."""
+        scores = self.scores(text)
+        n = min(n, int((scores > 0).sum()))
+        if n == 0:
+            return []
+        return [self.passages[int(i)] for i in np.argpartition(-scores, n - 1)[:n]]

@@ -4,12 +4,10 @@ the passages give ("Who is Ushakov?" -> "Who is Yury Ushakov?")."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-
-import numpy as np
+from collections.abc import Callable, Sequence
 
 from qa.core.text import stop_words
-from qa.retrieve.lexical import Lexical
+from qa.core.types import Passage
 
 # "Who is Ushakov?", "who was Tesla.", "Who's O'Brien" (also inside a longer query, as
 # a chat follow-up's): asking who one named person is, by a single word.
@@ -79,23 +77,21 @@ def full_name(name: str, texts: Sequence[str]) -> str | None:
     return min(names)[1] if names else None
 
 
-def expand_who_is(question: str, lexical: Lexical) -> str:
+def expand_who_is(question: str, lexical_top: Callable[[str, int], list[Passage]]) -> str:
     """``question`` with every "Who is X?" by a last name alone given the full name.
 
     Passages that introduce a person usually give the full name ("The Kremlin's top
     foreign policy aide, Yury Ushakov, said"); later ones repeat the last name alone,
     and a question by the last name alone would find those first. The full name is
     the one written most often in the passages that BM25 ranks best for the last
-    name (`full_name`).
+    name (`full_name`); ``lexical_top(text, n)`` gives those passages.
     """
 
     def expand(m: re.Match[str]) -> str:
-        scores = lexical.scores(m.group("name"))
-        n = min(NAME_PASSAGES, int((scores > 0).sum()))
-        if n == 0:
+        top = lexical_top(m.group("name"), NAME_PASSAGES)
+        if not top:
             return m.group()
-        top = np.argpartition(-scores, n - 1)[:n]
-        full = full_name(m.group("name"), [lexical.passages[int(i)].text for i in top])
+        full = full_name(m.group("name"), [p.text for p in top])
         if full is None:
             return m.group()
         lo, hi = (x - m.start() for x in m.span("name"))

@@ -14,18 +14,19 @@ from collections.abc import Collection
 import numpy as np
 
 from qa.core.types import Hit, Passage
+from qa.index.backend import HybridSearch, StoreBackend
 from qa.index.embed import Encoder
-from qa.index.store import Store
 from qa.retrieve.fusion import fuse
 from qa.retrieve.lexical import Lexical
 from qa.retrieve.query import expand_who_is
 
 
 class Retriever:
-    """Hybrid retrieval over a `Store`; the BM25 index follows the store's changes."""
+    """Hybrid retrieval over a store; the BM25 index follows the store's changes (a store
+    that searches BM25 itself, `HybridSearch`, is asked for both candidate lists instead)."""
 
     def __init__(
-        self, store: Store, encoder: Encoder, alpha: float = 0.5, candidates: int = 50
+        self, store: StoreBackend, encoder: Encoder, alpha: float = 0.5, candidates: int = 50
     ) -> None:
         self.store = store
         self.encoder = encoder
@@ -44,7 +45,11 @@ class Retriever:
     def query_for(self, question: str) -> str:
         """What ``question`` is retrieved with: a lone last name in "Who is X?" in full
         (`qa.retrieve.query.expand_who_is`)."""
-        return expand_who_is(question, self.lexical) if len(self.store) else question
+        if not len(self.store):
+            return question
+        if isinstance(self.store, HybridSearch):
+            return expand_who_is(question, self.store.lexical_top)
+        return expand_who_is(question, self.lexical.top)
 
     def retrieve(
         self,
@@ -71,6 +76,8 @@ class Retriever:
         self, question: str, q: np.ndarray, n: int, among: Collection[str] | None = None
     ) -> tuple[list[Passage], np.ndarray, np.ndarray]:
         """The union of both retrievers' top ``n``, sorted by id, with dense and BM25 scores."""
+        if isinstance(self.store, HybridSearch):
+            return self.store.candidates(question, q, n, among)
         lexical = self.lexical
         pool: dict[str, Passage] = {p.id: p for p, _ in self.store.search(q, n, among)}
         bm25 = lexical.scores(question)

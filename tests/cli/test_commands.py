@@ -20,8 +20,9 @@ def index_dir(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("QA_SERVER_URL", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.delenv("QA_API_KEY", raising=False)
 
-    def engine(index):
-        return Engine(Settings(index_dir=index or path, reader_dir=None), encoder=FakeEncoder())
+    def engine(index, store=None):
+        settings = Settings(index_dir=index or path, store=store or "", reader_dir=None)
+        return Engine(settings, encoder=FakeEncoder())
 
     monkeypatch.setattr(cli, "_engine", engine)
     return path
@@ -234,3 +235,36 @@ def test_ask_where_and_doc_restrict_the_citations(index_dir: Path, corpus_dir: P
     assert {c["doc_id"] for c in json.loads(r.stdout)["citations"]} == {moon}
     r = _run("ask", q, "--where", "nonsense")
     assert r.exit_code == 1 and "field=pattern" in str(r.exception)
+
+
+def test_store_option_keeps_the_index_in_milvus(index_dir: Path, corpus_dir: Path, milvus_uri):
+    at = ("--store", milvus_uri)
+    r = _run("index", str(corpus_dir), *at)
+    assert r.exit_code == 0 and f"into {milvus_uri};" in r.output.replace("\n", ""), r.output
+    assert not index_dir.exists()  # nothing in the folder
+    d = json.loads(_run("ask", "When was the Eiffel Tower completed?", "--json", *at).stdout)
+    assert d["answer"]["text"] == "1889"
+    c = json.loads(_run("cite", d["citations"][0]["id"], "--json", *at).stdout)
+    assert c["text"] == d["citations"][0]["text"]
+    docs = json.loads(_run("docs", "--json", *at).stdout)
+    assert len(docs) == 3
+    assert _run("rm", docs[0]["id"], *at).exit_code == 0
+    assert len(json.loads(_run("docs", "--json", *at).stdout)) == 2
+
+
+def test_migrate_copies_the_folder_into_milvus_and_back(
+    index_dir: Path, corpus_dir: Path, milvus_uri: str, tmp_path: Path
+):
+    _run("index", str(corpus_dir))
+    r = _run("migrate", "--to", milvus_uri)
+    assert r.exit_code == 0 and "copied 3 documents" in r.output, r.output
+    q = ("ask", "When was the Eiffel Tower completed?", "--json", "--local")
+    local = json.loads(_run(*q).stdout)
+    local.pop("timings_ms")
+    milvus = json.loads(_run(*q, "--store", milvus_uri).stdout)
+    milvus.pop("timings_ms")
+    assert milvus == local
+    back = tmp_path / "back"
+    assert _run("migrate", "--store", milvus_uri, "--to", str(back)).exit_code == 0
+    docs = [json.loads(_run("docs", "--json", *at).stdout) for at in (("--index", str(back)), ())]
+    assert sorted(docs[0], key=lambda d: d["id"]) == sorted(docs[1], key=lambda d: d["id"])

@@ -301,7 +301,9 @@ def test_qa_index_says_what_it_kept(
     import qa.cli.commands as cli
 
     engine.add_documents([Document.from_text("Otters hold hands.", "api-otters", "Otters")])
-    monkeypatch.setattr(cli, "_engine", lambda index: Engine(settings, encoder=FakeEncoder()))
+    monkeypatch.setattr(
+        cli, "_engine", lambda index, store=None: Engine(settings, encoder=FakeEncoder())
+    )
     r = CliRunner().invoke(cli.app, ["index", str(corpus_dir)])
     assert r.exit_code == 0, r.output
     assert "kept 1 document(s) that are not from these paths" in " ".join(r.output.split())
@@ -375,7 +377,9 @@ def test_qa_index_shows_progress_when_stderr_is_not_a_terminal(
 
     import qa.cli.commands as cli
 
-    monkeypatch.setattr(cli, "_engine", lambda index: Engine(settings, encoder=FakeEncoder()))
+    monkeypatch.setattr(
+        cli, "_engine", lambda index, store=None: Engine(settings, encoder=FakeEncoder())
+    )
     r = CliRunner().invoke(cli.app, ["index", str(corpus_dir)])
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())

@@ -1,0 +1,261 @@
+"""An index in Milvus: ``QA_STORE=milvus://host:19530/collection`` (a Milvus server or
+cluster) or ``file:///path/milvus.db?collection=qa`` (milvus-lite, the same server embedded
+in this process: the same protocol, for tests and one machine).
+
+Three collections per index, named after it:
+
+    <name>            a row a passage: everything a citation needs (id, doc id, source,
+                      title, offsets, text, page, section), qa's stemmed terms with a BM25
+                      function over them, and the dense vector (inner product)
+    <name>_documents  the documents' texts, blocks and metadata (JSON, in parts), so
+                      citations and ``qa cite`` resolve after a restart
+    <name>_meta       one row: the manifest (embedder, dimension, chunking, format) checked
+                      on open, and a stamp that changes with every save
+
+The BM25 field holds qa's own terms (`qa.core.text.terms`) split on whitespace, with
+bm25s's k1 and b: Milvus's BM25 then scores as qa's local bm25s does. The collections are
+created with Strong consistency, so a save is searchable by the next question (replicas
+reading a cluster may choose Bounded: a save shows within the staleness bound).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from qa.core.errors import BadInput, IndexNotFound
+from qa.core.types import Document, Passage
+from qa.index.records import document_from_json, document_to_json
+
+if TYPE_CHECKING:
+    from qa.index.backend import StoreBackend
+    from qa.index.milvus_store import MilvusStore
+    from qa.index.store import IndexSpec
+
+DEFAULT_COLLECTION = "qa"
+PART_CHARS = 16_000  # a document's JSON in parts: 4 bytes a character fits VARCHAR's 65,535
+TEXT_BYTES = 65_535
+BATCH = 500  # rows an insert sends at once (gRPC messages stay well under their limit)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+_clients: dict[tuple[str, str], Any] = {}  # one client (one milvus-lite server) a database
+_clients_lock = threading.Lock()
+
+
+def _fit(text: str, limit: int = TEXT_BYTES) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (a VARCHAR's bound), whole characters."""
+    raw = text.encode("utf-8")
+    return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
+
+
+class MilvusLocation:
+    """An index kept in Milvus, named by a ``milvus://`` or ``file://`` URI."""
+
+    def __init__(self, uri: str, collection: str, shown: str, token: str = "") -> None:
+        if not _NAME.match(collection):
+            raise BadInput(
+                f"the Milvus collection name {collection!r} (in QA_STORE) must be letters, "
+                "digits and underscores, not starting with a digit"
+            )
+        self.uri = uri  # what MilvusClient connects to: http://host:port or a .db path
+        self.name = collection
+        self.shown = shown  # the URI as given, for messages
+        self.token = token
+
+    @classmethod
+    def parse(cls, text: str) -> MilvusLocation:
+        """``milvus://[user:password@]host[:19530]/collection`` or
+        ``file:///path/milvus.db[?collection=name]``; anything else is a one-line error."""
+        u = urlsplit(text.strip())
+        if u.scheme == "milvus" and u.hostname:
+            name = u.path.strip("/") or DEFAULT_COLLECTION
+            token = f"{unquote(u.username or '')}:{unquote(u.password or '')}"
+            token = "" if token == ":" else token
+            return cls(f"http://{u.hostname}:{u.port or 19530}", name, text.strip(), token)
+        if u.scheme == "file" and u.path:
+            name = (parse_qs(u.query).get("collection") or [DEFAULT_COLLECTION])[0]
+            return cls(str(Path(unquote(u.path))), name, text.strip())
+        raise BadInput(
+            f"QA_STORE (--store) {text!r} is not a Milvus address: give "
+            "milvus://host:19530/collection, or file:///path/milvus.db for milvus-lite"
+        )
+
+    @property
+    def lite(self) -> bool:
+        return not self.uri.startswith("http")
+
+    @property
+    def client(self) -> Any:
+        with _clients_lock:
+            key = (self.uri, self.token)
+            if key not in _clients:
+                _clients[key] = _connect(self)
+            return _clients[key]
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        """The passages', documents' and meta collections' names."""
+        return self.name, f"{self.name}_documents", f"{self.name}_meta"
+
+    def describe(self) -> str:
+        return self.shown
+
+    def rebuild_hint(self) -> str:
+        return f"'qa index seeds/ --store {self.shown}' (or the folders it was built from)"
+
+    def check(self) -> None:
+        if self.lite and Path(self.uri).is_dir():
+            raise BadInput(f"{self.uri} is a folder: a milvus-lite database is a file (x.db)")
+
+    def new(self, spec: IndexSpec) -> MilvusStore:
+        from qa.index.milvus_store import MilvusStore
+
+        return MilvusStore(spec, self, fresh=True)
+
+    def open(self, spec: IndexSpec) -> MilvusStore:
+        from qa.index.milvus_store import MilvusStore
+
+        return MilvusStore.open(self, spec)
+
+    def save(self, store: StoreBackend) -> None:
+        from qa.index.backend import copy_into
+        from qa.index.milvus_store import MilvusStore
+
+        if not isinstance(store, MilvusStore):  # a folder's store, migrated: replaces all
+            store = copy_into(store, self.new(store.spec))
+        assert isinstance(store, MilvusStore)
+        store.flush()
+
+    def stamp(self) -> object | None:
+        """The stamp of the last save (one primary-key query), None when there is none."""
+        meta = self.read_meta()
+        return None if meta is None else meta.get("stamp")
+
+    def lock(self, timeout: float | None) -> Any:
+        """milvus-lite: a file lock beside the database (writers in processes take turns).
+        A server: this process's writes only; one process should write a collection."""
+        if not self.lite:
+            return nullcontext()
+        return _file_lock(Path(self.uri + ".lock"), timeout)
+
+    def read_meta(self) -> dict[str, Any] | None:
+        c, meta = self.client, self.names[2]
+        if not c.has_collection(meta):
+            return None
+        rows = c.query(meta, filter='key == "index"', output_fields=["value"])
+        return json.loads(rows[0]["value"]) if rows else None
+
+    def write_meta(self, manifest: dict[str, object], stamp: str) -> None:
+        value = json.dumps({"manifest": manifest, "stamp": stamp}, ensure_ascii=False)
+        self.client.upsert(self.names[2], [{"key": "index", "value": value, "v": [0.0, 0.0]}])
+
+    def read_documents(self) -> list[Document]:
+        """The documents saved here ([] when there are none or they cannot be read)."""
+        try:
+            return list(self.load_documents().values())
+        except Exception:
+            return []
+
+    def load_documents(self) -> dict[str, Document]:
+        c, docs = self.client, self.names[1]
+        if not c.has_collection(docs):
+            return {}
+        parts: dict[str, list[tuple[int, str]]] = {}
+        for row in _rows(c, docs, ["doc_id", "part", "data"]):
+            parts.setdefault(row["doc_id"], []).append((row["part"], row["data"]))
+        out = {}
+        for doc_id in sorted(parts):
+            d = document_from_json(json.loads("".join(t for _, t in sorted(parts[doc_id]))))
+            out[d.id] = d
+        return out
+
+    def load_passages(self, documents: dict[str, Document]) -> list[Passage]:
+        fields = ["id", "doc_id", "start", "end", "page", "section"]
+        out = []
+        for r in _rows(self.client, self.name, fields):
+            doc = documents[r["doc_id"]]
+            page = r["page"] if r["page"] > 0 else None
+            text = doc.text[r["start"] : r["end"]]
+            out.append(Passage(r["id"], doc.id, r["start"], r["end"], text, r["section"], page))
+        return out
+
+    def manifest(self) -> dict[str, object] | None:
+        meta = self.read_meta()
+        if meta is None:
+            return None
+        from qa.index.milvus_store import MilvusStore
+
+        try:
+            return MilvusStore.load(self, None).manifest()
+        except Exception:
+            return None
+
+    def not_found(self) -> IndexNotFound:
+        return IndexNotFound(f"no index at {self.shown} — build one with {self.rebuild_hint()}")
+
+
+def document_rows(doc: Document) -> list[dict[str, object]]:
+    """A document as rows of the documents collection (its JSON in parts)."""
+    blob = json.dumps(document_to_json(doc), ensure_ascii=False)
+    parts = [blob[i : i + PART_CHARS] for i in range(0, len(blob), PART_CHARS)] or [""]
+    return [
+        {"id": f"{doc.id}/{i}", "doc_id": doc.id, "part": i, "data": part, "v": [0.0, 0.0]}
+        for i, part in enumerate(parts)
+    ]
+
+
+def _rows(client: Any, collection: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    """Every row of ``collection`` (an iterator: a query alone stops at 16,384 rows)."""
+    it = client.query_iterator(collection, batch_size=2000, filter="", output_fields=fields)
+    try:
+        while batch := it.next():
+            yield from batch
+    finally:
+        it.close()
+
+
+def _connect(location: MilvusLocation) -> Any:
+    """A client of the database; milvus-lite starts its server here (about a second)."""
+    import logging
+    import warnings
+
+    # its iterator warns on every listing that milvus-lite keeps no MVCC timestamp
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():  # milvus-lite imports pkg_resources, which warns
+            warnings.simplefilter("ignore")
+            from pymilvus import MilvusClient
+
+            if location.lite:
+                Path(location.uri).parent.mkdir(parents=True, exist_ok=True)
+                return MilvusClient(location.uri)
+            return MilvusClient(location.uri, token=location.token)
+    except Exception as e:
+        raise BadInput(
+            f"cannot reach Milvus at {location.shown} ({str(e).strip()[:200]}); "
+            "start it, or unset QA_STORE to use the index folder"
+        ) from None
+
+
+@contextmanager
+def _file_lock(path: Path, timeout: float | None) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    from qa.core.errors import Busy
+
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=-1 if timeout is None else timeout)
+    except Timeout:
+        raise Busy(
+            f"another process is writing the index at {path.stem}; retry when it is done"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

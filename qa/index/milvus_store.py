@@ -1,0 +1,320 @@
+"""A store whose vectors and BM25 live in Milvus (`qa.index.milvus` says where and how).
+
+Changes are kept in memory until `flush` (the engine's save): a write copies the store,
+changes the copy and flushes it, as with the folder store. The document table (texts,
+offsets) is read into memory on open, so lookups, filters and citations cost nothing; the
+searches go to Milvus. A flush is not atomic as a folder's save is: a question during
+one may see part of it (a rebuild drops and recreates the collections).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from typing import Any
+
+import numpy as np
+
+from qa.core.errors import IndexMismatch
+from qa.core.text import terms
+from qa.core.types import Document, Passage
+from qa.index.milvus import BATCH, MilvusLocation, _fit, document_rows
+from qa.index.store import FORMAT_VERSION, IndexSpec, check_manifest, text_sha256
+
+BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s's defaults, so scores equal the local ones
+# Milvus's BM25 carries a factor (k1 + 1) that bm25s's (Lucene's) leaves out: divided out,
+# the scores a hit reports are the local store's.
+_SCALE = 1.0 / (1.0 + BM25["bm25_k1"])
+
+
+class MilvusStore:
+    """Documents and passages in memory; vectors and BM25 searched in Milvus."""
+
+    def __init__(self, spec: IndexSpec, location: MilvusLocation, fresh: bool = False) -> None:
+        self.spec = spec
+        self.location = location
+        self.documents: dict[str, Document] = {}
+        self.passages: dict[str, Passage] = {}
+        self._doc_passages: dict[str, list[str]] = {}
+        self.version = 0
+        self.stamp: object | None = None
+        self._fresh = fresh  # a rebuild: the flush replaces the collections
+        self._added: dict[str, tuple[Document, list[Passage], np.ndarray]] = {}
+        self._removed: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    kind = "milvus"
+
+    def optimise(self, ivf_threshold: int, nprobe: int = 32) -> None:
+        """Milvus chooses and builds its own index (FLAT here: exact, as qa's default)."""
+
+    def set_nprobe(self, nprobe: int) -> None:
+        """No lists to probe in a FLAT index."""
+
+    # -- changes (in memory until flush) -------------------------------------------------
+    def add(self, doc: Document, passages: list[Passage], vectors: np.ndarray) -> None:
+        if vectors.shape != (len(passages), self.spec.dim):
+            raise ValueError(f"expected vectors of shape {(len(passages), self.spec.dim)}")
+        if doc.id in self.documents:
+            self.remove(doc.id)
+        self.documents[doc.id] = doc
+        self._doc_passages[doc.id] = [p.id for p in passages]
+        self.passages.update((p.id, p) for p in passages)
+        self._added[doc.id] = (doc, passages, np.asarray(vectors, dtype=np.float32))
+        self.version += 1
+        self.stamp = None
+
+    def remove(self, doc_id: str) -> Document:
+        doc = self.documents.pop(doc_id)
+        for pid in self._doc_passages.pop(doc_id):
+            self.passages.pop(pid, None)
+        if self._added.pop(doc_id, None) is None:
+            self._removed.add(doc_id)
+        self.version += 1
+        self.stamp = None
+        return doc
+
+    def copy(self) -> MilvusStore:
+        new = MilvusStore(self.spec, self.location, self._fresh)
+        new.documents = dict(self.documents)
+        new.passages = dict(self.passages)
+        new._doc_passages = {k: list(v) for k, v in self._doc_passages.items()}
+        new._added = dict(self._added)
+        new._removed = set(self._removed)
+        new.version = self.version
+        return new
+
+    def flush(self) -> None:
+        """Write the changes: removed documents deleted, added ones inserted, then the
+        manifest and a new stamp (last, so a reader reloads only once the rows are in)."""
+        loc, c = self.location, self.location.client
+        name, docs, _ = loc.names
+        if self._fresh:
+            create_collections(loc, self.spec.dim)
+        elif loc.read_meta() is None:
+            raise loc.not_found()
+        gone = sorted(self._removed | set(self._added))  # a replaced document: old rows out
+        for i in range(0, len(gone), BATCH):
+            ids = gone[i : i + BATCH]
+            c.delete(name, filter=f"doc_id in {ids!r}".replace("'", '"'))
+            c.delete(docs, filter=f"doc_id in {ids!r}".replace("'", '"'))
+        rows: list[dict[str, object]] = []
+        for doc, passages, vectors in self._added.values():
+            c.insert(docs, document_rows(doc))
+            rows.extend(_passage_row(doc, p, v) for p, v in zip(passages, vectors, strict=True))
+            while len(rows) >= BATCH:
+                c.insert(name, rows[:BATCH])
+                rows = rows[BATCH:]
+        if rows:
+            c.insert(name, rows)
+        stamp = uuid.uuid4().hex
+        loc.write_meta({k: v for k, v in self.manifest().items() if k != "documents"}, stamp)
+        self._fresh, self._added, self._removed = False, {}, set()
+        self.stamp = stamp
+
+    # -- reads ---------------------------------------------------------------------------
+    def doc_passages(self, doc_id: str) -> list[Passage]:
+        return [self.passages[p] for p in self._doc_passages.get(doc_id, [])]
+
+    def _filter(self, among: Collection[str] | None) -> str:
+        """``among`` (passage ids) as a filter: on doc_id when it is whole documents."""
+        if among is None:
+            return ""
+        docs = sorted({self.passages[p].doc_id for p in among if p in self.passages})
+        whole = sum(len(self._doc_passages[d]) for d in docs) == len(among)
+        field, ids = ("doc_id", docs) if whole else ("id", sorted(among))
+        return f"{field} in {ids!r}".replace("'", '"')
+
+    def _search(self, data: Any, field: str, n: int, flt: str, out: list[str]) -> list[dict]:
+        metric = "BM25" if field == "sparse" else "IP"
+        hits = self.location.client.search(
+            self.location.name,
+            data=[data],
+            anns_field=field,
+            limit=n,
+            filter=flt,
+            output_fields=out,
+            search_params={"metric_type": metric},
+        )
+        return list(hits[0]) if hits else []
+
+    def search(
+        self, query: np.ndarray, k: int, among: Collection[str] | None = None
+    ) -> list[tuple[Passage, float]]:
+        if not self.passages or k <= 0 or (among is not None and not among):
+            return []
+        q = np.asarray(query, dtype=np.float32).ravel().tolist()
+        hits = self._search(q, "vector", min(k, len(self)), self._filter(among), [])
+        return [(self.passages[h["id"]], float(h["distance"])) for h in hits if h["id"] in self]
+
+    def __contains__(self, passage_id: object) -> bool:
+        return passage_id in self.passages
+
+    def vectors(self, passage_ids: Iterable[str]) -> np.ndarray:
+        ids = list(passage_ids)
+        if not ids:
+            return np.zeros((0, self.spec.dim), dtype=np.float32)
+        rows = self.location.client.get(self.location.name, ids=ids, output_fields=["vector"])
+        got = {r["id"]: r["vector"] for r in rows}
+        return np.array([got[p] for p in ids], dtype=np.float32)
+
+    def lexical_top(self, text: str, n: int) -> list[Passage]:
+        """The passages BM25 ranks best for ``text`` (at most ``n``, scores above 0)."""
+        t = " ".join(terms(text))
+        if not t or not self.passages:
+            return []
+        hits = self._search(t, "sparse", n, "", [])
+        return [self.passages[h["id"]] for h in hits if h["id"] in self and h["distance"] > 0]
+
+    def candidates(
+        self, question: str, q: np.ndarray, n: int, among: Collection[str] | None = None
+    ) -> tuple[list[Passage], np.ndarray, np.ndarray]:
+        """The union of Milvus's dense and BM25 top ``n``, by id, with both scores: dense
+        from the vectors the hits carry (as the local retriever computes it), BM25 of the
+        dense-only hits by one more search among them."""
+        if not self.passages or (among is not None and not among):
+            return [], np.zeros(0, np.float32), np.zeros(0, np.float32)
+        flt = self._filter(among)
+        qv = np.asarray(q, dtype=np.float32).ravel()
+        vec: dict[str, list[float]] = {}
+        for h in self._search(qv.tolist(), "vector", n, flt, ["vector"]):
+            vec[h["id"]] = h["entity"]["vector"]
+        bm25: dict[str, float] = {}
+        t = " ".join(terms(question))
+        if t:
+            for h in self._search(t, "sparse", n, flt, ["vector"]):
+                vec.setdefault(h["id"], h["entity"]["vector"])
+                bm25[h["id"]] = float(h["distance"]) * _SCALE
+            rest = sorted(set(vec) - set(bm25))
+            if rest:
+                rest_filter = f"id in {rest!r}".replace("'", '"')
+                for h in self._search(t, "sparse", len(rest), rest_filter, []):
+                    bm25[h["id"]] = float(h["distance"]) * _SCALE
+        ids = sorted(p for p in vec if p in self)  # a row saved by another process: next load
+        dense = np.array([vec[p] for p in ids], dtype=np.float32).reshape(-1, self.spec.dim) @ qv
+        lex = np.array([bm25.get(p, 0.0) for p in ids], dtype=np.float32)
+        return [self.passages[p] for p in ids], dense, lex
+
+    # -- manifest and loading ------------------------------------------------------------
+    def manifest(self) -> dict[str, object]:
+        return {
+            "format": FORMAT_VERSION,
+            **self.spec.to_json(),
+            "vector_index": self.kind,
+            "counts": {"documents": len(self.documents), "passages": len(self.passages)},
+            "documents": [
+                {
+                    "id": d.id,
+                    "source": d.source,
+                    "title": d.title,
+                    "sha256": text_sha256(d.text),
+                    "chars": len(d.text),
+                    "passages": len(self._doc_passages[d.id]),
+                    "meta": dict(d.meta),
+                }
+                for d in self.documents.values()
+            ],
+        }
+
+    @classmethod
+    def open(cls, location: MilvusLocation, expected: IndexSpec) -> MilvusStore:
+        """The index saved at ``location``; `IndexMismatch` (one sentence, with the fix)
+        when it was built with another embedder, chunking or format."""
+        return cls.load(location, expected)
+
+    @classmethod
+    def load(cls, location: MilvusLocation, expected: IndexSpec | None) -> MilvusStore:
+        meta = location.read_meta()
+        if meta is None:
+            raise location.not_found()
+        manifest = meta.get("manifest") or {}
+        hint = location.rebuild_hint()
+        if expected is not None:
+            check_manifest(manifest, expected, location.describe(), hint)
+        spec = expected or IndexSpec(
+            manifest["embedder"]["name"], manifest["embedder"]["dim"], manifest["chunking"]
+        )
+        store = cls(spec, location)
+        try:
+            store.documents = location.load_documents()
+            passages = location.load_passages(store.documents)
+        except (KeyError, ValueError, TypeError) as e:
+            raise IndexMismatch(
+                f"the index at {location.describe()} is damaged ({e}); rebuild it with {hint}"
+            ) from None
+        store._doc_passages = {d: [] for d in store.documents}
+        for p in sorted(passages, key=lambda p: (p.doc_id, p.start, p.end)):
+            store.passages[p.id] = p
+            store._doc_passages[p.doc_id].append(p.id)
+        store.stamp = meta.get("stamp")
+        return store
+
+
+def _passage_row(doc: Document, p: Passage, vector: np.ndarray) -> dict[str, object]:
+    return {
+        "id": p.id,
+        "doc_id": doc.id,
+        "source": _fit(doc.source, 4096),
+        "title": _fit(doc.title, 4096),
+        "start": p.start,
+        "end": p.end,
+        "text": _fit(p.text),
+        "page": p.page or 0,  # pages count from 1: 0 is "no pages"
+        "section": _fit(p.section, 4096),
+        "terms": _fit(" ".join(terms(p.search_text))),
+        "vector": vector.tolist(),
+    }
+
+
+def create_collections(location: MilvusLocation, dim: int) -> None:
+    """(Re)create the three collections of ``location``, empty."""
+    from pymilvus import DataType, Function, FunctionType
+
+    c = location.client
+    for name in location.names:
+        if c.has_collection(name):
+            c.drop_collection(name)
+    s = c.create_schema(auto_id=False)
+    s.add_field("id", DataType.VARCHAR, max_length=64, is_primary=True)
+    s.add_field("doc_id", DataType.VARCHAR, max_length=64)
+    for field in ("source", "title", "section"):
+        s.add_field(field, DataType.VARCHAR, max_length=4096)
+    for field in ("start", "end", "page"):
+        s.add_field(field, DataType.INT64)
+    s.add_field("text", DataType.VARCHAR, max_length=65535)
+    # qa's terms, whitespace-split: no second stemming, the same terms as bm25s sees
+    s.add_field(
+        "terms",
+        DataType.VARCHAR,
+        max_length=65535,
+        enable_analyzer=True,
+        analyzer_params={"tokenizer": "whitespace"},
+    )
+    s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    s.add_function(Function("bm25", FunctionType.BM25, ["terms"], ["sparse"]))
+    ip = c.prepare_index_params()
+    ip.add_index("vector", index_type="FLAT", metric_type="IP")
+    ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params=BM25)
+    c.create_collection(location.name, schema=s, index_params=ip, consistency_level="Strong")
+    _create_table(location, location.names[1], {"doc_id": 64, "data": 65535}, part=True)
+    _create_table(location, location.names[2], {"value": 65535})
+
+
+def _create_table(location: MilvusLocation, name: str, fields: dict[str, int], part=False):
+    """A collection of VARCHAR fields (Milvus wants a vector in each: a 2-d dummy)."""
+    from pymilvus import DataType
+
+    c = location.client
+    s = c.create_schema(auto_id=False)
+    s.add_field("id" if part else "key", DataType.VARCHAR, max_length=128, is_primary=True)
+    for field, size in fields.items():
+        s.add_field(field, DataType.VARCHAR, max_length=size)
+    if part:
+        s.add_field("part", DataType.INT64)
+    s.add_field("v", DataType.FLOAT_VECTOR, dim=2)
+    ip = c.prepare_index_params()
+    ip.add_index("v", index_type="FLAT", metric_type="L2")
+    c.create_collection(name, schema=s, index_params=ip, consistency_level="Strong")
