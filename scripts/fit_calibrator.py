@@ -9,8 +9,13 @@ wrong). Feature sets and penalties are compared by leave-one-article-out log los
 best is fitted on all tuning answers and written to the reader folder's
 ``confidence.json``, with the ``QA_MIN_CONFIDENCE`` table on the tuning questions.
 
+With ``--doctune``, the documentation tuning set (``data/doctune``: manuals, READMEs and
+specifications, never evaluated on) is asked too, K=5 as on real documents, and fitted
+with the SQuAD rows, so the calibrator also sees questions off SQuAD's shape.
+
     .venv/bin/python scripts/fit_calibrator.py            # ask, compare, write
     .venv/bin/python scripts/fit_calibrator.py --reuse    # refit from bench/out's answers
+    .venv/bin/python scripts/fit_calibrator.py --doctune  # SQuAD and data/doctune
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +47,10 @@ from qa.train.confidence import (  # noqa: E402
 from qa.train.evaluate import documents  # noqa: E402
 
 K = 3
+DOC_K = 5  # as the real-documents benchmark asks
 ROWS = ROOT / "bench" / "out" / "calibration-tune.json"
+DOC_ROWS = ROOT / "bench" / "out" / "calibration-doctune.json"
+DOCTUNE = ROOT / "data" / "doctune"
 # The feature sets compared (``qa.read.confidence.FEATURES``), simplest first.
 CANDIDATES = {
     "score": ("span_logit",),
@@ -82,19 +91,40 @@ def tuning_rows(reader_dir: Path, data: Path) -> list[Asked]:
     return collect(lambda q: engine.ask(q, K).answer, reader, questions)
 
 
+def doctune_rows(reader_dir: Path) -> list[Asked]:
+    """Every data/doctune question asked over its documents, K=5 (grouped by file)."""
+    from qa.index import ingest
+
+    reader = RecordingReader(reader_dir)
+    reader.calibrator = None
+    docs = ingest.scan(DOCTUNE / "docs").documents
+    engine = Engine.in_memory(docs, Settings(reader_dir=reader_dir), reader=reader)
+    lines = (DOCTUNE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    qs = [json.loads(line) for line in lines if line.strip()]
+    questions = [(q["id"], f"doctune:{q['file']}", q["question"], q["answers"]) for q in qs]
+    return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
+
+
+def _rows(path: Path, reuse: bool, make: Callable[[], list[Asked]]) -> list[Asked]:
+    if reuse and path.exists():
+        return [Asked(**r) for r in json.loads(path.read_text())]
+    rows = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([r.to_json() for r in rows]))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reader", type=Path, default=Settings().reader_dir)
     ap.add_argument("--data", type=Path, default=squad.DATA_DIR)
     ap.add_argument("--reuse", action="store_true", help=f"refit from {ROWS.name}")
     ap.add_argument("--dry-run", action="store_true", help="compare, write nothing")
+    ap.add_argument("--doctune", action="store_true", help="fit on data/doctune as well")
     args = ap.parse_args(argv)
-    if args.reuse:
-        rows = [Asked(**r) for r in json.loads(ROWS.read_text())]
-    else:
-        rows = tuning_rows(args.reader, args.data)
-        ROWS.parent.mkdir(parents=True, exist_ok=True)
-        ROWS.write_text(json.dumps([r.to_json() for r in rows]))
+    rows = _rows(ROWS, args.reuse, lambda: tuning_rows(args.reader, args.data))
+    if args.doctune:
+        rows += _rows(DOC_ROWS, args.reuse, lambda: doctune_rows(args.reader))
     answered = [r for r in rows if r.features is not None]
     print(
         f"{len(rows)} questions, {len(answered)} answered, {sum(r.right for r in answered)} right"
@@ -115,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         print("  ", row)
     record = {
         "tuning": "squad-v2.0-dev-half.json held-out articles "
-        f"({', '.join(sorted(squad.HELDOUT_TITLES))}), open setting K={K} over SQuAD v1.1 dev",
+        f"({', '.join(sorted(squad.HELDOUT_TITLES))}), open setting K={K} over SQuAD v1.1 dev"
+        + (f"; data/doctune questions, K={DOC_K} over its documents" if args.doctune else ""),
         "label": "right = SQuAD F1 >= 0.5 against the golds; unanswerable answered = wrong",
         "questions": len(rows),
         "answers": len(answered),
@@ -126,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         "cv_ece": scores[best]["ece"],
         "answerable_weight": ANSWERABLE_WEIGHT,
         "thresholds": table,
-        "command": "scripts/fit_calibrator.py",
+        "command": "scripts/fit_calibrator.py" + (" --doctune" if args.doctune else ""),
     }
     cal = type(cal)(cal.names, cal.mean, cal.scale, cal.weights, cal.bias, record)
     if not args.dry_run:
