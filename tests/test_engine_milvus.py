@@ -80,10 +80,11 @@ def test_seed_answers_through_milvus_equal_the_folder_store(tmp_path: Path, milv
 
 
 def _same_up_to_rounding(resp) -> dict:
-    """The response without timings, its answer's score to 6 places: Milvus sums BM25 in
-    another order, so scores may differ in the last bit of a float32."""
+    """The response without timings, its answer's score and confidence to 6 places: Milvus
+    sums BM25 in another order, so scores may differ in the last bit of a float32."""
     d = response_to_dict(resp)
     d.pop("timings_ms")
     if d["answer"]:
-        d["answer"]["score"] = round(d["answer"]["score"], 6)
+        for key in ("score", "confidence"):
+            d["answer"][key] = round(d["answer"][key], 6)
     return d
