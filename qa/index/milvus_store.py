@@ -19,7 +19,7 @@ from qa.core.errors import IndexMismatch
 from qa.core.text import terms
 from qa.core.types import Document, Passage
 from qa.index.milvus import BATCH, MilvusLocation, _fit, document_rows
-from qa.index.store import FORMAT_VERSION, IndexSpec, check_manifest, text_sha256
+from qa.index.store import IndexSpec, build_manifest, check_manifest
 
 BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s's defaults, so scores equal the local ones
 # Milvus's BM25 carries a factor (k1 + 1) that bm25s's (Lucene's) leaves out: divided out,
@@ -199,24 +199,7 @@ class MilvusStore:
 
     # -- manifest and loading ------------------------------------------------------------
     def manifest(self) -> dict[str, object]:
-        return {
-            "format": FORMAT_VERSION,
-            **self.spec.to_json(),
-            "vector_index": self.kind,
-            "counts": {"documents": len(self.documents), "passages": len(self.passages)},
-            "documents": [
-                {
-                    "id": d.id,
-                    "source": d.source,
-                    "title": d.title,
-                    "sha256": text_sha256(d.text),
-                    "chars": len(d.text),
-                    "passages": len(self._doc_passages[d.id]),
-                    "meta": dict(d.meta),
-                }
-                for d in self.documents.values()
-            ],
-        }
+        return build_manifest(self.spec, self.kind, self.documents, self._doc_passages)
 
     @classmethod
     def open(cls, location: MilvusLocation, expected: IndexSpec) -> MilvusStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,45 @@ from qa.index.manifest import current_generation
 
 if TYPE_CHECKING:
     from qa.index.backend import StoreBackend as Store
+    from qa.index.store import IndexSpec
+
+
+FORMAT_VERSION = 2  # 2: documents keep blocks and metadata, passages section and page
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_manifest(
+    spec: IndexSpec,
+    kind: str,
+    documents: dict[str, Document],
+    doc_passages: dict[str, list[str]],
+) -> dict[str, object]:
+    """An index's manifest: format, embedder, chunking, search structure, and each document
+    with its text's sha256 and metadata (whichever store holds it)."""
+    return {
+        "format": FORMAT_VERSION,
+        **spec.to_json(),
+        "vector_index": kind,
+        "counts": {
+            "documents": len(documents),
+            "passages": sum(len(doc_passages[d]) for d in documents),
+        },
+        "documents": [
+            {
+                "id": d.id,
+                "source": d.source,
+                "title": d.title,
+                "sha256": text_sha256(d.text),
+                "chars": len(d.text),
+                "passages": len(doc_passages[d.id]),
+                "meta": dict(d.meta),
+            }
+            for d in documents.values()
+        ],
+    }
 
 
 def passage_to_json(p: Passage) -> dict[str, object]:

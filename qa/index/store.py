@@ -14,7 +14,6 @@ any number of processes take turns on ``.lock`` and start from the live generati
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -31,11 +30,17 @@ import numpy as np
 from qa.core.errors import BadInput, Busy, IndexMismatch, IndexNotFound
 from qa.core.types import Document, Passage
 from qa.index.manifest import current_generation, current_stamp
-from qa.index.records import document_from_json, document_to_json, passage_to_json
+from qa.index.records import (  # noqa: F401 -- FORMAT_VERSION and text_sha256 are used from here
+    FORMAT_VERSION,
+    build_manifest,
+    document_from_json,
+    document_to_json,
+    passage_to_json,
+    text_sha256,
+)
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: documents keep blocks and metadata, passages section and page
 # What a save may replace or delete inside an index folder: generations and leftovers of
 # crashed saves. Anything else there belongs to someone else and is never touched.
 _OWNED = re.compile(r"^(gen-\d+|\.gen-\d+\.tmp-\d+|\.CURRENT\.tmp-\d+|CURRENT)$")
@@ -100,10 +105,6 @@ def rebuild_hint(path: Path) -> str:
     default = Path(Settings().index_dir)
     named = "" if Path(path).resolve() == default.resolve() else f" --index {path}"
     return f"'qa index seeds/{named}' (or the folders it was built from)"
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def faiss_id(passage_id: str) -> int:
@@ -271,24 +272,7 @@ class Store:
 
     # -- disk --------------------------------------------------------------------------
     def manifest(self) -> dict[str, object]:
-        return {
-            "format": FORMAT_VERSION,
-            **self.spec.to_json(),
-            "vector_index": self.kind,
-            "counts": {"documents": len(self.documents), "passages": len(self.passages)},
-            "documents": [
-                {
-                    "id": d.id,
-                    "source": d.source,
-                    "title": d.title,
-                    "sha256": text_sha256(d.text),
-                    "chars": len(d.text),
-                    "passages": len(self._doc_passages[d.id]),
-                    "meta": dict(d.meta),
-                }
-                for d in self.documents.values()
-            ],
-        }
+        return build_manifest(self.spec, self.kind, self.documents, self._doc_passages)
 
     def save(self, path: Path) -> None:
         """Write atomically: a new generation beside the live one, then swap ``CURRENT``.
