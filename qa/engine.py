@@ -6,6 +6,7 @@ swaps it in with one assignment, so a question in flight keeps the snapshot it s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -328,12 +329,10 @@ class Engine:
         with self._write_lock, self.location.lock(self.lock_timeout):
             current = self._snapshot_unlocked()  # the live index, whoever saved it
             indexed = current.store.documents
-            if not replace_sources:  # sources do not tie versions together
-                indexed = {i: d for i, d in indexed.items() if i in {x.id for x in documents}}
+            if not replace_sources:  # sources do not tie versions together: equal texts do
+                indexed = {d.id: indexed[d.id] for d in documents if d.id in indexed}
             new, remove, report = plan(indexed, documents, prune)
-            report = Report(
-                report.added, report.replaced, report.unchanged, report.removed, list(skipped)
-            )
+            report = dataclasses.replace(report, skipped=list(skipped))
             if not new and not remove:
                 return report
             store = current.store.copy()
