@@ -219,18 +219,7 @@ def load_questions(path: Path = QUESTIONS) -> list[dict[str, Any]]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    failures: list[str] = []
-    loaded, crashes = rd.load_docs(DOCS)
-    failures += crashes
-    reasons = collections.Counter(s.reason for s in loaded.skipped)
-    print(
-        f"ingest {DOCS.relative_to(ROOT)}: {len(loaded.documents)} indexed, "
-        f"{len(loaded.skipped)} skipped" + "".join(f"; {r}: {n}" for r, n in reasons.items())
-    )
-    for s in loaded.skipped:
-        failures.append(f"{Path(s.source).name}: not indexed ({s.reason}: {s.detail})")
-    print("\n".join(rd.format_table(loaded.documents)))
-    by_name = {Path(d.source).name: d for d in loaded.documents}
+    by_name, failures = rd.check_folder(DOCS)
     questions = load_questions(args.questions)
     counts = collections.Counter(q["format"] for q in questions)
     none = collections.Counter(q["format"] for q in questions if not q["answers"])
@@ -243,36 +232,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     ids = collections.Counter(q["id"] for q in questions)
     failures += [f"{i}: id repeats" for i, n in ids.items() if n > 1]
-    for q in questions:
-        name = Path(q["file"]).name
-        doc = by_name.get(name)
-        if doc is None:
-            failures.append(f"{q['id']}: {q['file']} was not indexed")
-            continue
-        if doc.meta.get("format") != q["format"]:
-            failures.append(f"{q['id']}: format {q['format']} but read as {doc.meta.get('format')}")
-        failures += [f"{q['id']}: {p}" for p in rd.check_question(q, doc)]
+    failures += rd.check_questions(questions, by_name)
     unused = sorted(set(by_name) - {Path(q["file"]).name for q in questions})
     if unused:
         print(f"note: files with no question: {', '.join(unused)}")
-    for f in failures:
-        print(f"FAIL {f}")
-    print(f"{'FAILED' if failures else 'OK'}: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return rd.report(failures)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("sources", help="download the packages and re-create docs/")
-    s.add_argument("--out", type=Path, default=DOCS, help="where to write the files")
-    s.add_argument("--cache", type=Path, help="where packages are downloaded and unpacked")
-    s.add_argument("--verify", action="store_true", help="compare with SHA256SUMS")
-    s.add_argument("--write-sums", action="store_true", help="rewrite SHA256SUMS")
-    c = sub.add_parser("check", help="load every file and check every gold answer")
-    c.add_argument("--questions", type=Path, default=QUESTIONS)
-    args = ap.parse_args(argv)
-    return cmd_sources(args) if args.cmd == "sources" else cmd_check(args)
+    return rd.cli(__doc__.splitlines()[0], DOCS, QUESTIONS, cmd_sources, cmd_check, argv)
 
 
 if __name__ == "__main__":

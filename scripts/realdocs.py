@@ -35,7 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -397,52 +397,79 @@ def load_docs(folder: Path = DOCS) -> tuple[Any, list[str]]:
     return loaded, crashes
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    failures: list[str] = []
-    loaded, crashes = load_docs()
-    failures += crashes
+def check_folder(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """Load every file of ``folder``, print the ingest line and the per-format table;
+    the documents by file name, and a failure for each file not indexed."""
+    loaded, failures = load_docs(folder)
     reasons = collections.Counter(s.reason for s in loaded.skipped)
     print(
-        f"ingest {DOCS.relative_to(ROOT)}: {len(loaded.documents)} indexed, "
+        f"ingest {folder.relative_to(ROOT)}: {len(loaded.documents)} indexed, "
         f"{len(loaded.skipped)} skipped" + "".join(f"; {r}: {n}" for r, n in reasons.items())
     )
     for s in loaded.skipped:
         failures.append(f"{Path(s.source).name}: not indexed ({s.reason}: {s.detail})")
     print("\n".join(format_table(loaded.documents)))
-    by_name = {Path(d.source).name: d for d in loaded.documents}
-    questions = load_questions(args.questions)
-    counts = collections.Counter(q["format"] for q in questions)
-    print(f"questions: {len(questions)} (" + ", ".join(f"{f} {counts[f]}" for f in FORMATS) + ")")
+    return {Path(d.source).name: d for d in loaded.documents}, failures
+
+
+def check_questions(questions: Sequence[dict[str, Any]], by_name: dict[str, Any]) -> list[str]:
+    """A failure for each question whose file was not indexed, was read as another format,
+    or does not hold its gold answers (`check_question`)."""
+    failures = []
     for q in questions:
-        name = Path(q["file"]).name
-        doc = by_name.get(name)
+        doc = by_name.get(Path(q["file"]).name)
         if doc is None:
             failures.append(f"{q['id']}: {q['file']} was not indexed")
             continue
         if doc.meta.get("format") != q["format"]:
             failures.append(f"{q['id']}: format {q['format']} but read as {doc.meta.get('format')}")
         failures += [f"{q['id']}: {p}" for p in check_question(q, doc)]
-    loose = [q["id"] for q in questions if q.get("match") == "whitespace"]
-    if loose:
-        print(f"whitespace-normalised matches recorded for: {', '.join(loose)}")
+    return failures
+
+
+def report(failures: Sequence[str]) -> int:
     for f in failures:
         print(f"FAIL {f}")
     print(f"{'FAILED' if failures else 'OK'}: {len(failures)} failure(s)")
     return 1 if failures else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def cmd_check(args: argparse.Namespace) -> int:
+    by_name, failures = check_folder(DOCS)
+    questions = load_questions(args.questions)
+    counts = collections.Counter(q["format"] for q in questions)
+    print(f"questions: {len(questions)} (" + ", ".join(f"{f} {counts[f]}" for f in FORMATS) + ")")
+    failures += check_questions(questions, by_name)
+    loose = [q["id"] for q in questions if q.get("match") == "whitespace"]
+    if loose:
+        print(f"whitespace-normalised matches recorded for: {', '.join(loose)}")
+    return report(failures)
+
+
+def cli(
+    description: str,
+    docs: Path,
+    questions: Path,
+    sources: Callable[[argparse.Namespace], int],
+    check: Callable[[argparse.Namespace], int],
+    argv: list[str] | None = None,
+) -> int:
+    """The ``sources`` / ``check`` command line shared by the question sets' scripts."""
+    ap = argparse.ArgumentParser(description=description)
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sources", help="download the packages and re-create docs/")
-    s.add_argument("--out", type=Path, default=DOCS, help="where to write the files")
+    s.add_argument("--out", type=Path, default=docs, help="where to write the files")
     s.add_argument("--cache", type=Path, help="where packages are downloaded and unpacked")
     s.add_argument("--verify", action="store_true", help="compare with SHA256SUMS")
     s.add_argument("--write-sums", action="store_true", help="rewrite SHA256SUMS")
     c = sub.add_parser("check", help="load every file and check every gold answer")
-    c.add_argument("--questions", type=Path, default=QUESTIONS)
+    c.add_argument("--questions", type=Path, default=questions)
     args = ap.parse_args(argv)
-    return cmd_sources(args) if args.cmd == "sources" else cmd_check(args)
+    return sources(args) if args.cmd == "sources" else check(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli(__doc__.splitlines()[0], DOCS, QUESTIONS, cmd_sources, cmd_check, argv)
 
 
 if __name__ == "__main__":
