@@ -66,6 +66,7 @@ SECTIONS = (
     "realdocs",
     "followups",
     "calibration",
+    "stores",
 )
 
 GOALS = {
@@ -703,6 +704,13 @@ def section_followups(ctx: Context) -> dict[str, Any]:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+def section_stores(ctx: Context) -> dict[str, Any]:
+    """bench/stores.py: the local folder store vs Milvus (milvus-lite), and Milvus at scale."""
+    import stores  # bench/stores.py
+
+    return stores.section(ctx, run_cmd, shown)
+
+
 def section_calibration(ctx: Context) -> dict[str, Any]:
     """bench/calibration.py: confidence against being right, SQuAD evaluation and realdocs."""
     import calibration  # bench/calibration.py
@@ -726,6 +734,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "realdocs": section_realdocs,
     "followups": section_followups,
     "calibration": section_calibration,
+    "stores": section_stores,
 }
 
 
@@ -1249,6 +1258,8 @@ def render(
     else:
         L += [f"_{(peer or {}).get('skipped', 'not run')}_", ""]
 
+    L += render_stores(parts.get("stores"))
+
     scale = parts.get("scale")
     L += ["## Scale: FAISS exact vs HNSW vs IVF (synthetic 384-d vectors)", ""]
     if scale:
@@ -1328,6 +1339,16 @@ def render_realdocs(part: dict[str, Any] | None) -> list[str]:
     if not part:
         return [*L, "_not run_", ""]
     return [*L, *realdocs.render(part), "", state_note(part), ""]
+
+
+def render_stores(part: dict[str, Any] | None) -> list[str]:
+    """The two stores side by side: its tables come from bench/stores.py."""
+    import stores  # bench/stores.py
+
+    L = ["## Stores: the local folder vs Milvus (milvus-lite, the embedded engine)", ""]
+    if not part:
+        return [*L, "_not run_", ""]
+    return [*L, *stores.render(part, state_note)]
 
 
 def render_calibration(part: dict[str, Any] | None) -> list[str]:
