@@ -122,7 +122,7 @@ class LeaseLock:
                 break
             pause = random.uniform(0.5, 1.0) * min(MAX_PAUSE_S, 0.05 * 2**tries)
             waited = time.monotonic() - start
-            if timeout is not None and waited + pause > timeout:
+            if timeout is not None and waited >= timeout:
                 raise Busy(
                     f"another process has been writing the index at {self.shown} for over "
                     f"{timeout:g} s; retry when it is done"
@@ -131,7 +131,8 @@ class LeaseLock:
                 log.warning("waiting for another qa process (%s) to finish writing %s …",
                             others[0], self.shown)  # fmt: skip
                 warned = True
-            time.sleep(pause)
+            # the last pause ends at the deadline: one more try then, not a give-up before it
+            time.sleep(pause if timeout is None else min(pause, timeout - waited))
         self._stop.clear()
         self._renewer = threading.Thread(target=self._renew, name="qa-lease", daemon=True)
         self._renewer.start()
