@@ -26,6 +26,8 @@ MAX_K = 50  # passages one question may retrieve and cite
 BACKENDS = ("onnx", "torch")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("auto", "json", "text")
+# Milvus's consistency levels, for the searches of questions (README "The index in Milvus")
+MILVUS_CONSISTENCY = ("strong", "bounded", "session", "eventually")
 
 # Allowed range of each numeric setting (inclusive).
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -56,6 +58,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "reader_backend": BACKENDS,
     "log_level": LOG_LEVELS,
     "log_format": LOG_FORMATS,
+    "milvus_consistency": MILVUS_CONSISTENCY,
 }
 
 
@@ -76,6 +79,9 @@ class Settings:
     # Where the index lives instead of index_dir: milvus://host:19530/collection, or
     # file:///path/milvus.db[?collection=name] (milvus-lite); "" keeps the folder.
     store: str = ""
+    # The consistency level of questions' searches in Milvus: strong, bounded (default:
+    # at most a few seconds behind), session or eventually; writes are always Strong.
+    milvus_consistency: str = "bounded"
     max_passage_words: int = 150
     overlap_sentences: int = 1
     batch_size: int = 8  # passages embedded per batch (BENCHMARKS.md: batch size)
@@ -107,6 +113,7 @@ class Settings:
         for name in ("index_dir", "reader_dir", "cache_dir", "data_dir"):  # a string path works too
             if isinstance(getattr(self, name), str):
                 object.__setattr__(self, name, Path(getattr(self, name)))
+        object.__setattr__(self, "milvus_consistency", self.milvus_consistency.lower())
         _check(self)
 
     @classmethod

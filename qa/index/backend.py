@@ -148,7 +148,7 @@ def location_for(settings: Settings) -> Location:
         return FolderLocation(settings.index_dir)
     from qa.index.milvus import MilvusLocation
 
-    return MilvusLocation.parse(settings.store)
+    return MilvusLocation.parse(settings.store, settings.milvus_consistency)
 
 
 def copy_into(source: StoreBackend, target: StoreBackend) -> StoreBackend:

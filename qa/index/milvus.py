@@ -24,11 +24,12 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from qa.core.config import MILVUS_CONSISTENCY
 from qa.core.errors import BadInput, IndexNotFound
 from qa.core.types import Document, Passage
 from qa.index.records import document_from_json, document_to_json
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from qa.index.store import IndexSpec
 
 DEFAULT_COLLECTION = "qa"
+DEFAULT_CONSISTENCY = "bounded"
 PART_CHARS = 16_000  # a document's JSON in parts: 4 bytes a character fits VARCHAR's 65,535
 TEXT_BYTES = 65_535
 BATCH = 500  # rows an insert sends at once (gRPC messages stay well under their limit)
@@ -56,7 +58,17 @@ def _fit(text: str, limit: int = TEXT_BYTES) -> str:
 class MilvusLocation:
     """An index kept in Milvus, named by a ``milvus://`` or ``file://`` URI."""
 
-    def __init__(self, uri: str, collection: str, shown: str, token: str = "") -> None:
+    def __init__(
+        self,
+        uri: str,
+        collection: str,
+        shown: str,
+        token: str = "",
+        consistency: str = DEFAULT_CONSISTENCY,
+    ) -> None:
+        if consistency.lower() not in MILVUS_CONSISTENCY:
+            choices = ", ".join(MILVUS_CONSISTENCY)
+            raise BadInput(f"QA_MILVUS_CONSISTENCY must be one of {choices}, not {consistency!r}")
         if not _NAME.match(collection):
             raise BadInput(
                 f"the Milvus collection name {collection!r} (in QA_STORE) must be letters, "
@@ -66,20 +78,25 @@ class MilvusLocation:
         self.name = collection
         self.shown = shown  # the URI as given, for messages
         self.token = token
+        # the level of questions' searches (Milvus's spelling); writes and the stamp,
+        # documents and passages a writer reads are Strong (README "The index in Milvus")
+        self.consistency = consistency.lower().capitalize()
 
     @classmethod
-    def parse(cls, text: str) -> MilvusLocation:
+    def parse(cls, text: str, consistency: str = DEFAULT_CONSISTENCY) -> MilvusLocation:
         """``milvus://[user:password@]host[:19530]/collection`` or
-        ``file:///path/milvus.db[?collection=name]``; anything else is a one-line error."""
+        ``file:///path/milvus.db[?collection=name]``; anything else is a one-line error.
+        ``consistency``: the level questions search at (`QA_MILVUS_CONSISTENCY`)."""
         u = urlsplit(text.strip())
         if u.scheme == "milvus" and u.hostname:
             name = u.path.strip("/") or DEFAULT_COLLECTION
             token = f"{unquote(u.username or '')}:{unquote(u.password or '')}"
             token = "" if token == ":" else token
-            return cls(f"http://{u.hostname}:{u.port or 19530}", name, text.strip(), token)
+            uri = f"http://{u.hostname}:{u.port or 19530}"
+            return cls(uri, name, text.strip(), token, consistency)
         if u.scheme == "file" and u.path:
             name = (parse_qs(u.query).get("collection") or [DEFAULT_COLLECTION])[0]
-            return cls(str(Path(unquote(u.path))), name, text.strip())
+            return cls(str(Path(unquote(u.path))), name, text.strip(), "", consistency)
         raise BadInput(
             f"QA_STORE (--store) {text!r} is not a Milvus address: give "
             "milvus://host:19530/collection, or file:///path/milvus.db for milvus-lite"
@@ -137,11 +154,16 @@ class MilvusLocation:
         return None if meta is None else meta.get("stamp")
 
     def lock(self, timeout: float | None) -> Any:
-        """milvus-lite: a file lock beside the database (writers in processes take turns).
-        A server: this process's writes only; one process should write a collection."""
-        if not self.lite:
-            return nullcontext()
-        return _file_lock(Path(self.uri + ".lock"), timeout)
+        """The writers' lock, waiting at most ``timeout`` seconds (None: as long as it
+        takes), then `Busy`. A server: a lease in Milvus (`qa.index.milvus_lock`), so
+        writers on any machine take turns. milvus-lite serves one process a file (a second
+        cannot open it): a file lock beside the database orders this process's writers,
+        and a crash releases it at once, where a lease would block for its length."""
+        if self.lite:
+            return _file_lock(Path(self.uri + ".lock"), self.shown, timeout)
+        from qa.index.milvus_lock import lease_lock
+
+        return lease_lock(self.client, f"{self.name}_lock", self.shown, timeout)
 
     def read_meta(self) -> dict[str, Any] | None:
         c, meta = self.client, self.names[2]
@@ -224,13 +246,14 @@ def _connect(location: MilvusLocation) -> Any:
     import logging
     import warnings
 
-    # its iterator warns on every listing that milvus-lite keeps no MVCC timestamp
-    logging.getLogger("pymilvus").setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():  # milvus-lite imports pkg_resources, which warns
             warnings.simplefilter("ignore")
             from pymilvus import MilvusClient
 
+            # its iterator warns on every listing that milvus-lite keeps no MVCC timestamp
+            # (after the import: importing pymilvus sets its logger's level)
+            logging.getLogger("pymilvus").setLevel(logging.ERROR)
             if location.lite:
                 Path(location.uri).parent.mkdir(parents=True, exist_ok=True)
                 return MilvusClient(location.uri)
@@ -243,7 +266,7 @@ def _connect(location: MilvusLocation) -> Any:
 
 
 @contextmanager
-def _file_lock(path: Path, timeout: float | None) -> Iterator[None]:
+def _file_lock(path: Path, shown: str, timeout: float | None) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     from qa.core.errors import Busy
@@ -253,7 +276,8 @@ def _file_lock(path: Path, timeout: float | None) -> Iterator[None]:
         lock.acquire(timeout=-1 if timeout is None else timeout)
     except Timeout:
         raise Busy(
-            f"another process is writing the index at {path.stem}; retry when it is done"
+            f"another process has been writing the index at {shown} for over {timeout:g} s; "
+            "retry when it is done"
         ) from None
     try:
         yield

@@ -9,6 +9,7 @@ one may see part of it (a rebuild drops and recreates the collections).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Collection, Iterable
 from typing import Any
@@ -25,6 +26,10 @@ BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s's defaults, so scores equal the
 # Milvus's BM25 carries a factor (k1 + 1) that bm25s's (Lucene's) leaves out: divided out,
 # the scores a hit reports are the local store's.
 _SCALE = 1.0 / (1.0 + BM25["bm25_k1"])
+# Seconds a save or load searches Strong before the configured level: twice the staleness
+# bound of Bounded (Milvus's common.gracefulTime, 5 s by default), so once it ends the lag
+# of a Bounded search reaches back no further than the save.
+FRESH_S = 10.0
 
 
 class MilvusStore:
@@ -41,6 +46,8 @@ class MilvusStore:
         self._fresh = fresh  # a rebuild: the flush replaces the collections
         self._added: dict[str, tuple[Document, list[Passage], np.ndarray]] = {}
         self._removed: set[str] = set()
+        self._level_stamp: object | None = None  # the save `read_level` last saw
+        self._fresh_until = 0.0
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -127,6 +134,15 @@ class MilvusStore:
         field, ids = ("doc_id", docs) if whole else ("id", sorted(among))
         return f"{field} in {ids!r}".replace("'", '"')
 
+    def read_level(self) -> str:
+        """The consistency level of a search now: Strong for `FRESH_S` after this store
+        was saved or loaded (its first search then), so the save's rows are all found,
+        the writer's own included; the location's level (QA_MILVUS_CONSISTENCY) after."""
+        now = time.monotonic()
+        if self.stamp is None or self.stamp != self._level_stamp:
+            self._level_stamp, self._fresh_until = self.stamp, now + FRESH_S
+        return "Strong" if now < self._fresh_until else self.location.consistency
+
     def _search(self, data: Any, field: str, n: int, flt: str, out: list[str]) -> list[dict]:
         metric = "BM25" if field == "sparse" else "IP"
         hits = self.location.client.search(
@@ -137,6 +153,7 @@ class MilvusStore:
             filter=flt,
             output_fields=out,
             search_params={"metric_type": metric},
+            consistency_level=self.read_level(),
         )
         return list(hits[0]) if hits else []
 
@@ -156,7 +173,9 @@ class MilvusStore:
         ids = list(passage_ids)
         if not ids:
             return np.zeros((0, self.spec.dim), dtype=np.float32)
-        rows = self.location.client.get(self.location.name, ids=ids, output_fields=["vector"])
+        rows = self.location.client.get(
+            self.location.name, ids=ids, output_fields=["vector"], consistency_level="Strong"
+        )
         got = {r["id"]: r["vector"] for r in rows}
         return np.array([got[p] for p in ids], dtype=np.float32)
 

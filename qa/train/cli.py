@@ -150,18 +150,21 @@ def eval_cmd(
     device: o.Device = "cpu",
     k: o.K = None,
     corpus: o.Corpus = None,
+    store: o.Store = None,
 ) -> None:
     """Exact match / F1 of the reader on a SQuAD file (closed or open book)."""
     from qa.read.reader import DEFAULT_MODEL_DIR, NeuralReader
     from qa.train.evaluate import evaluate
 
     _check_eval_options(mode, backend, k, corpus, device)
+    if store is not None and mode != "open":
+        raise typer.BadParameter("--store applies to --mode open (closed reads the gold paragraph)")
     r = NeuralReader(_reader_dir(reader or DEFAULT_MODEL_DIR), backend=backend, device=device)
     if not abstain:
         r.null_threshold = None
     res = evaluate(
         file, r, mode=mode, limit=limit, eval_split=eval_split, batch_size=batch_size, k=k,
-        corpus=corpus,
+        corpus=corpus, store=store,
     )  # fmt: skip
     res["backend"] = r.backend
     if record:

@@ -71,6 +71,7 @@ def evaluate(
     batch_size: int = 1,
     latency_n: int = 200,
     corpus: str | Path | None = None,
+    store: str | None = None,
 ) -> dict[str, Any]:
     """EM/F1 of ``reader`` on ``file``; returns a flat dict of metrics.
 
@@ -79,7 +80,7 @@ def evaluate(
     the file has unanswerable questions; in open mode ``recall@1/3/5/10`` and ``mrr@10``
     (a hit counts when its document is the gold paragraph) and ``k``. Open mode builds
     ``Engine.in_memory`` over every paragraph of ``corpus`` (default: the file itself)
-    unless ``engine`` is given;
+    unless ``engine`` is given, or over the index at ``store`` (`qa.train.eval_store`);
     ``k`` is the number of passages the engine reads (default: its setting). Closed
     mode with ``batch_size`` > 1 and a reader offering ``read_many`` reads questions in
     batches; latency then comes from ``latency_n`` separate single-question reads.
@@ -88,13 +89,15 @@ def evaluate(
         raise ValueError("mode must be 'closed' or 'open'")
     if corpus is not None and (mode != "open" or engine is not None):
         raise BadInput("a corpus is what open mode's own engine retrieves from (--mode open)")
+    if store and (mode != "open" or engine is not None):
+        raise BadInput("--store is where open mode's engine retrieves from (--mode open)")
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be at least 1, not {limit}")
     examples = select(file, limit=limit, eval_split=eval_split)
     if not examples:
         raise BadInput(f"{file} has no questions to evaluate (after the evaluation split)")
     if mode == "open" and engine is None:
-        engine = open_engine(file, examples, reader, corpus)
+        engine = open_engine(file, examples, reader, corpus, store)
     if hasattr(reader, "load"):
         reader.load()
     if mode == "open":
@@ -112,10 +115,14 @@ def evaluate(
 
 
 def open_engine(
-    file: str | Path, examples: Sequence[squad.Example], reader: Any, corpus: str | Path | None
+    file: str | Path,
+    examples: Sequence[squad.Example],
+    reader: Any,
+    corpus: str | Path | None,
+    store: str | None = None,
 ) -> Any:
     """An in-memory engine over every paragraph of ``corpus`` (default: ``file``), which
-    must hold every question's paragraph."""
+    must hold every question's paragraph; with ``store``, the engine over that index."""
     from qa.engine import Engine
 
     docs = documents(corpus or file)
@@ -130,6 +137,10 @@ def open_engine(
                 f"{corpus}: retrieval could never find them; name a corpus that holds "
                 f"{Path(file).name}'s paragraphs"
             )
+    if store:
+        from qa.train.eval_store import store_engine
+
+        return store_engine(store, docs, examples, reader, corpus_named=corpus is not None)
     return Engine.in_memory(docs, reader=reader)
 
 

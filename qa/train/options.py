@@ -162,3 +162,13 @@ Corpus = Annotated[
         dir_okay=False,
     ),
 ]
+Store = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Open mode: retrieve through the index in Milvus at this URI "
+        "(milvus://host:19530/collection, or file:///path/milvus.db for milvus-lite) instead "
+        "of an in-memory one; an empty collection gets FILE's (or --corpus's) paragraphs "
+        "built into it first, an existing index is evaluated as it is.",
+    ),
+]
