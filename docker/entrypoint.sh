@@ -10,6 +10,8 @@
 # files in $QA_DOCS_DIR when it holds any, else from the seed article bundled in the
 # image ($QA_SEEDS_DIR). An index that exists is left alone: add documents with
 # `qa add` or POST /v1/documents, or remove the index to rebuild it from $QA_DOCS_DIR.
+# With $QA_STORE set (an index in Milvus) the store is asked instead (`qa docs`), and a
+# build goes there.
 set -eu
 
 QA_INDEX_DIR="${QA_INDEX_DIR:-/data/index}"
@@ -26,22 +28,36 @@ has_files() {
     [ -d "$1" ] && [ -n "$(find "$1" -type f ! -name '.*' 2>/dev/null | head -n 1)" ]
 }
 
+has_index() {
+    if [ -n "${QA_STORE:-}" ]; then
+        qa docs --json >/dev/null 2>&1
+    else
+        [ -f "$QA_INDEX_DIR/CURRENT" ]
+    fi
+}
+
 ensure_index() {
-    if [ -f "$QA_INDEX_DIR/CURRENT" ]; then
-        say "using the index at $QA_INDEX_DIR"
+    where="${QA_STORE:-$QA_INDEX_DIR}"
+    if has_index; then
+        say "using the index at $where"
         return 0
     fi
     if has_files "$QA_DOCS_DIR"; then
         src="$QA_DOCS_DIR"
-        say "no index at $QA_INDEX_DIR; building it from $src"
+        say "no index at $where; building it from $src"
     elif has_files "$QA_SEEDS_DIR"; then
         src="$QA_SEEDS_DIR"
-        say "no index at $QA_INDEX_DIR and no files in $QA_DOCS_DIR; building it from the bundled seed article ($src)"
+        say "no index at $where and no files in $QA_DOCS_DIR; building it from the bundled seed article ($src)"
     else
-        say "no index at $QA_INDEX_DIR and no files in $QA_DOCS_DIR or $QA_SEEDS_DIR to build one from"
+        say "no index at $where and no files in $QA_DOCS_DIR or $QA_SEEDS_DIR to build one from"
         exit 1
     fi
-    if ! qa index "$src" --index "$QA_INDEX_DIR"; then
+    if [ -n "${QA_STORE:-}" ]; then
+        set -- index "$src" --store "$QA_STORE"
+    else
+        set -- index "$src" --index "$QA_INDEX_DIR"
+    fi
+    if ! qa "$@"; then
         say "building the index from $src failed (see above); not serving"
         exit 1
     fi

@@ -54,8 +54,10 @@ STUB_QA = r"""#!/bin/sh
 if [ "$1" = index ]; then
     [ "${QA_STUB_FAIL_INDEX:-0}" = 1 ] && { echo "stub: index failed" >&2; exit 3; }
     # qa index SRC --index DIR: leave an index behind as the real one does.
-    mkdir -p "$4" && echo gen-1 > "$4/CURRENT"
+    [ "$3" = --index ] && mkdir -p "$4" && echo gen-1 > "$4/CURRENT"
 fi
+# qa docs: whether the store in QA_STORE holds an index
+[ "$1" = docs ] && exit "${QA_STUB_DOCS_RC:-0}"
 exit "${QA_STUB_RC:-0}"
 """
 
@@ -159,6 +161,23 @@ def test_existing_index_only_serves(box: Box) -> None:
     assert r.returncode == 0, r.stderr
     assert box.calls() == [SERVE]
     assert f"using the index at {box.index}" in r.stderr
+
+
+def test_store_with_an_index_only_serves(box: Box) -> None:
+    """With QA_STORE (Milvus) the store is asked, not the folder: no rebuild a start."""
+    store = "milvus://milvus:19530/qa"
+    r = box.run(QA_STORE=store)
+    assert r.returncode == 0, r.stderr
+    assert box.calls() == [["docs", "--json"], SERVE]
+    assert f"using the index at {store}" in r.stderr
+
+
+def test_store_without_an_index_is_built_there(box: Box) -> None:
+    store = "milvus://milvus:19530/qa"
+    r = box.run(QA_STORE=store, QA_STUB_DOCS_RC="1")
+    assert r.returncode == 0, r.stderr
+    assert box.calls() == [["docs", "--json"], ["index", str(box.seeds), "--store", store], SERVE]
+    assert f"no index at {store}" in r.stderr
 
 
 def test_index_folder_without_current_is_built(box: Box) -> None:
