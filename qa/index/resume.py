@@ -185,15 +185,20 @@ class FolderStaging:
         (a batch written but not journaled, or a torn last line, counts as not done)."""
         journal: list[Entry] = []
         batches: set[int] = set()
+        good = 0  # bytes of whole lines: a torn last line is cut, so appends start clean
         try:
-            with open(self.dir / "journal.jsonl", encoding="utf-8") as f:
+            with open(self.dir / "journal.jsonl", "rb+") as f:
                 for line in f:
                     try:
                         row = json.loads(line)
                     except ValueError:
                         break
+                    if not line.endswith(b"\n"):
+                        break
+                    good += len(line)
                     batches.add(row["batch"])
                     journal.extend(row["entries"])
+                f.truncate(good)
         except FileNotFoundError:
             pass
         for f in self.dir.glob("batch-*"):

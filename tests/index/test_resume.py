@@ -268,3 +268,24 @@ def test_an_index_saved_before_generations_opens_and_moves_on_rebuild(tmp_path, 
     assert loc.live_generation()
     assert not loc.client.has_collection(loc.name)  # the old layout's collections are gone
     _same_index(Engine(s, encoder=Encoder()), fresh)
+
+
+def test_a_torn_journal_line_and_an_unjournaled_batch_are_redone(tmp_path):
+    d = _corpus(tmp_path)
+    s = Settings(index_dir=tmp_path / "index", reader_dir=None, max_passage_words=30)
+    with pytest.raises(KeyboardInterrupt):
+        _engine(s, Encoder(fail_on=4)).index([d])
+    staging = s.index_dir / ".staging"
+    journal = (staging / "journal.jsonl").read_bytes().splitlines(keepends=True)
+    assert len(journal) == 3
+    (staging / "journal.jsonl").write_bytes(b"".join(journal[:2]) + journal[2][:25])  # torn
+    with pytest.raises(KeyboardInterrupt):  # the third batch is redone, then interrupted
+        _engine(s, Encoder(fail_on=2)).index([d])
+    again = Encoder()
+    built = _engine(s, again).index([d])
+    assert built.resumed == 6  # f00 to f05: the torn line was cut, the redone one kept
+    fresh = _engine(replace(s, index_dir=tmp_path / "fresh"), Encoder())
+    fresh.index([d])
+    assert sum(again.calls) == len(fresh.store.passages) - 3 * BATCH + 1
+    _same_index(_engine(s, Encoder()), fresh)
+    assert not staging.exists()
