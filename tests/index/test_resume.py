@@ -289,3 +289,19 @@ def test_a_torn_journal_line_and_an_unjournaled_batch_are_redone(tmp_path):
     assert sum(again.calls) == len(fresh.store.passages) - 3 * BATCH + 1
     _same_index(_engine(s, Encoder()), fresh)
     assert not staging.exists()
+
+
+def test_documents_from_elsewhere_are_kept_through_a_resumed_rebuild(settings_for, tmp_path):
+    d = _corpus(tmp_path)
+    s = settings_for("index")
+    e = _engine(s, Encoder())
+    e.index([d])
+    note, _ = e.add_text("Sent through the API: the kiln fires pots at 1200 degrees.", "api")
+    with pytest.raises(KeyboardInterrupt):
+        _engine(s, Encoder(fail_on=3)).index([d])
+    built = _engine(s, Encoder()).index([d])
+    assert [x.source for x in built.kept] == ["api"] and not built.dropped
+    assert note.id in _engine(s, Encoder()).store.documents
+    gone = _engine(s, Encoder()).index([d], replace=True)
+    assert [x.source for x in gone.dropped] == ["api"] and not gone.kept
+    assert note.id not in _engine(s, Encoder()).store.documents
