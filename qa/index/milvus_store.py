@@ -130,14 +130,15 @@ class MilvusStore:
             c.delete(name, filter=f"doc_id in {ids!r}".replace("'", '"'))
             c.delete(docs, filter=f"doc_id in {ids!r}".replace("'", '"'))
         rows: list[dict[str, object]] = []
+        parts: list[dict[str, object]] = []  # documents' rows, sent before their passages'
         for doc, passages, vectors in self._added.values():
-            c.insert(docs, document_rows(doc))
+            parts.extend(document_rows(doc))
             rows.extend(_passage_row(doc, p, v) for p, v in zip(passages, vectors, strict=True))
-            while len(rows) >= BATCH:
-                c.insert(name, rows[:BATCH])
-                rows = rows[BATCH:]
-        if rows:
-            c.insert(name, rows)
+            if len(rows) >= BATCH or len(parts) >= DOC_PARTS:
+                _send(c, docs, parts, DOC_PARTS)
+                _send(c, name, rows, BATCH, BATCH)
+        _send(c, docs, parts, DOC_PARTS)
+        _send(c, name, rows, BATCH)
         self._added, self._removed = {}, set()
         if publish:
             self.publish()
@@ -284,6 +285,18 @@ class MilvusStore:
             store.passages[p.id] = p
             store._doc_passages[p.doc_id].append(p.id)
         return store
+
+
+DOC_PARTS = 64  # documents' parts an insert sends (each up to 64 KB)
+
+
+def _send(
+    client: Any, collection: str, rows: list[dict[str, object]], size: int, at_least: int = 1
+) -> None:
+    """Insert ``rows``, ``size`` an insert, until fewer than ``at_least`` are left."""
+    while rows and len(rows) >= at_least:
+        client.insert(collection, rows[:size])
+        del rows[:size]
 
 
 def _passage_row(doc: Document, p: Passage, vector: np.ndarray) -> dict[str, object]:
