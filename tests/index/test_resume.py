@@ -305,3 +305,24 @@ def test_documents_from_elsewhere_are_kept_through_a_resumed_rebuild(settings_fo
     gone = _engine(s, Encoder()).index([d], replace=True)
     assert [x.source for x in gone.dropped] == ["api"] and not gone.kept
     assert note.id not in _engine(s, Encoder()).store.documents
+
+
+def test_qa_index_resumes_and_restart_starts_over(tmp_path, monkeypatch, caplog):
+    from typer.testing import CliRunner
+
+    import qa.cli.commands as cli
+
+    d = _corpus(tmp_path)
+    s = Settings(index_dir=tmp_path / "index", reader_dir=None, max_passage_words=30)
+    with pytest.raises(KeyboardInterrupt):
+        _engine(s, Encoder(fail_on=3)).index([d])
+    monkeypatch.setattr(cli, "_engine", lambda index, store=None: _engine(s, Encoder()))
+    with caplog.at_level(logging.INFO, "qa.index.stream"):
+        r = CliRunner().invoke(cli.app, ["index", str(d), "--restart"])
+    assert r.exit_code == 0, r.output
+    assert "indexed 12 documents" in r.output and "resuming" not in caplog.text
+    with pytest.raises(KeyboardInterrupt):
+        _engine(s, Encoder(fail_on=3)).index([d])
+    with caplog.at_level(logging.INFO, "qa.index.stream"):
+        r = CliRunner().invoke(cli.app, ["index", str(d)])
+    assert r.exit_code == 0 and "resuming: 4 of 12 files already indexed" in caplog.text
