@@ -151,6 +151,30 @@ def rebuild(
 ) -> Built:
     """Rebuild the index at ``location`` from ``files`` (those under ``paths``), resuming
     an interrupted rebuild of the same plan unless ``restart``; hold its write lock."""
+    try:
+        return _rebuild(
+            location, spec, encoder, settings, paths, files, replace, progress, restart, batch
+        )
+    except KeyboardInterrupt:
+        log.warning(
+            "stopped: the batches written are kept; run the same command again to resume "
+            "(--restart starts from zero)"
+        )
+        raise
+
+
+def _rebuild(
+    location: Location,
+    spec: IndexSpec,
+    encoder: Encoder,
+    settings: Settings,
+    paths: Sequence[Path],
+    files: Sequence[Path],
+    replace: bool,
+    progress: Progress | None,
+    restart: bool,
+    batch: int,
+) -> Built:
     staging = staging_for(location, spec)
     journal, notice = staging.start(Plan.of(paths, spec, location.describe()), restart)
     if notice:
@@ -187,8 +211,8 @@ def rebuild(
         b.add(file_entry(src, stats[src], got, len(ps)), got, ps)
     others = other_documents(location, paths, set(stats), set(seen))
     kept = [] if replace else others
-    ids = {d.id for d in kept}
-    staging.drop(e["doc"] for e in resumed.kept.values() if e["doc"] not in ids | set(seen))
+    ids = {d.id for d in kept} | set(seen)
+    staging.drop(e["doc"] for e in resumed.kept.values() if e["doc"] not in ids)
     for d in kept:
         if f"doc:{d.id}" not in resumed.kept:
             ps = chunk(d, s.max_passage_words, s.overlap_sentences)

@@ -100,8 +100,9 @@ def test_an_interrupted_rebuild_resumes_and_equals_a_fresh_one(settings_for, tmp
     d = _corpus(tmp_path)
     s = settings_for("index")
     first = _engine(s, Encoder(fail_on=3))
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), caplog.at_level(logging.INFO, "qa.index.stream"):
         first.index([d])
+    assert "run the same command again to resume" in caplog.text
     done = sum(first._encoder.calls)  # type: ignore[union-attr]
     assert done == 2 * BATCH
     again = Encoder()
