@@ -112,8 +112,16 @@ class _Batcher:
         if not self.entries:
             return
         texts = [p.search_text for _, ps in self.pending for p in ps]
+        embedded = 0
+
+        def tick(n: int) -> None:  # within a batch: its files counted as its passages go
+            nonlocal embedded
+            embedded += n
+            if self.progress:
+                self.progress("index", self.done + self.files * embedded // len(texts), self.total)
+
         vectors = (
-            self.encoder.encode(texts, batch_size=self.settings.batch_size)
+            self.encoder.encode(texts, batch_size=self.settings.batch_size, progress=tick)
             if texts
             else np.zeros((0, self.encoder.dim), dtype=np.float32)
         )
