@@ -117,7 +117,7 @@ class _Batcher:
         def tick(n: int) -> None:  # within a batch: its files counted as its passages go
             nonlocal embedded
             embedded += n
-            if self.progress:
+            if self.progress and embedded < len(texts):  # the batch is done once written
                 self.progress("index", self.done + self.files * embedded // len(texts), self.total)
 
         vectors = (
