@@ -8,7 +8,8 @@
 (../shared/data) as text files; ``run`` runs ``python -m qa.cli index DIR`` from the
 checkout given (so two versions of qa are compared on the same files) into a new index,
 and prints the wall time, passages, passages/s and the child's peak RSS (getrusage).
-``--kill-after`` sends SIGINT after that many seconds (an interrupted rebuild, to resume).
+``--kill-after`` sends SIGINT after that many seconds, ``--kill-after-batches`` once that
+many batches are written (an interrupted rebuild, to resume).
 ``--hash-encoder`` indexes through the engine with a hashing encoder (384 dimensions, no
 model) instead: what reading, chunking and the store cost without the embedder's time.
 ``--copies K`` writes every paragraph K times, each copy with its number in front (a
@@ -82,7 +83,13 @@ print(f"indexed {len(built.store.documents)} documents, {len(built.store)} passa
 
 
 def run(
-    folder: Path, code: Path, index: Path, store: str, kill_after: float | None, hashed: bool
+    folder: Path,
+    code: Path,
+    index: Path,
+    store: str,
+    kill_after: float | None,
+    hashed: bool,
+    kill_batches: int | None = None,
 ) -> None:
     cmd = [sys.executable, "-m", "qa.cli", "index", str(folder), "--index", str(index)]
     if store:
@@ -92,11 +99,21 @@ def run(
     env = {**os.environ, "PYTHONPATH": str(code)}
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
-    try:
-        _, err = proc.communicate(timeout=kill_after)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate()
+    if kill_batches:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith("qa: indexed ") and (kill_batches := kill_batches - 1) == 0:
+                proc.send_signal(signal.SIGINT)
+        proc.wait()
+        err = "".join(seen)
+    else:
+        try:
+            _, err = proc.communicate(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate()
     wall = time.monotonic() - t0
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     lines = [x for x in err.splitlines() if x.strip()]
@@ -133,13 +150,14 @@ def main() -> None:
     r.add_argument("--index", type=Path)
     r.add_argument("--store", default="")
     r.add_argument("--kill-after", type=float)
+    r.add_argument("--kill-after-batches", type=int)
     r.add_argument("--hash-encoder", action="store_true")
     a = ap.parse_args()
     if a.cmd == "make":
         make(a.folder, a.files, a.copies)
     else:
         index = a.index or Path(tempfile.mkdtemp(prefix="qa-bench-")) / "index"
-        run(a.folder, a.code, index, a.store, a.kill_after, a.hash_encoder)
+        run(a.folder, a.code, index, a.store, a.kill_after, a.hash_encoder, a.kill_after_batches)
 
 
 if __name__ == "__main__":
