@@ -98,7 +98,9 @@ def run(
         cmd = [sys.executable, "-c", HASHED, str(folder), str(index), store]
     env = {**os.environ, "PYTHONPATH": str(code)}
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    # a job started in the background ignores SIGINT, and so would its children: restore it
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=restore)
     if kill_batches:
         assert proc.stderr is not None
         seen = []
