@@ -247,12 +247,14 @@ def _connect(location: MilvusLocation) -> Any:
     import logging
     import warnings
 
-    # its iterator warns on every listing that milvus-lite keeps no MVCC timestamp
-    logging.getLogger("pymilvus").setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():  # milvus-lite imports pkg_resources, which warns
             warnings.simplefilter("ignore")
             from pymilvus import MilvusClient
+
+            # its iterator warns on every listing that milvus-lite keeps no MVCC timestamp
+            # (after the import: pymilvus sets its loggers' levels when first imported)
+            logging.getLogger("pymilvus").setLevel(logging.ERROR)
 
             if location.lite:
                 Path(location.uri).parent.mkdir(parents=True, exist_ok=True)
