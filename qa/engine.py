@@ -24,11 +24,11 @@ from qa.index.backend import Location, StoreBackend, location_for
 from qa.index.build import embed_into
 from qa.index.chunk import MIN_WORDS
 from qa.index.embed import Encoder, SentenceEncoder
-from qa.index.ingest import from_paths
 from qa.index.manifest import manifest_fingerprint
 from qa.index.records import cite_passage, document_rows, make_citation
 from qa.index.report import Report, check_loaded, manifest_is_stale, plan, read_uploads
 from qa.index.store import IndexSpec, Store
+from qa.index.stream import BATCH_PASSAGES, prescan, rebuild
 from qa.read.base import Reader, load_reader
 from qa.read.decide import gate_confidence, gate_relevance
 from qa.retrieve import Retriever, selective, within_floor
@@ -48,6 +48,7 @@ class Rebuild:
     kept: list[Document]
     dropped: list[Document]
     report: Report
+    resumed: int = 0  # files an interrupted rebuild had done (not read again)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Engine:
         self.reload_error: str | None = None
         # Seconds a write waits for another process's write (None: as long as it takes).
         self.lock_timeout: float | None = None
+        self.index_batch = BATCH_PASSAGES  # passages `index` embeds and writes at a time
         self._load_lock = threading.Lock()
         self._loaded = False
 
@@ -233,9 +235,13 @@ class Engine:
         progress: Progress | None = None,
         replace: bool = False,
         strict: bool = False,
+        restart: bool = False,
     ) -> Rebuild:
-        """Rebuild the index from ``paths`` and save it to its location (``index_dir``,
-        atomically, or ``store``).
+        """Rebuild the index from ``paths`` and publish it atomically at its location.
+
+        Files are read, chunked and embedded ``index_batch`` passages at a time, each batch
+        kept durably with a journal (`qa.index.stream`): an interrupted rebuild, run again
+        with the same paths and settings, resumes (unless ``restart``).
 
         Documents in the index that are not from ``paths`` (added through the API, or from
         other folders) are kept and embedded again, unless ``replace``: then they are
@@ -244,23 +250,17 @@ class Engine:
         """
         self.location.check()  # before the work, not after it
         paths = [Path(p) for p in paths]
-        loaded = check_loaded(ingest.scan(paths, progress), "index", strict)
-        docs = loaded.documents
+        files = ingest.iter_files(paths)
+        if not files:
+            raise BadInput("no files found there: nothing to index")
+        prescan(files, strict)
         with self._write_lock, self.location.lock(self.lock_timeout):
-            ids = {d.id for d in docs}
-            sources = {d.source for d in docs}
-            others = [
-                d
-                for d in self.location.read_documents()
-                if d.id not in ids and not from_paths(d.source, paths, sources)
-            ]
-            kept = [] if replace else others
-            store = self.location.new(self.spec)
-            self._embed_into(store, docs + kept, progress)
-            self.location.save(store)
-            self._swap(store)
-        report = Report(added=docs, skipped=loaded.skipped, kept=kept)
-        return Rebuild(store, kept, others if replace else [], report)
+            built = rebuild(
+                self.location, self.spec, self.encoder, self.settings, paths, files,
+                replace=replace, progress=progress, restart=restart, batch=self.index_batch,
+            )  # fmt: skip
+            self._swap(built.store)
+        return Rebuild(built.store, built.kept, built.dropped, built.report, built.resumed)
 
     def is_stale(self, paths: Iterable[str | Path]) -> bool:
         """Whether the saved index differs from what ``paths`` and the settings would build

@@ -124,8 +124,9 @@ def test_a_crashed_writers_lease_expires_and_is_taken_over(lock_collection):
 
 def test_a_long_write_keeps_its_lease_renewed(lock_collection):
     client, name = lock_collection
-    with lease_lock(client, name, "test", timeout=5, lease_s=1.0) as held:
-        time.sleep(2.5)  # over twice the lease: renewed meanwhile
+    # a 3 s lease renewed every 0.75 s: room for a loaded machine's slow upserts
+    with lease_lock(client, name, "test", timeout=5, lease_s=3.0) as held:
+        time.sleep(7)  # over twice the lease: renewed meanwhile
         with pytest.raises(Busy), lease_lock(client, name, "test", timeout=0.3):
             pass
     assert not held.lost

@@ -71,11 +71,20 @@ def index(
     ] = False,
     strict: StrictOpt = False,
     store: StoreOpt = None,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="Start from zero: discard what an interrupted rebuild had done (without it, "
+            "running the same command again resumes it).",
+        ),
+    ] = False,
 ) -> None:
     """Build the index from files and folders (.pdf, .docx, .html, .md, .txt).
 
-    Documents already indexed that are not from these paths are kept (and said so), unless
-    --replace."""
+    Files are embedded a batch at a time; an interrupted rebuild resumes when the same
+    command runs again. Documents already indexed that are not from these paths are kept
+    (and said so), unless --replace."""
     if not paths:
         if not Path("seeds").is_dir():
             raise QAError(
@@ -87,7 +96,7 @@ def index(
     if if_stale and not engine.is_stale(paths):
         err.print(f"index at {engine.location.describe()} is up to date")
         return
-    built = with_progress(engine.index, paths, replace=replace, strict=strict)
+    built = with_progress(engine.index, paths, replace=replace, strict=strict, restart=restart)
     store = built.store
     for line in built.report.skip_lines():
         err.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
@@ -383,7 +392,7 @@ def _show_logs() -> None:
     handler.setLevel(logging.INFO)  # libraries that set their own loggers to DEBUG stay quiet
     handler.setFormatter(logging.Formatter("qa: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    for name in ("qa.index.embed", "qa.read.runtime"):
+    for name in ("qa.index.embed", "qa.index.stream", "qa.read.runtime"):
         logging.getLogger(name).setLevel(logging.INFO)
 
 

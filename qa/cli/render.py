@@ -40,6 +40,7 @@ _STAGES = {
     "read": ("reading", "files", 1),
     "chunk": ("chunking", "MB of text", 1e6),
     "embed": ("embedding", "passages", 1),
+    "index": ("indexing", "files", 1),
 }
 
 

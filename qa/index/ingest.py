@@ -31,6 +31,7 @@ __all__ = [
     "kind_of",
     "load",
     "load_file",
+    "read_or_skip",
     "require_some_text",
     "scan",
 ]
@@ -137,27 +138,33 @@ def scan(paths: str | Path | Iterable[str | Path], progress: Progress | None = N
     if isinstance(paths, str | Path):
         paths = [paths]
     result = Loaded()
-    by_id: dict[str, Document] = {}
+    seen: dict[str, str] = {}
     files = iter_files(paths)
     for i, f in enumerate(files):
         if progress:
             progress("read", i, len(files))
-        try:
-            doc = _load_file(f)
-        except Skip as e:
-            result.skipped.append(Skipped(str(f), e.reason, str(e)))
-            continue
-        first = by_id.get(doc.id)
-        if first is not None:
-            result.skipped.append(
-                Skipped(str(f), "duplicate", f"has the same text as {first.source}")
-            )
-            continue
-        by_id[doc.id] = doc
-        result.documents.append(doc)
+        got = read_or_skip(f, seen)
+        if isinstance(got, Skipped):
+            result.skipped.append(got)
+        else:
+            result.documents.append(got)
     if progress:
         progress("read", len(files), len(files))
     return result
+
+
+def read_or_skip(path: Path, seen: dict[str, str]) -> Document | Skipped:
+    """The document of the file at ``path``, or why it is left out: unreadable, or the
+    same text as a document in ``seen`` (id → source; the new one is added to it)."""
+    try:
+        doc = _load_file(path)
+    except Skip as e:
+        return Skipped(str(path), e.reason, str(e))
+    first = seen.get(doc.id)
+    if first is not None:
+        return Skipped(str(path), "duplicate", f"has the same text as {first}")
+    seen[doc.id] = doc.source
+    return doc
 
 
 def load(paths: str | Path | Iterable[str | Path]) -> list[Document]:

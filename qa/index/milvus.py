@@ -2,15 +2,21 @@
 cluster) or ``file:///path/milvus.db?collection=qa`` (milvus-lite, the same server embedded
 in this process: the same protocol, for tests and one machine).
 
-Three collections per index, named after it:
+Three collections per index, named after it and its generation ``g<8 hex>`` (a rebuild
+writes a new generation, then points the meta row at it: readers switch in one upsert):
 
-    <name>            a row a passage: everything a citation needs (id, doc id, source,
+    <name>_<gen>      a row a passage: everything a citation needs (id, doc id, source,
                       title, offsets, text, page, section), qa's stemmed terms with a BM25
                       function over them, and the dense vector (inner product)
-    <name>_documents  the documents' texts, blocks and metadata (JSON, in parts), so
+    <name>_<gen>_documents  the documents' texts, blocks and metadata (JSON, in parts), so
                       citations and ``qa cite`` resolve after a restart
     <name>_meta       one row: the manifest (embedder, dimension, chunking, format) checked
-                      on open, and a stamp that changes with every save
+                      on open, the live generation, and a stamp that changes with every
+                      save; a rebuild under way keeps its plan and journal here too
+                      (`qa.index.milvus_stage`)
+
+An index saved before generations (no ``generation`` in its meta row) lives in ``<name>``
+and ``<name>_documents``; it opens as before, and its next rebuild moves it to a generation.
 
 The BM25 field holds qa's own terms (`qa.core.text.terms`) split on whitespace, with
 bm25s's k1 and b: Milvus's BM25 then scores as qa's local bm25s does. The collections are
@@ -116,8 +122,20 @@ class MilvusLocation:
 
     @property
     def names(self) -> tuple[str, str, str]:
-        """The passages', documents' and meta collections' names."""
+        """The passages', documents' and meta collections' names before generations."""
         return self.name, f"{self.name}_documents", f"{self.name}_meta"
+
+    def collections(self, generation: str) -> tuple[str, str]:
+        """The passages' and documents' collections of ``generation`` ("": the names an
+        index saved before generations has)."""
+        base = f"{self.name}_{generation}" if generation else self.name
+        return base, f"{base}_documents"
+
+    def live_generation(self) -> str | None:
+        """The generation readers are pointed at (None: no index; "": one saved before
+        generations)."""
+        meta = self.read_meta()
+        return None if meta is None else str(meta.get("generation") or "")
 
     def describe(self) -> str:
         return self.shown
@@ -172,8 +190,10 @@ class MilvusLocation:
         rows = c.query(meta, filter='key == "index"', output_fields=["value"])
         return json.loads(rows[0]["value"]) if rows else None
 
-    def write_meta(self, manifest: dict[str, object], stamp: str) -> None:
-        value = json.dumps({"manifest": manifest, "stamp": stamp}, ensure_ascii=False)
+    def write_meta(self, manifest: dict[str, object], stamp: str, generation: str = "") -> None:
+        """Point readers at ``generation`` (one upsert of one row: the flip of a rebuild)."""
+        meta = {"manifest": manifest, "stamp": stamp, "generation": generation}
+        value = json.dumps(meta, ensure_ascii=False)
         self.client.upsert(self.names[2], [{"key": "index", "value": value, "v": [0.0, 0.0]}])
 
     def read_documents(self) -> list[Document]:
@@ -183,8 +203,11 @@ class MilvusLocation:
         except Exception:
             return []
 
-    def load_documents(self) -> dict[str, Document]:
-        c, docs = self.client, self.names[1]
+    def load_documents(self, generation: str | None = None) -> dict[str, Document]:
+        """The documents of ``generation`` (default: the live one)."""
+        if generation is None:
+            generation = self.live_generation() or ""
+        c, docs = self.client, self.collections(generation)[1]
         if not c.has_collection(docs):
             return {}
         parts: dict[str, list[tuple[int, str]]] = {}
@@ -196,10 +219,10 @@ class MilvusLocation:
             out[d.id] = d
         return out
 
-    def load_passages(self, documents: dict[str, Document]) -> list[Passage]:
+    def load_passages(self, documents: dict[str, Document], generation: str = "") -> list[Passage]:
         fields = ["id", "doc_id", "start", "end", "page", "section"]
         out = []
-        for r in _rows(self.client, self.name, fields):
+        for r in _rows(self.client, self.collections(generation)[0], fields):
             doc = documents[r["doc_id"]]
             page = r["page"] if r["page"] > 0 else None
             text = doc.text[r["start"] : r["end"]]
@@ -252,7 +275,7 @@ def _connect(location: MilvusLocation) -> Any:
             from pymilvus import MilvusClient
 
             # its iterator warns on every listing that milvus-lite keeps no MVCC timestamp
-            # (after the import: importing pymilvus sets its logger's level)
+            # (after the import: pymilvus sets its loggers' levels when first imported)
             logging.getLogger("pymilvus").setLevel(logging.ERROR)
             if location.lite:
                 Path(location.uri).parent.mkdir(parents=True, exist_ok=True)

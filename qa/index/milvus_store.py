@@ -3,12 +3,15 @@
 Changes are kept in memory until `flush` (the engine's save): a write copies the store,
 changes the copy and flushes it, as with the folder store. The document table (texts,
 offsets) is read into memory on open, so lookups, filters and citations cost nothing; the
-searches go to Milvus. A flush is not atomic as a folder's save is: a question during
-one may see part of it (a rebuild drops and recreates the collections).
+searches go to Milvus. A rebuild (a fresh store) writes a new generation's collections and
+flips the meta row to it when complete, so readers see the old index until then; a flush
+of changes to the live generation (add, rm) is not atomic: a question during one may see
+part of it.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Collection, Iterable
@@ -16,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.core.errors import IndexMismatch
+from qa.core.errors import Busy, IndexMismatch
 from qa.core.text import terms
 from qa.core.types import Document, Passage
 from qa.index.milvus import BATCH, MilvusLocation, _fit, document_rows
@@ -35,15 +38,25 @@ FRESH_S = 10.0
 class MilvusStore:
     """Documents and passages in memory; vectors and BM25 searched in Milvus."""
 
-    def __init__(self, spec: IndexSpec, location: MilvusLocation, fresh: bool = False) -> None:
+    def __init__(
+        self,
+        spec: IndexSpec,
+        location: MilvusLocation,
+        fresh: bool = False,
+        generation: str | None = None,
+    ) -> None:
         self.spec = spec
         self.location = location
+        # The collections this store reads and writes; a fresh store (a rebuild) gets a
+        # new generation, published by the flush that completes it.
+        self.generation = new_generation() if generation is None else generation
+        self._created = not fresh  # a fresh store's collections exist once first flushed
         self.documents: dict[str, Document] = {}
         self.passages: dict[str, Passage] = {}
         self._doc_passages: dict[str, list[str]] = {}
         self.version = 0
         self.stamp: object | None = None
-        self._fresh = fresh  # a rebuild: the flush replaces the collections
+        self._fresh = fresh  # a rebuild: the flush publishes a new generation
         self._added: dict[str, tuple[Document, list[Passage], np.ndarray]] = {}
         self._removed: set[str] = set()
         self._level_stamp: object | None = None  # the save `read_level` last saw
@@ -53,6 +66,11 @@ class MilvusStore:
         return len(self.passages)
 
     kind = "milvus"
+
+    @property
+    def collections(self) -> tuple[str, str]:
+        """The passages' and documents' collections of this store's generation."""
+        return self.location.collections(self.generation)
 
     def optimise(self, ivf_threshold: int, nprobe: int = 32) -> None:
         """Milvus chooses and builds its own index (FLAT here: exact, as qa's default)."""
@@ -84,7 +102,8 @@ class MilvusStore:
         return doc
 
     def copy(self) -> MilvusStore:
-        new = MilvusStore(self.spec, self.location, self._fresh)
+        new = MilvusStore(self.spec, self.location, self._fresh, self.generation)
+        new._created = self._created
         new.documents = dict(self.documents)
         new.passages = dict(self.passages)
         new._doc_passages = {k: list(v) for k, v in self._doc_passages.items()}
@@ -93,32 +112,55 @@ class MilvusStore:
         new.version = self.version
         return new
 
-    def flush(self) -> None:
-        """Write the changes: removed documents deleted, added ones inserted, then the
-        manifest and a new stamp (last, so a reader reloads only once the rows are in)."""
+    def flush(self, publish: bool = True) -> None:
+        """Write the changes: removed documents deleted, added ones inserted, then (with
+        ``publish``) the manifest and a new stamp (last, so a reader reloads only once the
+        rows are in). A fresh store's first flush creates its generation's collections;
+        its publishing flush points readers at them and drops the generation they left."""
         loc, c = self.location, self.location.client
-        name, docs, _ = loc.names
-        if self._fresh:
-            create_collections(loc, self.spec.dim)
-        elif loc.read_meta() is None:
-            raise loc.not_found()
+        name, docs = self.collections
+        if not self._created:
+            create_collections(loc, self.spec.dim, self.generation)
+            self._created = True
+        elif not self._fresh:
+            live = loc.live_generation()
+            if live is None:
+                raise loc.not_found()
+            if live != self.generation:
+                raise Busy(
+                    f"the index at {loc.describe()} was rebuilt while this change was made; "
+                    "retry it"
+                )
         gone = sorted(self._removed | set(self._added))  # a replaced document: old rows out
         for i in range(0, len(gone), BATCH):
             ids = gone[i : i + BATCH]
             c.delete(name, filter=f"doc_id in {ids!r}".replace("'", '"'))
             c.delete(docs, filter=f"doc_id in {ids!r}".replace("'", '"'))
         rows: list[dict[str, object]] = []
+        parts: list[dict[str, object]] = []  # documents' rows, sent before their passages'
         for doc, passages, vectors in self._added.values():
-            c.insert(docs, document_rows(doc))
+            parts.extend(document_rows(doc))
             rows.extend(_passage_row(doc, p, v) for p, v in zip(passages, vectors, strict=True))
-            while len(rows) >= BATCH:
-                c.insert(name, rows[:BATCH])
-                rows = rows[BATCH:]
-        if rows:
-            c.insert(name, rows)
+            if len(rows) >= BATCH or len(parts) >= DOC_PARTS:
+                _send(c, docs, parts, DOC_PARTS)
+                _send(c, name, rows, BATCH, BATCH)
+        _send(c, docs, parts, DOC_PARTS)
+        _send(c, name, rows, BATCH)
+        self._added, self._removed = {}, set()
+        if publish:
+            self.publish()
+
+    def publish(self) -> None:
+        """Point readers at this store's generation (one upsert of the meta row) with a new
+        stamp; a rebuild's old generation is dropped once nobody is pointed at it."""
+        loc = self.location
+        before = loc.live_generation()
         stamp = uuid.uuid4().hex
-        loc.write_meta({k: v for k, v in self.manifest().items() if k != "documents"}, stamp)
-        self._fresh, self._added, self._removed = False, {}, set()
+        manifest = {k: v for k, v in self.manifest().items() if k != "documents"}
+        loc.write_meta(manifest, stamp, self.generation)
+        if before is not None and before != self.generation:
+            drop_generation(loc, before)
+        self._fresh = False
         self.stamp = stamp
 
     # -- reads ---------------------------------------------------------------------------
@@ -146,7 +188,7 @@ class MilvusStore:
     def _search(self, data: Any, field: str, n: int, flt: str, out: list[str]) -> list[dict]:
         metric = "BM25" if field == "sparse" else "IP"
         hits = self.location.client.search(
-            self.location.name,
+            self.collections[0],
             data=[data],
             anns_field=field,
             limit=n,
@@ -174,7 +216,7 @@ class MilvusStore:
         if not ids:
             return np.zeros((0, self.spec.dim), dtype=np.float32)
         rows = self.location.client.get(
-            self.location.name, ids=ids, output_fields=["vector"], consistency_level="Strong"
+            self.collections[0], ids=ids, output_fields=["vector"], consistency_level="Strong"
         )
         got = {r["id"]: r["vector"] for r in rows}
         return np.array([got[p] for p in ids], dtype=np.float32)
@@ -238,10 +280,21 @@ class MilvusStore:
         spec = expected or IndexSpec(
             manifest["embedder"]["name"], manifest["embedder"]["dim"], manifest["chunking"]
         )
-        store = cls(spec, location)
+        store = cls.read(location, spec, str(meta.get("generation") or ""))
+        store.stamp = meta.get("stamp")
+        return store
+
+    @classmethod
+    def read(
+        cls, location: MilvusLocation, spec: IndexSpec, generation: str, fresh: bool = False
+    ) -> MilvusStore:
+        """The documents and passages of ``generation`` (a rebuild's, ``fresh``, resumes)."""
+        store = cls(spec, location, fresh, generation)
+        store._created = True
+        hint = location.rebuild_hint()
         try:
-            store.documents = location.load_documents()
-            passages = location.load_passages(store.documents)
+            store.documents = location.load_documents(generation)
+            passages = location.load_passages(store.documents, generation)
         except (KeyError, ValueError, TypeError) as e:
             raise IndexMismatch(
                 f"the index at {location.describe()} is damaged ({e}); rebuild it with {hint}"
@@ -250,8 +303,19 @@ class MilvusStore:
         for p in sorted(passages, key=lambda p: (p.doc_id, p.start, p.end)):
             store.passages[p.id] = p
             store._doc_passages[p.doc_id].append(p.id)
-        store.stamp = meta.get("stamp")
         return store
+
+
+DOC_PARTS = 64  # documents' parts an insert sends (each up to 64 KB)
+
+
+def _send(
+    client: Any, collection: str, rows: list[dict[str, object]], size: int, at_least: int = 1
+) -> None:
+    """Insert ``rows``, ``size`` an insert, until fewer than ``at_least`` are left."""
+    while rows and len(rows) >= at_least:
+        client.insert(collection, rows[:size])
+        del rows[:size]
 
 
 def _passage_row(doc: Document, p: Passage, vector: np.ndarray) -> dict[str, object]:
@@ -270,14 +334,39 @@ def _passage_row(doc: Document, p: Passage, vector: np.ndarray) -> dict[str, obj
     }
 
 
-def create_collections(location: MilvusLocation, dim: int) -> None:
-    """(Re)create the three collections of ``location``, empty."""
+def new_generation() -> str:
+    return f"g{uuid.uuid4().hex[:8]}"
+
+
+def generations(location: MilvusLocation) -> set[str]:
+    """The generations that have collections at ``location`` (one listing)."""
+    pattern = re.compile(rf"^{re.escape(location.name)}_(g[0-9a-f]{{8}})(?:_documents)?$")
+    return {m[1] for n in location.client.list_collections() if (m := pattern.match(n))}
+
+
+def drop_generation(location: MilvusLocation, generation: str) -> None:
+    """Drop the passages' and documents' collections of ``generation``."""
+    c = location.client
+    for name in location.collections(generation):
+        if c.has_collection(name):
+            c.drop_collection(name)
+
+
+def ensure_meta(location: MilvusLocation) -> None:
+    """Create the meta collection of ``location`` unless it exists."""
+    if not location.client.has_collection(location.names[2]):
+        _create_table(location, location.names[2], {"value": 65535})
+
+
+def create_collections(location: MilvusLocation, dim: int, generation: str) -> None:
+    """(Re)create the passages' and documents' collections of ``generation``, empty, and
+    the meta collection unless it exists."""
     from pymilvus import DataType, Function, FunctionType
 
     c = location.client
-    for name in location.names:
-        if c.has_collection(name):
-            c.drop_collection(name)
+    drop_generation(location, generation)
+    ensure_meta(location)
+    name, docs = location.collections(generation)
     s = c.create_schema(auto_id=False)
     s.add_field("id", DataType.VARCHAR, max_length=64, is_primary=True)
     s.add_field("doc_id", DataType.VARCHAR, max_length=64)
@@ -300,9 +389,8 @@ def create_collections(location: MilvusLocation, dim: int) -> None:
     ip = c.prepare_index_params()
     ip.add_index("vector", index_type="FLAT", metric_type="IP")
     ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params=BM25)
-    c.create_collection(location.name, schema=s, index_params=ip, consistency_level="Strong")
-    _create_table(location, location.names[1], {"doc_id": 64, "data": 65535}, part=True)
-    _create_table(location, location.names[2], {"value": 65535})
+    c.create_collection(name, schema=s, index_params=ip, consistency_level="Strong")
+    _create_table(location, docs, {"doc_id": 64, "data": 65535}, part=True)
 
 
 def _create_table(location: MilvusLocation, name: str, fields: dict[str, int], part=False):

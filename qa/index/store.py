@@ -6,6 +6,8 @@ Layout of an index folder::
     gen-<n>/manifest.json, vectors.faiss, documents.jsonl, passages.jsonl
 
     .lock              held by the process writing (``write_lock``); never deleted
+    .staging/          a rebuild under way or interrupted (`qa.index.resume`): kept until
+                       it completes, so ``qa index`` can resume it
 
 A save writes a new generation beside the live one, then swaps ``CURRENT``; a crash at
 any moment leaves the previous generation readable. Reading takes no lock; writers in
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 # crashed saves. Anything else there belongs to someone else and is never touched.
 _OWNED = re.compile(r"^(gen-\d+|\.gen-\d+\.tmp-\d+|\.CURRENT\.tmp-\d+|CURRENT)$")
 LOCK_NAME = ".lock"  # the writers' lock file: part of an index folder, never deleted
+STAGING_NAME = ".staging"  # a rebuild's batches and journal (qa.index.resume)
 
 
 @contextmanager
@@ -431,7 +434,9 @@ def check_index_folder(path: Path) -> None:
     if not path.is_dir() or (path / "CURRENT").exists():
         return
     foreign = sorted(
-        p.name for p in path.iterdir() if not _OWNED.match(p.name) and p.name != LOCK_NAME
+        p.name
+        for p in path.iterdir()
+        if not _OWNED.match(p.name) and p.name not in (LOCK_NAME, STAGING_NAME)
     )
     if foreign:
         shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
@@ -470,6 +475,11 @@ def check_manifest(
             f"the index at {path}/ was chunked with {manifest.get('chunking')} but the "
             f"settings ask for {expected.chunking}; {fix}, or restore the settings"
         )
+
+
+def fsync_path(path: Path) -> None:
+    """Make ``path`` (a file, or a folder's entries) durable."""
+    _fsync(path)
 
 
 def _fsync(path: Path) -> None:
