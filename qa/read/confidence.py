@@ -35,7 +35,6 @@ FEATURES = (
     "passages_read",
     "code_share",  # share of the answer's passage's words that look like code: docs vs prose
     "answer_code",  # 1 when the answer holds a code-like word (a command, option, path)
-    "lines",  # log of the line breaks in the answer's passage: laid out, not prose
 )
 
 
@@ -70,7 +69,6 @@ def features(
         "passages_read": float(len(hits)),
         "code_share": sum(map(looks_like_code, words)) / max(1, len(words)),
         "answer_code": float(any(map(looks_like_code, answer.text.split()))),
-        "lines": math.log1p(hit.passage.text.count("\n")),
     }
 
 
