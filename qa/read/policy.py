@@ -34,7 +34,9 @@ def reshape(
     """``cands`` after the rules ``rules`` switches on (see the module docstring)."""
     out = list(cands)
     if rules.one_block:
-        inside = [c for c in out if edges.within_block(_text(hits, c), 0, len(_text(hits, c)))]
+        inside = [
+            c for c in out if edges.within_block(hits[c.hit_index].passage.text, c.start, c.end)
+        ]
         out = inside or out
     kind = answer_type.asked_kind(question) if question else None
     if rules.code_core and kind == answer_type.CODE:
@@ -46,8 +48,8 @@ def reshape(
     return out
 
 
-def _text(hits: Sequence[Hit], c: Candidate) -> str:
-    return hits[c.hit_index].passage.text[c.start : c.end]
+def _passage(hits: Sequence[Hit], c: Candidate) -> str:
+    return hits[c.hit_index].passage.text
 
 
 def _moved(c: Candidate, hits: Sequence[Hit], rule: Callable[[str, int, int], Span]) -> Candidate:
