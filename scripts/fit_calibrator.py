@@ -5,9 +5,11 @@ Tuning questions: the held-out articles of ``squad-v2.0-dev-half.json``
 included, each answerable one counted ``ANSWERABLE_WEIGHT`` times), each asked as
 ``qa ask`` does with K=3 over every paragraph of SQuAD v1.1 dev. An answer is right when
 its SQuAD F1 against the golds is at least 0.5 (an answer to an unanswerable question is
-wrong). Feature sets and penalties are compared by leave-one-article-out log loss; the
-best is fitted on all tuning answers and written to the reader folder's
-``confidence.json``, with the ``QA_MIN_CONFIDENCE`` table on the tuning questions.
+wrong). Feature sets and penalties are compared by leave-one-group-out log loss and ECE
+(``qa.train.confidence.pick``: within ``LOG_LOSS_SLACK`` of the best log loss, the lowest
+ECE on the worse of the two domains); the chosen one is fitted on all tuning answers and
+written to the reader folder's ``confidence.json``, with the ``QA_MIN_CONFIDENCE`` table
+on the tuning questions.
 
 With ``--doctune``, the documentation tuning set (``data/doctune``: manuals, READMEs and
 specifications, never evaluated on) is asked too, K=5 as on real documents, and fitted
@@ -16,6 +18,11 @@ with the SQuAD rows, so the calibrator also sees questions off SQuAD's shape.
     .venv/bin/python scripts/fit_calibrator.py            # ask, compare, write
     .venv/bin/python scripts/fit_calibrator.py --reuse    # refit from bench/out's answers
     .venv/bin/python scripts/fit_calibrator.py --doctune  # SQuAD and data/doctune
+
+After any change to the reader or its decoding rules, refit without ``--reuse`` (the rows
+hold the reader's answers; ``--reuse`` refuses rows another reader folder made):
+
+    .venv/bin/python scripts/fit_calibrator.py --doctune --reader DIR   # DIR/confidence.json
 """
 
 from __future__ import annotations
@@ -35,12 +42,14 @@ from qa.read.confidence import CONFIDENCE_JSON  # noqa: E402
 from qa.train import squad  # noqa: E402
 from qa.train.confidence import (  # noqa: E402
     ANSWERABLE_WEIGHT,
+    LOG_LOSS_SLACK,
     Asked,
     RecordingReader,
     collect,
     cross_validate,
     cv_probabilities,
     fit,
+    pick,
     summary,
     threshold_table,
 )
@@ -76,6 +85,20 @@ CANDIDATES = {
         "answer_words",
         "passages_read",
     ),
+    # and what tells documentation from prose: code-like words in the passage, in the answer
+    "all+code": (
+        "span_logit",
+        "null_margin",
+        "second_share",
+        "agreeing_passages",
+        "retrieval_score",
+        "rank",
+        "dense",
+        "answer_words",
+        "passages_read",
+        "code_share",
+        "answer_code",
+    ),
 }
 PENALTIES = (0.1, 1.0, 10.0)
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)  # QA_MIN_CONFIDENCE values compared
@@ -105,12 +128,24 @@ def doctune_rows(reader_dir: Path) -> list[Asked]:
     return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
 
 
-def _rows(path: Path, reuse: bool, make: Callable[[], list[Asked]]) -> list[Asked]:
+def _rows(
+    path: Path, reuse: bool, reader_dir: Path, make: Callable[[], list[Asked]]
+) -> list[Asked]:
+    """The asked rows: from ``path`` with ``reuse`` (when the same reader made them), else
+    asked now and stored there."""
     if reuse and path.exists():
-        return [Asked(**r) for r in json.loads(path.read_text())]
+        stored = json.loads(path.read_text())
+        made_by = stored.get("reader") if isinstance(stored, dict) else None
+        if made_by is not None and made_by != str(reader_dir.resolve()):
+            raise SystemExit(
+                f"{path} was asked with the reader {made_by}, not {reader_dir}: "
+                "run without --reuse to ask the tuning questions with this reader"
+            )
+        return [Asked(**r) for r in (stored["rows"] if isinstance(stored, dict) else stored)]
     rows = make()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([r.to_json() for r in rows]))
+    record = {"reader": str(reader_dir.resolve()), "rows": [r.to_json() for r in rows]}
+    path.write_text(json.dumps(record))
     return rows
 
 
@@ -122,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="compare, write nothing")
     ap.add_argument("--doctune", action="store_true", help="fit on data/doctune as well")
     args = ap.parse_args(argv)
-    rows = _rows(ROWS, args.reuse, lambda: tuning_rows(args.reader, args.data))
+    rows = _rows(ROWS, args.reuse, args.reader, lambda: tuning_rows(args.reader, args.data))
     if args.doctune:
-        rows += _rows(DOC_ROWS, args.reuse, lambda: doctune_rows(args.reader))
+        rows += _rows(DOC_ROWS, args.reuse, args.reader, lambda: doctune_rows(args.reader))
     answered = [r for r in rows if r.features is not None]
     print(
         f"{len(rows)} questions, {len(answered)} answered, {sum(r.right for r in answered)} right"
@@ -135,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         for l2 in PENALTIES:
             scores[(name, l2)] = cross_validate(rows, feats, l2)
             print(f"{name:18} l2={l2:<5} {scores[(name, l2)]}")
-    best = min(scores, key=lambda k: scores[k]["log_loss"])
+    best = pick(scores)
     name, l2 = best
     cal = fit(rows, CANDIDATES[name], l2)
     print("chosen:", name, l2, dict(zip(cal.names, cal.weights.round(3), strict=True)))
@@ -155,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         "l2": l2,
         "cv_log_loss": scores[best]["log_loss"],
         "cv_ece": scores[best]["ece"],
+        "cv_by_domain": {k: v for k, v in scores[best].items() if k not in ("log_loss", "ece")},
+        "selection": "leave-one-group-out (SQuAD article, doctune file); among the feature "
+        f"sets and penalties within {LOG_LOSS_SLACK} of the best log loss, the lowest "
+        "worst-domain ECE",
         "answerable_weight": ANSWERABLE_WEIGHT,
         "thresholds": table,
         "command": "scripts/fit_calibrator.py" + (" --doctune" if args.doctune else ""),

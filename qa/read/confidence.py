@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.core.types import Answer, Hit
+from qa.read.answer_type import looks_like_code
 
 CONFIDENCE_JSON = "confidence.json"
 # Everything ``features`` measures; a calibrator uses the subset its file names.
@@ -32,6 +33,8 @@ FEATURES = (
     "dense",  # its dense cosine with the question
     "answer_words",  # log of the answer's length in words
     "passages_read",
+    "code_share",  # share of the answer's passage's words that look like code: docs vs prose
+    "answer_code",  # 1 when the answer holds a code-like word (a command, option, path)
 )
 
 
@@ -53,6 +56,7 @@ def features(
     rank = next((i for i, h in enumerate(hits) if h.passage.id == answer.passage_id), 0)
     hit = hits[rank]
     probs = sorted(group_probs, reverse=True)
+    words = hit.passage.text.split()
     return {
         "span_logit": _logit(answer.score),
         "null_margin": float(margin),
@@ -63,6 +67,8 @@ def features(
         "dense": float(hit.dense),
         "answer_words": math.log(max(1, len(answer.text.split()))),
         "passages_read": float(len(hits)),
+        "code_share": sum(map(looks_like_code, words)) / max(1, len(words)),
+        "answer_code": float(any(map(looks_like_code, answer.text.split()))),
     }
 
 

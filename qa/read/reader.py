@@ -176,7 +176,8 @@ class NeuralReader:
 
     def propose(self, question: str, hits: Sequence[Hit]) -> Proposal | None:
         """The answer before the no-answer gate, with its null margin (``decide.choose``)."""
-        return decide.choose(self.candidates(question, hits, decide.GROUP_FLOOR), hits)
+        cands = self.candidates(question, hits, decide.GROUP_FLOOR)
+        return decide.choose(cands, hits, question, self.rules)
 
     def propose_many(self, items: Items, batch_size: int = 16) -> list[Proposal | None]:
         """``propose`` for many questions, batched (questions grouped by passage length)."""
@@ -188,7 +189,7 @@ class NeuralReader:
             idx = order[lo : lo + batch_size]
             cands_many = self.candidates_many([items[i] for i in idx], decide.GROUP_FLOOR)
             for i, cands in zip(idx, cands_many, strict=True):
-                out[i] = decide.choose(cands, items[i][1])
+                out[i] = decide.choose(cands, items[i][1], items[i][0], self.rules)
         return out
 
     def finish(self, proposal: Proposal | None, hits: Sequence[Hit]) -> Answer | None:

@@ -30,6 +30,9 @@ BINS = 10
 # unanswerable, questions asked of one's own documents far fewer (as for the null
 # threshold, `qa calibrate-reader --answerable-weight`).
 ANSWERABLE_WEIGHT = 5.0
+# Feature sets whose cross-validated log loss is this close to the best count as equals;
+# among them the one calibrated best on its worst domain is kept (``pick``).
+LOG_LOSS_SLACK = 0.005
 
 
 class RecordingReader(NeuralReader):
@@ -211,13 +214,41 @@ def cv_probabilities(
 def cross_validate(
     rows: Sequence[Asked], names: Sequence[str], l2: float = 1.0, aw: float = ANSWERABLE_WEIGHT
 ) -> dict:
-    """The weighted log loss and ECE of the leave-one-article-out probabilities."""
+    """The weighted log loss and ECE of the leave-one-article-out probabilities, over all
+    rows and per domain (``domain``: SQuAD articles, documentation files)."""
     probs = cv_probabilities(rows, names, l2, aw)
+    out = _scores(rows, probs, aw)
+    domains = sorted({domain(r) for r in rows})
+    if len(domains) > 1:
+        for d in domains:
+            sel = [domain(r) == d for r in rows]
+            part = _scores([r for r, k in zip(rows, sel, strict=True) if k],
+                           [p for p, k in zip(probs, sel, strict=True) if k], aw)  # fmt: skip
+            out[f"{d}_log_loss"], out[f"{d}_ece"] = part["log_loss"], part["ece"]
+        out["worst_ece"] = max(out[f"{d}_ece"] for d in domains)
+    return out
+
+
+def domain(row: Asked) -> str:
+    """Where a tuning question comes from: ``doctune`` (documentation) or ``squad``."""
+    return "doctune" if row.group.startswith("doctune:") else "squad"
+
+
+def _scores(rows: Sequence[Asked], probs: Sequence[float | None], aw: float) -> dict:
     kept = [(p, r) for p, r in zip(probs, rows, strict=True) if p is not None]
     p = [x for x, _ in kept]
     y = [r.right for _, r in kept]
     w = [weight(r, aw) for _, r in kept]
     return {"log_loss": round(log_loss(p, y, w), 4), "ece": round(ece(p, y, weights=w), 4)}
+
+
+def pick(scores: dict[Any, dict], slack: float = LOG_LOSS_SLACK) -> Any:
+    """The candidate to keep: among those whose log loss is within ``slack`` of the best,
+    the one whose worst per-domain ECE is lowest (a confidence that holds on both kinds of
+    text); by log loss alone when there is one domain."""
+    best = min(s["log_loss"] for s in scores.values())
+    near = [k for k, s in scores.items() if s["log_loss"] <= best + slack]
+    return min(near, key=lambda k: (scores[k].get("worst_ece", 0.0), scores[k]["log_loss"]))
 
 
 def threshold_table(

@@ -1,0 +1,104 @@
+"""Where an answer span may lie and where it ends: rules applied to the reader's spans.
+
+- ``within_block``: an answer stays inside one line or one table cell. Documentation is
+  laid out in lines, list items and cells; a span across a line break or a tab joins
+  words that do not belong together ("Open Collective\\nfund").
+- ``code_core``: to a question asking for a command, option or other code-like name, an
+  answer like "the --debug option" or "zsh/pcre module" is the name alone: the words
+  around the code-like tokens that merely say what it is are left out.
+- ``strip_marks``: backticks, quotes and trailing punctuation left unpaired at a span's
+  ends are markup, not answer ("list`" → "list").
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.read.answer_type import looks_like_code
+
+_CELL = re.compile(r"[\t\f\v]")
+_NEW_BLOCK = re.compile(r"\n[ \t]*(?:\n|[-*+#|>]|\d+[.)]\s)")
+_MONTH_DAY = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?$",
+    re.I,
+)
+_YEAR_AFTER = re.compile(r"^,?\s?\d{4}\b")
+_WORD = re.compile(r"\S+")
+_OPENERS = "`'\"“‘([{"
+_CLOSERS = '`"”)]}'  # not ' or ’: at a word's end they are mostly apostrophes
+_TRAILING = ",;:!?"
+
+
+def within_block(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies inside one paragraph, list item, heading or table
+    cell: no tab, no blank line, no line break before a list, heading or table line (a
+    line break inside wrapped prose is allowed)."""
+    span = text[start:end]
+    if _CELL.search(span) or _NEW_BLOCK.search(span):
+        return False
+    if "\n" not in span:
+        return True
+    # a line break between table rows: the lines it joins are laid out in cells
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    return not _CELL.search(text[lo : len(text) if hi < 0 else hi])
+
+
+def code_core(text: str, start: int, end: int) -> tuple[int, int]:
+    """The run of code-like words in ``text[start:end]`` (first to last), when the span
+    holds one and other words besides; else the span unchanged."""
+    words = [(m.start() + start, m.end() + start) for m in _WORD.finditer(text[start:end])]
+    code = [i for i, (s, e) in enumerate(words) if looks_like_code(text[s:e])]
+    if not code or len(code) == len(words):
+        return start, end
+    return words[code[0]][0], words[code[-1]][1]
+
+
+def strip_marks(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` without trailing punctuation or a quote, backtick or bracket at
+    either end that has no partner inside the span (never emptied)."""
+    changed = True
+    while changed and end - start > 1:
+        changed = False
+        span = text[start:end]
+        last, first = span[-1], span[0]
+        if (
+            last in _TRAILING
+            or _full_stop(span)
+            or (last in _CLOSERS and not _paired(span, len(span) - 1))
+        ):
+            end, changed = end - 1, True
+        elif first in _OPENERS and not _paired(span, 0):
+            start, changed = start + 1, True
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+    return start, end
+
+
+def _full_stop(span: str) -> bool:
+    """A sentence's full stop at the span's end, not an abbreviation's ("U.S.", "Inc.")."""
+    word = span.split()[-1]
+    return word.endswith(".") and "." not in word[:-1] and len(word) > 4
+
+
+def _paired(span: str, at: int) -> bool:
+    """Whether the mark at ``span[at]`` has its partner elsewhere in ``span``."""
+    mark = span[at]
+    pairs = {"(": ")", "[": "]", "{": "}", "“": "”", "‘": "’"}
+    partner = pairs.get(mark) or {v: k for k, v in pairs.items()}.get(mark) or mark
+    rest = span[:at] + span[at + 1 :]
+    if partner == mark:
+        return mark in rest
+    return partner in (span[at + 1 :] if mark in pairs else span[:at])
+
+
+def complete_date(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` with the year that follows a month and day ("September 20"
+    in "September 20, 2022") taken in."""
+    if _MONTH_DAY.search(text[start:end]):
+        m = _YEAR_AFTER.match(text[end : end + 7])
+        if m:
+            end += m.end()
+    return start, end

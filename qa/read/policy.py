@@ -1,0 +1,65 @@
+"""The decoding rules applied to a question's candidate spans before they are grouped
+(``qa.read.decide.choose``), each switched by ``qa.read.decide.SpanRules``:
+
+1. ``one_block``: spans across a paragraph, list item, heading or table cell are dropped
+   (``qa.read.edges.within_block``), unless no other span is left;
+2. ``code_core``: to a question asking for a command, option or other code-like name
+   (``qa.read.answer_type``), a span keeps only its run of code-like words;
+3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends;
+4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``).
+
+Spans that become alike then fall in one answer group and add their probabilities.
+After the choice, ``finish_span`` takes in the year after a month and day
+(``complete_dates``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from qa.core.types import Hit
+from qa.read import answer_type, edges
+
+if TYPE_CHECKING:
+    from qa.read.decide import Candidate, SpanRules
+
+Span = tuple[int, int]
+
+
+def reshape(
+    cands: Sequence[Candidate], hits: Sequence[Hit], question: str, rules: SpanRules
+) -> list[Candidate]:
+    """``cands`` after the rules ``rules`` switches on (see the module docstring)."""
+    out = list(cands)
+    if rules.one_block:
+        inside = [
+            c for c in out if edges.within_block(hits[c.hit_index].passage.text, c.start, c.end)
+        ]
+        out = inside or out
+    kind = answer_type.asked_kind(question) if question else None
+    if rules.code_core and kind == answer_type.CODE:
+        out = [_moved(c, hits, edges.code_core) for c in out]
+    if rules.strip_marks:
+        out = [_moved(c, hits, edges.strip_marks) for c in out]
+    if rules.kind_weight and kind is not None:
+        out = answer_type.prefer_kind(out, hits, question, rules.kind_weight)
+    return out
+
+
+def _passage(hits: Sequence[Hit], c: Candidate) -> str:
+    return hits[c.hit_index].passage.text
+
+
+def _moved(c: Candidate, hits: Sequence[Hit], rule: Callable[[str, int, int], Span]) -> Candidate:
+    """``c`` with its span as ``rule`` narrows it in its passage."""
+    span = rule(hits[c.hit_index].passage.text, c.start, c.end)
+    return c if span == (c.start, c.end) else replace(c, start=span[0], end=span[1])
+
+
+def finish_span(text: str, start: int, end: int, rules: SpanRules) -> Span:
+    """The chosen span's last touch: the year after a month and day taken in."""
+    if rules.complete_dates:
+        start, end = edges.complete_date(text, start, end)
+    return start, end

@@ -1,0 +1,56 @@
+"""What tells documentation from prose in the calibrator's features, and how a calibrator
+is picked so that it holds on both (``qa.train.confidence.pick``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.core.types import Answer
+from qa.read.confidence import features
+from qa.train.confidence import Asked, cross_validate, domain, pick
+from tests.read.scripted import whole_hits
+
+
+def evidence(passage: str, answer: str) -> dict[str, float]:
+    hits = whole_hits([passage])
+    i = passage.index(answer)
+    a = Answer(answer, 0.6, hits[0].passage.doc_id, i, i + len(answer), hits[0].passage.id)
+    return features(a, 2.0, (0.6, 0.1), 1, hits)
+
+
+def test_code_features_tell_a_manual_from_prose() -> None:
+    manual = evidence("Run flask --app hello run --debug with FLASK_RUN_PORT=8000 set.", "--debug")
+    prose = evidence("The Normans were the people who gave their name to Normandy.", "Normandy")
+    assert manual["code_share"] > 0.3 and manual["answer_code"] == 1.0
+    assert prose["code_share"] == 0.0 and prose["answer_code"] == 0.0
+
+
+def test_pick_prefers_the_calibrator_that_holds_on_its_worse_domain() -> None:
+    scores = {
+        "plain": {"log_loss": 0.575, "worst_ece": 0.085},
+        "with code": {"log_loss": 0.577, "worst_ece": 0.029},  # within the slack: equal
+        "overfit": {"log_loss": 0.600, "worst_ece": 0.010},  # far worse log loss: out
+    }
+    assert pick(scores) == "with code"
+    assert pick(scores, slack=0.0) == "plain"
+    assert pick({"a": {"log_loss": 0.5}, "b": {"log_loss": 0.4}}) == "b"  # one domain
+
+
+def test_cross_validate_scores_each_domain() -> None:
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(240):
+        s = float(rng.uniform(0.05, 0.95))
+        group = f"doctune:f{i % 3}" if i % 2 else f"article{i % 4}"
+        right = bool(rng.uniform() < s)
+        rows.append(Asked(str(i), group, "x", s, None, {"span_logit": np.log(s / (1 - s))},
+                          float(right), float(right), right, True))  # fmt: skip
+    out = cross_validate(rows, ("span_logit",), 1.0)
+    assert {domain(r) for r in rows} == {"doctune", "squad"}
+    for key in ("squad_ece", "doctune_ece", "squad_log_loss", "doctune_log_loss"):
+        assert 0.0 <= out[key] < 1.0
+    assert out["worst_ece"] == max(out["squad_ece"], out["doctune_ece"])
+    assert out["log_loss"] == pytest.approx(
+        (out["squad_log_loss"] + out["doctune_log_loss"]) / 2, abs=0.05
+    )

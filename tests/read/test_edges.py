@@ -1,0 +1,78 @@
+"""Span edges: one line or cell, the code-like core, unpaired marks off the ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.read.edges import code_core, complete_date, strip_marks, within_block
+
+
+def span_of(rule, text: str, span: str) -> str:
+    i = text.index(span)
+    s, e = rule(text, i, i + len(span))
+    return text[s:e]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "inside"),
+    [
+        ("Path\tDescription\n./obashdb\tdebugger", "./obashdb\tdebugger", False),  # cells
+        ("Path\tDescription\n./obashdb\tdebugger", "Description\n./obashdb", False),
+        ("the end.\n\nNext paragraph", "end.\n\nNext", False),
+        ("Options:\n- --debug", "Options:\n- --debug", False),  # into a list item
+        ("## Install\n1. Run it", "Install\n1. Run", False),
+        ("best done to curl's Open Collective\nfund, a US", "Open Collective\nfund", True),
+        ("Donate via Open Collective today", "Open Collective", True),
+    ],
+)
+def test_within_block(text, span, inside) -> None:
+    i = text.index(span)
+    assert within_block(text, i, i + len(span)) is inside
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        ("Use the --debug option here.", "the --debug option", "--debug"),
+        ("Load it with the zsh/pcre module.", "zsh/pcre module", "zsh/pcre"),
+        ("Try the --head (-I) option.", "the --head (-I) option", "--head (-I)"),
+        ("Call curl’s --resolve to pin it.", "curl’s --resolve", "--resolve"),
+        ("The auto_envvar_prefix parameter is set.", "auto_envvar_prefix parameter",
+         "auto_envvar_prefix"),
+        ("It reads ~/.netrc, ~/_netrc in turn.", "~/.netrc, ~/_netrc", "~/.netrc, ~/_netrc"),
+        ("Ask the help desk.", "the help desk", "the help desk"),  # nothing code-like
+    ],
+)  # fmt: skip
+def test_code_core_keeps_the_run_of_code_like_words(text, span, want) -> None:
+    assert span_of(code_core, text, span) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        ("a sources.list` type", "list`", "list"),
+        ("run `make install` now", "`make install`", "`make install`"),  # paired: kept
+        ("run `make install now", "`make install", "make install"),
+        ("the plan costs $40, then", "$40,", "$40"),
+        ("they arrived in the U.S. in 1950", "U.S.", "U.S."),  # an abbreviation's stop
+        ("the answer is Normandy. Then", "Normandy.", "Normandy"),
+        ("the students’ union", "students’", "students’"),  # an apostrophe stays
+        ("(Ramey) wrote it", "(Ramey)", "(Ramey)"),
+        ("see Ramey) there", "Ramey)", "Ramey"),
+    ],
+)
+def test_strip_marks_takes_unpaired_marks_off_the_ends(text, span, want) -> None:
+    assert span_of(strip_marks, text, span) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        ("released September 20, 2022 at last", "September 20", "September 20, 2022"),
+        ("on Sep 27 2014 it shipped", "Sep 27", "Sep 27 2014"),
+        ("on September 20, then", "September 20", "September 20"),  # no year follows
+        ("page 20, 2022 copies", "page 20", "page 20"),  # not a date
+    ],
+)
+def test_complete_date_takes_in_the_year_after_a_month_and_day(text, span, want) -> None:
+    assert span_of(complete_date, text, span) == want
