@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 import warnings
@@ -427,6 +428,7 @@ def section(ctx: Any, run_cmd: Callable[..., Any], shown: Callable[[list[str]], 
     scale["faiss_machine"] = faiss["machine"]
     scale["commands"].append(shown(cmd))
     part = {"squad": squad, "scale": scale, "command": shown([sys.executable, "bench/stores.py"])}
+    part["commit"] = run_cmd(["git", "rev-parse", "HEAD"]).stdout.strip()  # the code measured
     if not quick:
         plot(part, PLOT)
     return part
@@ -542,7 +544,7 @@ def render_scale(sc: dict[str, Any]) -> list[str]:
         tried = ", ".join(str(v) for k in knobs for v in k.values())
         rows.append(
             [
-                f"milvus-lite {m['index']} {m['index_params'] or ''}".strip(),
+                f"milvus-lite {_asked(m)}",
                 f"{m['rows']:,}",
                 f"{m['insert_per_s']:,.0f}/s ({m['insert_s']:.0f} s, batches of "
                 f"{m['insert_batch']})",
@@ -583,7 +585,8 @@ def render(part: dict[str, Any], state_note: Callable[[Any], str]) -> list[str]:
         "**Every Milvus figure here comes from milvus-lite 2.5.1, the Milvus engine embedded "
         "beside the process (one growing segment, gRPC over a local socket), not from a "
         "Milvus server or cluster**: it shows that the same `qa` runs on Milvus with the same "
-        "answers, and what the embedded engine costs; a cluster's speed is not measured here.",
+        "answers, and what the embedded engine costs; a cluster's speed is not measured here. "
+        f"The code measured: commit `{part.get('commit', '?')[:7]}`.",
         "",
         "### SQuAD v1.1 dev: the same passages, vectors and questions in both stores",
         "",
@@ -595,7 +598,11 @@ def render(part: dict[str, Any], state_note: Callable[[Any], str]) -> list[str]:
         *render_scale(sc),
         *render_lite(sc),
         *([f"![stores](docs/bench/{PLOT.name})", ""] if PLOT.exists() else []),
-        "Commands: " + ", ".join(f"`{c}`" for c in [part["command"] + " squad", *sc["commands"]]),
+        "Commands: `.venv/bin/python bench/run.py --only stores` (SQuAD in process, alone "
+        "`bench/stores.py squad`; the synthetic runs' results are reused from "
+        "`bench/out/stores-scale/` when there, else run as "
+        + ", ".join(f"`{_venv(c)}`" for c in sc["commands"])
+        + ").",
         "",
     ]
     for m in sc.get("milvus", []):
@@ -615,6 +622,13 @@ def render_lite(sc: dict[str, Any]) -> list[str]:
             + ".",
             "",
         ]
+        if "HNSW" not in ok:
+            L += [
+                "So the goal of Milvus HNSW at 1M vectors (recall@10 ≥ 0.95 at p50 ≤ 10 ms) "
+                "cannot be measured on milvus-lite: it needs a Milvus server (`deploy/`). "
+                "FAISS's HNSW in process, on the same vectors, is in the table above.",
+                "",
+            ]
     for m in sc.get("milvus", []):
         sweep = "; ".join(
             f"{', '.join(f'{k}={v}' for k, v in r['params'].items()) or 'no knob'}: recall@10 "
@@ -622,7 +636,7 @@ def render_lite(sc: dict[str, Any]) -> list[str]:
             for r in m["sweep"]
         )
         L += [
-            f"Asked for {m['index']} {m['index_params'] or ''} over {m['rows']:,} vectors"
+            f"Asked for {_asked(m)} over {m['rows']:,} vectors"
             + (
                 f" (the server read them back from its file in {m['open_s_this_run']} s on opening)"
                 if m.get("rows_at_open")
@@ -651,6 +665,16 @@ def exactness(m: dict[str, Any]) -> str:
             "defaults milvus-lite leaves as they are), not the index asked for."
         )
     return "approximate: recall follows the knob, an index is searched."
+
+
+def _asked(m: dict[str, Any]) -> str:
+    """The index a run asked for, with its parameters."""
+    return " ".join([m["index"], *(f"{k}={v}" for k, v in m["index_params"].items())])
+
+
+def _venv(command: str) -> str:
+    """A command with the interpreter as a person types it from the repository root."""
+    return re.sub(r"\S*/\.venv/bin/python", ".venv/bin/python", command)
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
