@@ -458,7 +458,7 @@ def plot(part: dict[str, Any], path: Path) -> None:
     a.legend(fontsize=8)
     bars = []
     for m in sc.get("milvus", []):
-        c = m.get("chosen") or m["sweep"][-1]
+        c = m.get("chosen") or m["sweep"][0]
         bars.append((f"milvus-lite\n{m['index']} ({m['n'] // 1000:,}k)", c, "C1"))
     for kind, x in (sc.get("faiss") or {}).items():
         t = x["single_query"]["1"]
