@@ -582,10 +582,11 @@ def render(part: dict[str, Any], state_note: Callable[[Any], str]) -> list[str]:
     """The stores section of BENCHMARKS.md (``state_note`` is bench/run.py's)."""
     sq, sc = part["squad"], part["scale"]
     L = [
-        "**Every Milvus figure here comes from milvus-lite 2.5.1, the Milvus engine embedded "
-        "beside the process (one growing segment, gRPC over a local socket), not from a "
-        "Milvus server or cluster**: it shows that the same `qa` runs on Milvus with the same "
-        "answers, and what the embedded engine costs; a cluster's speed is not measured here. "
+        "**The first two tables' Milvus figures come from milvus-lite 2.5.1, the Milvus engine "
+        "embedded beside the process (one growing segment, gRPC over a local socket), not "
+        "from a Milvus server or cluster**: they show that the same `qa` runs on Milvus with "
+        "the same answers, and what the embedded engine costs. The last table is a Milvus "
+        "standalone server (2.3.5) on this machine, vectors only: HNSW at 1M. "
         f"The code measured: commit `{part.get('commit', '?')[:7]}`.",
         "",
         "### SQuAD v1.1 dev: the same passages, vectors and questions in both stores",
@@ -598,6 +599,7 @@ def render(part: dict[str, Any], state_note: Callable[[Any], str]) -> list[str]:
         *render_scale(sc),
         *render_lite(sc),
         *([f"![stores](docs/bench/{PLOT.name})", ""] if PLOT.exists() else []),
+        *render_server(),
         "Commands: `.venv/bin/python bench/run.py --only stores` (SQuAD in process, alone "
         "`bench/stores.py squad`; the synthetic runs' results are reused from "
         "`bench/out/stores-scale/` when there, else run as "
@@ -608,6 +610,35 @@ def render(part: dict[str, Any], state_note: Callable[[Any], str]) -> list[str]:
     for m in sc.get("milvus", []):
         L += [f"milvus-lite {m['index']} at {m['n']:,}: " + state_note(m), ""]
     return L
+
+
+SERVER = ROOT / "bench" / "out" / "milvus-server-1m.json"  # bench/milvus_server.py's record
+
+
+def render_server(path: Path = SERVER) -> list[str]:
+    """Milvus HNSW at 1M on a standalone server (bench/milvus_server.py), when measured."""
+    if not path.exists():
+        return []
+    x = json.loads(path.read_text())
+    ix, ins, ans = x["index"], x["insert"], x["answer"]
+    prm = ", ".join(f"{k}={v}" for k, v in ix["params"].items())
+    rows = [[r["ef"], r["recall@10"], f"{r['p50_ms']} / {r['p95_ms']}"] for r in x["sweep"]]
+    return [
+        f"### Milvus server at {x['n']:,} vectors: {ix['index_type']} ({prm})",
+        "",
+        *_table(["ef", "recall@10", "1 query p50 / p95 ms"], rows),
+        f"{x['what']}, server {x['server_version']}, client {x['client']}, measured "
+        f"{x['date']}; data: {x['data']}, {x['queries']} queries, top {x['k']}, {x['search']}. "
+        f"Insert {ins['vectors_per_s']:,} vectors/s (batches of {ins['batch']:,}); index "
+        f"build {ix['build_s']:.0f} s (load average {ix['load_avg_before_after'][0][0]} → "
+        f"{ix['load_avg_before_after'][1][0]}: the machine was shared then). The smallest ef "
+        f"with recall@10 ≥ {x['target_recall@10']}: ef={ans['ef']}, recall@10 "
+        f"{ans['recall@10']}, p50 {ans['p50_ms']} ms. Searches timed with load average "
+        f"{x['load_load_avg_before_after'][0][0]}–{x['load_load_avg_before_after'][1][0]}. "
+        "This server version predates Milvus's BM25 functions, so it measures the vector "
+        "index only, not `qa`'s store; command: `bench/milvus_server.py` (its docstring).",
+        "",
+    ]
 
 
 def render_lite(sc: dict[str, Any]) -> list[str]:
