@@ -214,7 +214,7 @@ class Engine:
 
     def _swap(self, store: StoreBackend) -> None:
         retriever = Retriever(store, self.encoder, self.settings.alpha, self.settings.candidates)
-        retriever.lexical  # noqa: B018 -- build BM25 before the snapshot goes live
+        retriever.warm()  # BM25 built before the snapshot goes live
         self._snap = _Snapshot(store, retriever)
 
     # -- writing -------------------------------------------------------------------------

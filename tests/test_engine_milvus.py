@@ -31,6 +31,14 @@ def test_answers_equal_the_folder_store(milvus_engine: Engine, engine: Engine):
     assert milvus_engine.fingerprint == engine.fingerprint  # the same indexed contents
 
 
+def test_no_local_bm25_index_over_milvus(milvus_engine: Engine, engine: Engine):
+    """Milvus searches BM25 itself: the engine builds no bm25s index for it (the folder's
+    engine does, before its first question)."""
+    milvus_engine.ask(QUESTIONS[0], 3)
+    assert milvus_engine._snap.retriever._lexical is None
+    assert engine._snap.retriever._lexical is not None
+
+
 def test_writes_reach_another_engine_and_survive_a_restart(milvus_engine: Engine, engine: Engine):
     other = Engine(milvus_engine.settings, encoder=FakeEncoder())
     assert len(other.store) == len(milvus_engine.store)

@@ -42,6 +42,12 @@ class Retriever:
             self._lexical_version = self.store.version
         return self._lexical
 
+    def warm(self) -> None:
+        """Build what questions need before the first one: the BM25 index, unless the
+        store searches BM25 itself (Milvus), where it would cost time and memory unused."""
+        if not isinstance(self.store, HybridSearch):
+            self.lexical  # noqa: B018
+
     def query_for(self, question: str) -> str:
         """What ``question`` is retrieved with: a lone last name in "Who is X?" in full
         (`qa.retrieve.query.expand_who_is`)."""
