@@ -61,44 +61,17 @@ ROWS = ROOT / "bench" / "out" / "calibration-tune.json"
 DOC_ROWS = ROOT / "bench" / "out" / "calibration-doctune.json"
 DOCTUNE = ROOT / "data" / "doctune"
 # The feature sets compared (``qa.read.confidence.FEATURES``), simplest first.
+_READER = ("span_logit", "null_margin", "second_share", "agreeing_passages")
+_RETRIEVAL = (*_READER, "retrieval_score", "rank", "dense")
+_ALL = (*_RETRIEVAL, "answer_words", "passages_read")
 CANDIDATES = {
     "score": ("span_logit",),
     "score+margin": ("span_logit", "null_margin"),
-    "reader": ("span_logit", "null_margin", "second_share", "agreeing_passages"),
-    "reader+retrieval": (
-        "span_logit",
-        "null_margin",
-        "second_share",
-        "agreeing_passages",
-        "retrieval_score",
-        "rank",
-        "dense",
-    ),
-    "all": (
-        "span_logit",
-        "null_margin",
-        "second_share",
-        "agreeing_passages",
-        "retrieval_score",
-        "rank",
-        "dense",
-        "answer_words",
-        "passages_read",
-    ),
+    "reader": _READER,
+    "reader+retrieval": _RETRIEVAL,
+    "all": _ALL,
     # and what tells documentation from prose: code-like words in the passage, in the answer
-    "all+code": (
-        "span_logit",
-        "null_margin",
-        "second_share",
-        "agreeing_passages",
-        "retrieval_score",
-        "rank",
-        "dense",
-        "answer_words",
-        "passages_read",
-        "code_share",
-        "answer_code",
-    ),
+    "all+code": (*_ALL, "code_share", "answer_code"),
 }
 PENALTIES = (0.1, 1.0, 10.0)
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)  # QA_MIN_CONFIDENCE values compared
