@@ -119,7 +119,8 @@ class MilvusStore:
         its publishing flush points readers at them and drops the generation they left."""
         loc, c = self.location, self.location.client
         name, docs = self.collections
-        if not self._created:
+        empty = not self._created  # collections made just now hold no rows to delete
+        if empty:
             create_collections(loc, self.spec.dim, self.generation)
             self._created = True
         elif not self._fresh:
@@ -131,7 +132,7 @@ class MilvusStore:
                     f"the index at {loc.describe()} was rebuilt while this change was made; "
                     "retry it"
                 )
-        gone = sorted(self._removed | set(self._added))  # a replaced document: old rows out
+        gone = [] if empty else sorted(self._removed | set(self._added))  # replaced: old out
         for i in range(0, len(gone), BATCH):
             ids = gone[i : i + BATCH]
             c.delete(name, filter=f"doc_id in {ids!r}".replace("'", '"'))
