@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib.util
 import json
 import sys
 import tempfile
@@ -32,21 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _scripts_followups() -> Any:
-    """scripts/followups.py under its own name: inside bench/run.py, "followups" is this
-    module, so a plain import would return it."""
-    spec = importlib.util.spec_from_file_location(
-        "scripts_followups", ROOT / "scripts" / "followups.py"
-    )
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(mod)
-    return mod
-
-
-data = _scripts_followups()
-
 from qa.core.config import Settings  # noqa: E402
 from qa.core.types import Document, Response  # noqa: E402
 from qa.engine import Engine  # noqa: E402
@@ -54,6 +38,7 @@ from qa.index import ingest  # noqa: E402
 from qa.serve import followup  # noqa: E402
 from qa.serve.routes.chat import answer_chat  # noqa: E402
 from qa.train import squad  # noqa: E402
+from scripts import followups as data  # noqa: E402
 
 OUT = ROOT / "bench" / "parts" / "followups.json"
 

@@ -22,11 +22,9 @@ from __future__ import annotations
 import argparse
 import collections
 import gzip
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +34,9 @@ QUESTIONS = HERE / "questions.jsonl"
 SUMS = HERE / "SHA256SUMS"
 
 
-def _realdocs() -> ModuleType:
-    """scripts/realdocs.py as a module (scripts/ is not a package)."""
-    name = "realdocs_script"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "realdocs.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+sys.path.insert(0, str(ROOT))  # run as a file: the repository, for the scripts package
+from scripts import realdocs as rd  # noqa: E402
 
-
-rd = _realdocs()
 Source = rd.Source
 FORMATS = rd.FORMATS
 

@@ -24,7 +24,6 @@ import argparse
 import collections
 import gzip
 import hashlib
-import importlib.util
 import json
 import os
 import random
@@ -34,7 +33,6 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,17 +44,8 @@ PER_PACKAGE = 420  # ... and per package, so that no manual dominates
 SEED = 0
 
 
-def _module(name: str, path: Path) -> ModuleType:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-rd = _module("realdocs_script", ROOT / "scripts" / "realdocs.py")
+sys.path.insert(0, str(ROOT))  # run as a file: the repository, for the scripts package
+from scripts import realdocs as rd  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -10,32 +10,22 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from scripts import doctune, make_doctrain
+
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "doctrain"
 OTHERS = (ROOT / "data" / "doctune", ROOT / "data" / "realdocs")
 
 
-def _script(name: str, file: str) -> ModuleType:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / file)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def make() -> ModuleType:
-    return _script("make_doctrain_script", "make_doctrain.py")
+    return make_doctrain
 
 
 def norm(s: str) -> str:
@@ -92,7 +82,6 @@ def test_every_file_recorded() -> None:
 
 def test_kept_apart_from_doctune_and_realdocs(rows: list[dict[str, Any]]) -> None:
     m = make()
-    doctune = _script("doctune_script", "doctune.py")
     theirs = {s.package for s in doctune.FILES} | {s.package for s in doctune.rd.FILES}
     assert not theirs & {s.package for s in m.FILES}
     ours = {

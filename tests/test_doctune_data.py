@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from qa.core.types import Document
 from qa.index.ingest import load_file
+from scripts import doctune
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "doctune"
@@ -33,18 +31,6 @@ SUFFIXES = {
     "text": {".txt"},
 }
 LIGHT = ("text", "markdown", "html")
-
-
-def _script() -> ModuleType:
-    """scripts/doctune.py as a module (scripts/ is not a package)."""
-    name = "doctune_script"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "doctune.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -97,7 +83,7 @@ def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
     """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
     files = {p.name for p in (HERE / "docs").iterdir()}
     assert 25 <= len(files) <= 40
-    assert files == {s.name for s in _script().FILES}
+    assert files == {s.name for s in doctune.FILES}
     sources = (HERE / "SOURCES.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in sources for name in files)
     sums = dict(
@@ -131,13 +117,13 @@ def test_kept_apart_from_the_evaluation_set(questions: list[dict[str, Any]]) -> 
     eval_questions = {norm(q["question"]) for q in _load(REALDOCS / "questions.jsonl")}
     repeated = [q["id"] for q in questions if norm(q["question"]) in eval_questions]
     assert not repeated, f"asked in realdocs too: {repeated}"
-    script = _script()
+    script = doctune
     eval_packages = {s.package for s in script.rd.FILES}
     assert not eval_packages & {s.package for s in script.FILES}
 
 
 def _check_format(questions: list[dict[str, Any]], formats: tuple[str, ...]) -> None:
-    check = _script().rd.check_question
+    check = doctune.rd.check_question
     docs: dict[str, Document] = {}
     problems = []
     for q in questions:
@@ -174,7 +160,7 @@ def test_check_command_passes_and_flags_a_wrong_answer(tmp_path: Path) -> None:
         "answers": ["UNITSFILE"],
     }
     none = {**row, "id": "t-2", "question": "How many units are there?", "answers": []}
-    script = _script()
+    script = doctune
     doc = load_file(HERE / "docs" / "units-readme.txt")
     assert script.rd.check_question(row, doc) == []
     assert script.rd.check_question(none, doc) == []

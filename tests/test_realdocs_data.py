@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from qa.core.types import Block, Document
 from qa.index.ingest import load_file
+from scripts import realdocs
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "realdocs"
@@ -31,18 +29,6 @@ SUFFIXES = {
     "text": {".txt"},
 }
 LIGHT = ("text", "markdown", "html")
-
-
-def _script() -> ModuleType:
-    """scripts/realdocs.py as a module (scripts/ is not a package)."""
-    name = "realdocs_script"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "realdocs.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +69,7 @@ def test_enough_questions_per_format(questions: list[dict[str, Any]]) -> None:
 def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
     """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
     files = {p.name for p in (HERE / "docs").iterdir()}
-    listed = {s.name for s in _script().FILES}
+    listed = {s.name for s in realdocs.FILES}
     assert files == listed
     sources = (HERE / "SOURCES.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in sources for name in files)
@@ -104,7 +90,7 @@ def test_folder_stays_small() -> None:
 
 
 def _check_format(questions: list[dict[str, Any]], formats: tuple[str, ...]) -> None:
-    check = _script().check_question
+    check = realdocs.check_question
     docs: dict[str, Document] = {}
     problems = []
     for q in questions:
@@ -131,7 +117,7 @@ def test_gold_answers_occur_in_pdf_and_docx(questions: list[dict[str, Any]], fmt
 
 
 def test_the_check_flags_a_missing_answer_and_a_wrong_page() -> None:
-    script = _script()
+    script = realdocs
     text = "Intro.\n\nThe default is 42 points.\n\nMore  text here."
     doc = Document.from_text(
         text,
@@ -160,7 +146,7 @@ def test_load_docs_reports_each_skip_reason(tmp_path: Path) -> None:
     (tmp_path / "copy.md").write_bytes((tmp_path / "a.md").read_bytes())
     (tmp_path / "empty.txt").write_text("  \n")
     (tmp_path / "data.bin").write_bytes(b"\x00\x01")
-    loaded, crashes = _script().load_docs(tmp_path)
+    loaded, crashes = realdocs.load_docs(tmp_path)
     assert crashes == []
     assert [Path(d.source).name for d in loaded.documents] == ["a.md"]
     reasons = {Path(s.source).name: s.reason for s in loaded.skipped}

@@ -4,7 +4,6 @@ the follow-up question set (data/followups) holds together."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,10 +132,8 @@ def test_when_after_who_founded_is_answered(client: TestClient) -> None:
 
 
 def test_the_follow_up_set_holds_together() -> None:
-    spec = importlib.util.spec_from_file_location("followups", ROOT / "scripts" / "followups.py")
-    assert spec is not None and spec.loader is not None
-    data = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(data)
+    from scripts import followups as data
+
     if not (data.squad.DATA_DIR / data.squad.V1_DEV).exists():
         pytest.skip("the SQuAD file is not here")
     for split in data.SPLITS:
