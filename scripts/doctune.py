@@ -24,6 +24,7 @@ import collections
 import gzip
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,35 +170,42 @@ def convert(src: Path, dest: Path, how: str) -> None:
         rd.to_docx(plain, dest, "markdown")
 
 
-def cmd_sources(args: argparse.Namespace) -> int:
-    cache = args.cache or Path(tempfile.mkdtemp(prefix="doctune-"))
+def cmd_sources(
+    args: argparse.Namespace,
+    files: tuple[Any, ...] = FILES,
+    sums: Path = SUMS,
+    conv: Callable[[Path, Path, str], None] = convert,
+) -> int:
+    """Re-create ``args.out`` from ``files`` (and compare with / rewrite ``sums``): the
+    defaults are doctune's; scripts/docheld.py passes its own."""
+    cache = args.cache or Path(tempfile.mkdtemp(prefix=f"{sums.parent.name}-"))
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    for s in FILES:
+    for s in files:
         where = rd.fetch(s.kind, s.package, s.version, cache)
-        convert(where / s.member, out / s.name, s.convert)
-    lines = [f"{rd.sha256(out / s.name)}  docs/{s.name}" for s in FILES]
+        conv(where / s.member, out / s.name, s.convert)
+    lines = [f"{rd.sha256(out / s.name)}  docs/{s.name}" for s in files]
     if args.write_sums:
-        SUMS.write_text("\n".join(lines) + "\n")
-        print(f"wrote {SUMS}")
+        sums.write_text("\n".join(lines) + "\n")
+        print(f"wrote {sums}")
     bad = 0
     if args.verify:
         known = dict(
-            reversed(line.split("  ", 1)) for line in SUMS.read_text().splitlines() if line
+            reversed(line.split("  ", 1)) for line in sums.read_text().splitlines() if line
         )
-        for s in FILES:
+        for s in files:
             got, want = rd.sha256(out / s.name), known.get(f"docs/{s.name}")
             if got == want:
                 continue
-            if s.convert.startswith("docx-from-"):
+            if "docx" in s.convert:  # made by pandoc
                 print(f"  note {s.name}: differs (another pandoc version than 2.17.1.1?)")
             else:
                 print(f"  FAIL {s.name}: sha256 {got} != {want}")
                 bad += 1
-    extra = sorted(p.name for p in out.iterdir() if p.name not in {s.name for s in FILES})
+    extra = sorted(p.name for p in out.iterdir() if p.name not in {s.name for s in files})
     if extra:
         print(f"  note: files in {out} not from FILES: {', '.join(extra)}")
-    print(f"{len(FILES)} files in {out}; packages unpacked in {cache}")
+    print(f"{len(files)} files in {out}; packages unpacked in {cache}")
     return 1 if bad else 0
 
 
@@ -206,8 +214,10 @@ def load_questions(path: Path = QUESTIONS) -> list[dict[str, Any]]:
     return rd.load_questions(path)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    by_name, failures = rd.check_folder(DOCS)
+def cmd_check(args: argparse.Namespace, docs: Path = DOCS) -> int:
+    """Load every file of ``docs`` and check ``args.questions`` against it (doctune's by
+    default; scripts/docheld.py passes its folder)."""
+    by_name, failures = rd.check_folder(docs)
     questions = load_questions(args.questions)
     counts = collections.Counter(q["format"] for q in questions)
     none = collections.Counter(q["format"] for q in questions if not q["answers"])
