@@ -1,0 +1,166 @@
+"""data/docheld (the second held-out evaluation set): well-formed, its files exist and hold
+their answers, and it is kept apart from every other documentation set: no package, no
+file sha256 and no question text shared with data/realdocs, data/doctune or data/doctrain.
+
+Fast (no models): the light formats (text, Markdown, HTML) are read with qa's own readers;
+PDF and DOCX, whose readers take seconds over the folder, are checked under ``slow``.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa.core.types import Document
+from qa.index.ingest import load_file
+from scripts import docheld, make_doctrain
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "data" / "docheld"
+FORMATS = ("pdf", "docx", "html", "markdown", "text")
+SUFFIXES = {
+    "pdf": {".pdf"},
+    "docx": {".docx"},
+    "html": {".html", ".htm"},
+    "markdown": {".md"},
+    "text": {".txt"},
+}
+LIGHT = ("text", "markdown", "html")
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.lower().split())
+
+
+def _sums(path: Path) -> dict[str, str]:
+    """sha256 → file name, from a SHA256SUMS file."""
+    pairs = (line.split("  ", 1) for line in path.read_text().splitlines() if line)
+    return {digest: name for digest, name in pairs}
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[dict[str, Any]]:
+    return _load(HERE / "questions.jsonl")
+
+
+def test_questions_are_well_formed(questions: list[dict[str, Any]]) -> None:
+    ids = [q["id"] for q in questions]
+    assert len(ids) == len(set(ids)), "question ids repeat"
+    texts = [_norm(q["question"]) for q in questions]
+    assert len(texts) == len(set(texts)), "question texts repeat"
+    for q in questions:
+        where = q["id"]
+        assert set(q) <= {"id", "file", "format", "question", "answers", "page", "match"}, where
+        assert q["format"] in FORMATS, where
+        assert q["question"].strip().endswith("?"), where
+        assert isinstance(q["answers"], list), where
+        assert all(isinstance(a, str) and a.strip() for a in q["answers"]), where
+        assert all(a == a.strip() and 1 <= len(a.split()) <= 8 for a in q["answers"]), where
+        path = HERE / q["file"]
+        assert q["file"].startswith("docs/") and path.is_file(), f"{where}: no {q['file']}"
+        assert path.suffix.lower() in SUFFIXES[q["format"]], where
+        if q["format"] == "pdf" and q["answers"]:
+            assert isinstance(q.get("page"), int) and q["page"] >= 1, where
+        else:
+            assert "page" not in q, where
+        assert q.get("match", "exact") in ("exact", "whitespace"), where
+
+
+def test_enough_questions_per_format_and_some_unanswerable(
+    questions: list[dict[str, Any]],
+) -> None:
+    """About 200 questions (enough to measure calibration), at least 25 per format, about
+    10% unanswerable, every file asked about."""
+    counts = collections.Counter(q["format"] for q in questions)
+    assert len(questions) >= 180
+    assert all(counts[f] >= 25 for f in FORMATS), counts
+    unanswerable = sum(not q["answers"] for q in questions)
+    assert 0.08 <= unanswerable / len(questions) <= 0.20, unanswerable
+    asked = {Path(q["file"]).name for q in questions}
+    assert asked == {p.name for p in (HERE / "docs").iterdir()}, "a file has no question"
+
+
+def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
+    """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
+    files = {p.name for p in (HERE / "docs").iterdir()}
+    assert 25 <= len(files) <= 40
+    assert files == {s.name for s in docheld.FILES}
+    sources = (HERE / "SOURCES.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in sources for name in files)
+    assert all(f"`{s.package}`" in sources and s.licence for s in docheld.FILES)
+    sums = {name: digest for digest, name in _sums(HERE / "SHA256SUMS").items()}
+    assert set(sums) == {f"docs/{name}" for name in files}
+    for name in files:
+        got = hashlib.sha256((HERE / "docs" / name).read_bytes()).hexdigest()
+        assert sums.get(f"docs/{name}") == got, f"{name} differs from SHA256SUMS"
+
+
+def test_folder_stays_small() -> None:
+    sizes = [p.stat().st_size for p in (HERE / "docs").iterdir()]
+    assert sum(sizes) <= 10 * 2**20
+    assert max(sizes) <= 1.5 * 2**20
+
+
+def test_kept_apart_from_every_other_set(questions: list[dict[str, Any]]) -> None:
+    """No package, no file bytes and no question text in common with realdocs (evaluation),
+    doctune (tuning) or doctrain (training): nothing tuned or trained has seen docheld."""
+    ours = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name for p in (HERE / "docs").iterdir()}
+    for other in ("realdocs", "doctune", "doctrain"):
+        theirs = _sums(ROOT / "data" / other / "SHA256SUMS")
+        shared = {ours[h]: theirs[h] for h in set(ours) & set(theirs)}
+        assert not shared, f"same bytes in docheld and {other}: {shared}"
+    packages = {s.package for s in docheld.FILES}
+    for name, files in (
+        ("realdocs", docheld.rd.FILES),
+        ("doctune", docheld.doctune.FILES),
+        ("doctrain", make_doctrain.FILES),
+    ):
+        common = packages & {s.package for s in files}
+        assert not common, f"packages shared with {name}: {common}"
+    asked = {_norm(q["question"]) for q in questions}
+    for other in ("realdocs", "doctune"):
+        theirs = {_norm(q["question"]) for q in _load(ROOT / "data" / other / "questions.jsonl")}
+        assert not asked & theirs, f"asked in {other} too: {asked & theirs}"
+    train = json.loads((ROOT / "data" / "doctrain" / "train.json").read_text(encoding="utf-8"))
+    trained = {
+        _norm(q["question"]) for a in train["data"] for p in a["paragraphs"] for q in p["qas"]
+    }
+    assert not asked & trained, f"asked in doctrain too: {asked & trained}"
+
+
+def _check_format(questions: list[dict[str, Any]], formats: tuple[str, ...]) -> None:
+    check = docheld.rd.check_question
+    docs: dict[str, Document] = {}
+    problems = []
+    for q in questions:
+        if q["format"] not in formats:
+            continue
+        if q["file"] not in docs:
+            docs[q["file"]] = load_file(HERE / q["file"])
+        doc = docs[q["file"]]
+        assert doc.meta.get("format") == q["format"], q["id"]
+        problems += [f"{q['id']}: {p}" for p in check(q, doc)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("fmt", LIGHT)
+def test_gold_answers_occur_in_light_formats(questions: list[dict[str, Any]], fmt: str) -> None:
+    _check_format(questions, (fmt,))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ("pdf", "docx"))
+def test_gold_answers_occur_in_pdf_and_docx(questions: list[dict[str, Any]], fmt: str) -> None:
+    """PDF answers on the stated page too (the blocks carry pages)."""
+    _check_format(questions, (fmt,))
