@@ -35,8 +35,8 @@ HERE = ROOT / "data" / "realdocs"
 DOCS = HERE / "docs"
 QUESTIONS = HERE / "questions.jsonl"
 # data/doctune is the tuning twin (decoding rules, calibrators, domain adaptation are judged
-# there); data/realdocs is the evaluation set and is only ever measured
-SETS = {"realdocs": ROOT / "data" / "realdocs", "doctune": ROOT / "data" / "doctune"}
+# there); data/realdocs and data/docheld are evaluation sets and are only ever measured
+SETS = {name: ROOT / "data" / name for name in ("realdocs", "docheld", "doctune")}
 FORMATS = ("pdf", "docx", "html", "markdown", "text")
 K = 5
 SHORT_WORDS = 5  # a passage of fewer words counts as short

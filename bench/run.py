@@ -64,6 +64,7 @@ SECTIONS = (
     "http",
     "load",
     "realdocs",
+    "docheld",
     "followups",
     "calibration",
     "stores",
@@ -694,6 +695,15 @@ def section_realdocs(ctx: Context) -> dict[str, Any]:
     return realdocs.run(ctx.args.reader, encoder=ctx.encoder, per_format=quick)
 
 
+def section_docheld(ctx: Context) -> dict[str, Any]:
+    """bench/realdocs.py --set docheld: the second held-out documentation set."""
+    import realdocs  # bench/realdocs.py
+
+    quick = 2 if ctx.args.quick else None
+    folder = realdocs.SETS["docheld"]
+    return realdocs.run(ctx.args.reader, encoder=ctx.encoder, per_format=quick, folder=folder)
+
+
 def section_followups(ctx: Context) -> dict[str, Any]:
     """bench/followups.py: chat follow-up conversations, the reader's question before/after."""
     import followups  # bench/followups.py
@@ -732,6 +742,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "http": section_http,
     "load": section_load,
     "realdocs": section_realdocs,
+    "docheld": section_docheld,
     "followups": section_followups,
     "calibration": section_calibration,
     "stores": section_stores,
@@ -996,6 +1007,7 @@ def render(
         L += ["_not run_", ""]
 
     L += render_realdocs(parts.get("realdocs"))
+    L += render_realdocs(parts.get("docheld"), "docheld")
     L += render_followups(parts.get("followups"))
     L += render_calibration(parts.get("calibration"))
 
@@ -1331,11 +1343,12 @@ def render(
     return "\n".join(L) + "\n"
 
 
-def render_realdocs(part: dict[str, Any] | None) -> list[str]:
-    """The real-documents section: its table comes from bench/realdocs.py."""
+def render_realdocs(part: dict[str, Any] | None, name: str = "realdocs") -> list[str]:
+    """A real-documents section (data/realdocs or data/docheld): bench/realdocs.py's table."""
     import realdocs  # bench/realdocs.py
 
-    L = ["## Real documents: PDF, DOCX, HTML, Markdown, text (`data/realdocs`)", ""]
+    title = {"realdocs": "Real documents", "docheld": "More real documents, held out"}[name]
+    L = [f"## {title}: PDF, DOCX, HTML, Markdown, text (`data/{name}`)", ""]
     if not part:
         return [*L, "_not run_", ""]
     return [*L, *realdocs.render(part), "", state_note(part), ""]

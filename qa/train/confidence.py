@@ -111,6 +111,18 @@ def ece(
     return sum(r["weight"] / total * abs(r["accuracy"] - r["mean_probability"]) for r in rows)
 
 
+def ece_floor(probs: Sequence[float], draws: int = 1000, seed: int = 0) -> dict[str, float]:
+    """The ECE a perfectly calibrated confidence shows on this many answers by chance: each
+    answer right with its own probability, ``draws`` times; the mean and the 95th percentile
+    (a measured ECE below the percentile is within chance of perfect)."""
+    p = np.asarray(probs, dtype=np.float64)
+    if not p.size:
+        return {"": 0.0, "_p95": 0.0}
+    rng = np.random.default_rng(seed)
+    got = [ece(p, rng.random(p.size) < p) for _ in range(draws)]
+    return {"": float(np.mean(got)), "_p95": float(np.percentile(got, 95))}
+
+
 def reliability(
     probs: Sequence[float],
     right: Sequence[bool],
@@ -162,6 +174,7 @@ def summary(rows: Sequence[Asked], prob: Callable[[Asked], float | None]) -> dic
         "answered": len(answered),
         "accuracy": round(100 * statistics.fmean(y), 1) if y else 0.0,
         "ece": round(ece(p, y), 4),
+        **{f"ece_floor{k}": round(v, 4) for k, v in ece_floor(p).items()},
         "sure_answers": len(sure),
         "wrong_among_sure_pct": round(100 * sum(not y[i] for i in sure) / len(sure), 1)
         if sure

@@ -54,3 +54,19 @@ def test_cross_validate_scores_each_domain() -> None:
     assert out["log_loss"] == pytest.approx(
         (out["squad_log_loss"] + out["doctune_log_loss"]) / 2, abs=0.05
     )
+
+
+def test_ece_floor_is_what_chance_gives_a_perfect_confidence() -> None:
+    from qa.train.confidence import ece, ece_floor
+
+    rng = np.random.default_rng(1)
+    small, large = rng.uniform(0.2, 1.0, 70), rng.uniform(0.2, 1.0, 3000)
+    few, many = ece_floor(small, draws=300), ece_floor(large, draws=300)
+    assert few[""] < few["_p95"] and many[""] < many["_p95"]
+    assert few[""] > 2.5 * many[""]  # chance shrinks with the number of answers
+    assert few[""] > 0.05  # 70 answers: the 0.05 goal sits under chance
+    # a confidence that is off by 0.25 everywhere stands far above its floor
+    right = rng.random(large.size) < large - 0.25
+    assert ece(large, right) > 4 * many["_p95"]
+    assert ece_floor([]) == {"": 0.0, "_p95": 0.0}
+    assert ece_floor(small, draws=50) == ece_floor(small, draws=50)  # the same every run
