@@ -35,7 +35,7 @@ import numpy as np
 from qa.core.config import Settings
 from qa.core.types import Document
 from qa.engine import Engine
-from qa.index.chunk import chunk
+from qa.index.chunk import passages
 from qa.index.embed import SentenceEncoder
 from qa.train import squad
 from qa.train.evaluate import select
@@ -247,9 +247,7 @@ def section_ingest(ctx: Context) -> dict[str, Any]:
     assert model is not None
     model.encode(["warm up the yardstick"] * 4)
     s = Settings()
-    texts = [
-        p.text for d in ctx.documents() for p in chunk(d, s.max_passage_words, s.overlap_sentences)
-    ]
+    texts = [p.text for d in ctx.documents() for p in passages(d, s)]
 
     def raw() -> float:
         t0 = time.perf_counter()

@@ -22,7 +22,6 @@ from qa.core.types import Document, Hit, Response
 from qa.index import ingest
 from qa.index.backend import Location, StoreBackend, location_for
 from qa.index.build import embed_into
-from qa.index.chunk import MIN_WORDS
 from qa.index.embed import Encoder, SentenceEncoder
 from qa.index.manifest import manifest_fingerprint
 from qa.index.records import cite_passage, document_rows, make_citation
@@ -140,7 +139,7 @@ class Engine:
                 "max_passage_words": s.max_passage_words,
                 "overlap_sentences": s.overlap_sentences,
                 "structure": 1,  # passages follow headings, lists and tables (qa.index.chunk)
-                "min_passage_words": MIN_WORDS,
+                "min_passage_words": s.min_passage_words,
             },
         )
 

@@ -340,12 +340,11 @@ def check_question(q: dict[str, Any], doc: Any) -> list[str]:
 def passage_figures(docs: Sequence[Any]) -> tuple[int, int]:
     """(passages, passages under SHORT_WORDS words) of ``docs`` with default settings."""
     from qa.core.config import Settings
-    from qa.index.chunk import chunk
+    from qa.index.chunk import passages
 
-    s = Settings()
     n = short = 0
     for d in docs:
-        for p in chunk(d, s.max_passage_words, s.overlap_sentences):
+        for p in passages(d, Settings()):
             n += 1
             short += len(p.text.split()) < SHORT_WORDS
     return n, short

@@ -425,3 +425,12 @@ def test_the_python_api_in_three_lines(tmp_path: Path, corpus_dir: Path, monkeyp
     assert isinstance(reopened.settings, qa.Settings) and reopened.settings.index_dir == Path(index)
     with pytest.raises(AttributeError):
         _ = qa.NoSuchName  # type: ignore[attr-defined]
+
+
+def test_an_index_packed_otherwise_asks_for_a_rebuild(settings, corpus_dir):
+    from dataclasses import replace
+
+    Engine(settings, encoder=FakeEncoder()).index([corpus_dir])
+    packed = Engine(replace(settings, min_passage_words=60), encoder=FakeEncoder())
+    with pytest.raises(IndexMismatch, match="min_passage_words"):
+        packed.ask("When was the Eiffel Tower completed?")

@@ -36,6 +36,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "candidates": (1, 10_000),
     "max_passage_words": (1, 100_000),
     "overlap_sentences": (0, 100),
+    "min_passage_words": (1, 100_000),
     "batch_size": (1, 4096),
     "ivf_threshold": (1, 10**12),
     "nprobe": (1, 1 << 20),
@@ -70,7 +71,8 @@ def _default_cache_dir() -> Path:
 class Settings:
     """Everything that shapes an index or an answer.
 
-    ``max_passage_words`` and ``overlap_sentences`` are recorded in the index manifest:
+    ``max_passage_words``, ``overlap_sentences`` and ``min_passage_words`` are recorded in
+    the index manifest:
     changing them requires a rebuild (the store says so when it opens).
     """
 
@@ -84,6 +86,8 @@ class Settings:
     milvus_consistency: str = "bounded"
     max_passage_words: int = 150
     overlap_sentences: int = 1
+    # a paragraph shorter than this joins its neighbours in one passage (up to the maximum)
+    min_passage_words: int = 8
     batch_size: int = 8  # passages embedded per batch (BENCHMARKS.md: batch size)
     ivf_threshold: int = 50_000  # passages from which vector search is IVF, not exact
     nprobe: int = 48  # IVF lists searched per question

@@ -8,7 +8,7 @@ from qa.core.config import Settings
 from qa.core.progress import Progress
 from qa.core.types import Document, Passage
 from qa.index.backend import StoreBackend
-from qa.index.chunk import chunk
+from qa.index.chunk import passages
 from qa.index.embed import Encoder
 
 
@@ -28,7 +28,7 @@ def embed_into(
     for d in documents:  # the size up front, then progress: chunking is long too
         if progress:
             progress("chunk", seen, chars)
-        chunked.append((d, chunk(d, s.max_passage_words, s.overlap_sentences)))
+        chunked.append((d, passages(d, s)))
         seen += len(d.text)
     if progress:
         progress("chunk", chars, chars)

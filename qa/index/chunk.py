@@ -23,6 +23,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from qa.core.config import Settings
 from qa.core.text import Span, sentences, trim
 from qa.core.types import Block, Document, Passage
 
@@ -244,3 +245,9 @@ def chunk(
     """The passages of ``doc``, in document order."""
     spans = _passages(doc.text, max_words, overlap, doc.blocks or None, min_words)
     return [Passage.make(doc, s, e, section, page) for (s, e), section, page in spans]
+
+
+def passages(doc: Document, settings: Settings) -> list[Passage]:
+    """The passages of ``doc`` as ``settings`` chunk it (what an index holds)."""
+    s = settings
+    return chunk(doc, s.max_passage_words, s.overlap_sentences, s.min_passage_words)

@@ -22,7 +22,7 @@ from qa.core.config import Settings
 from qa.core.progress import Progress
 from qa.core.types import Document, Passage
 from qa.index.backend import FolderLocation, Location, StoreBackend
-from qa.index.chunk import chunk
+from qa.index.chunk import passages
 from qa.index.embed import Encoder
 from qa.index.ingest import Loaded, Skipped, from_paths, read_or_skip
 from qa.index.records import document_from_json
@@ -214,7 +214,7 @@ def _rebuild(
             skipped.append(got)
             b.add(file_entry(src, stats[src], skip=(got.reason, got.detail)))
             continue
-        ps = chunk(got, s.max_passage_words, s.overlap_sentences)
+        ps = passages(got, s)
         order.append(got.id)
         b.add(file_entry(src, stats[src], got, len(ps)), got, ps)
     others = other_documents(location, paths, set(stats), set(seen))
@@ -223,7 +223,7 @@ def _rebuild(
     staging.drop(e["doc"] for e in resumed.kept.values() if e["doc"] not in ids)
     for d in kept:
         if f"doc:{d.id}" not in resumed.kept:
-            ps = chunk(d, s.max_passage_words, s.overlap_sentences)
+            ps = passages(d, s)
             b.add(kept_entry(d, len(ps)), d, ps)
     b.flush()
     if not order:

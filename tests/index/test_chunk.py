@@ -181,3 +181,20 @@ def test_structured_passages_are_exact_bounded_and_cover_every_word(parts, max_w
 def test_one_crlf_is_a_line_break_not_a_paragraph_break():
     text = "line one\r\nline two\r\n\r\nnext"
     assert [text[s:e] for s, e in paragraphs(text)] == ["line one\r\nline two", "next"]
+
+
+def test_min_passage_words_packs_a_sections_paragraphs_into_one_passage():
+    from qa.core.config import Settings
+    from qa.index.chunk import passages
+
+    paras = [f"Paragraph {i} says a handful of words about option {i}." for i in range(6)]
+    doc = Document.from_text("\n\n".join(paras), source="t", title="t")
+    one_each = passages(doc, Settings(reader_dir=None))
+    packed = passages(doc, Settings(reader_dir=None, min_passage_words=30))
+    bounded = passages(doc, Settings(reader_dir=None, min_passage_words=30, max_passage_words=25))
+    assert len(one_each) == 6  # 10 words a paragraph: each stands alone at the default
+    # shorter than 30 words, each joins its neighbour, as long as the passage fits
+    assert [len(p.text.split()) for p in packed] == [60]
+    assert [len(p.text.split()) for p in bounded] == [20, 20, 20]
+    assert all(doc.text[p.start : p.end] == p.text for p in [*packed, *bounded])
+    assert packed[0].text.startswith("Paragraph 0") and packed[0].text.endswith("option 5.")
