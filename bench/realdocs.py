@@ -3,6 +3,7 @@
     .venv/bin/python bench/realdocs.py                # prints the table (and the ingest summary)
     .venv/bin/python bench/realdocs.py --json out.json
     .venv/bin/python bench/run.py --only realdocs     # the same as a section of BENCHMARKS.md
+    .venv/bin/python bench/realdocs.py --set docheld  # the second held-out set (--only docheld)
 
 The folder holds real PDFs, DOCX, HTML pages, Markdown with front matter and cp1252 text
 (data/realdocs/SOURCES.md). Every file there is meant to be indexed; the ingest summary

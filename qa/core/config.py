@@ -87,7 +87,7 @@ class Settings:
     max_passage_words: int = 150
     overlap_sentences: int = 1
     # a paragraph shorter than this joins its neighbours in one passage (up to the maximum)
-    min_passage_words: int = 8
+    min_passage_words: int = 40
     batch_size: int = 8  # passages embedded per batch (BENCHMARKS.md: batch size)
     ivf_threshold: int = 50_000  # passages from which vector search is IVF, not exact
     nprobe: int = 48  # IVF lists searched per question

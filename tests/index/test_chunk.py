@@ -189,10 +189,10 @@ def test_min_passage_words_packs_a_sections_paragraphs_into_one_passage():
 
     paras = [f"Paragraph {i} says a handful of words about option {i}." for i in range(6)]
     doc = Document.from_text("\n\n".join(paras), source="t", title="t")
-    one_each = passages(doc, Settings(reader_dir=None))
+    one_each = passages(doc, Settings(reader_dir=None, min_passage_words=8))
     packed = passages(doc, Settings(reader_dir=None, min_passage_words=30))
     bounded = passages(doc, Settings(reader_dir=None, min_passage_words=30, max_passage_words=25))
-    assert len(one_each) == 6  # 10 words a paragraph: each stands alone at the default
+    assert len(one_each) == 6  # 10 words a paragraph: each stands alone
     # shorter than 30 words, each joins its neighbour, as long as the passage fits
     assert [len(p.text.split()) for p in packed] == [60]
     assert [len(p.text.split()) for p in bounded] == [20, 20, 20]
