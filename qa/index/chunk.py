@@ -8,7 +8,8 @@ paragraphs at blank lines when it has none) become passages this way:
 - a paragraph is a passage of its own, as long as it has ``min_words`` words; a shorter
   piece joins its neighbour (the next piece while the passage so far is short, else the
   one before it in the same section), and a list or table joins the paragraph that leads
-  into it, as long as the two fit in ``max_words``;
+  into it, as long as the two fit in ``max_words`` and stay on one page (a heading at the
+  foot of a page still goes on with what follows it);
 - a passage longer than ``max_words`` becomes windows of whole blocks; a block longer than
   that becomes windows of whole sentences (lines, for lists, tables and code) with
   ``overlap`` of them shared between neighbours, and a single sentence longer than that
@@ -110,9 +111,11 @@ def _joins(group: list[_Piece], piece: _Piece, max_words: int, min_words: int) -
     words = sum(p.words for p in group)
     if words + piece.words > max_words:
         return False
+    last = group[-1]
+    if piece.page != last.page and words >= MIN_WORDS:
+        return False  # a passage keeps to its page, so its citation's page is the answer's
     if words < min_words:
         return True  # the passage so far is too short to stand alone
-    last = group[-1]
     same = last.section == piece.section and piece.lead == piece.start
     if piece.words < min_words and same:
         return True  # a short piece joins the one before it in its section
@@ -127,8 +130,9 @@ def _groups(pieces: list[_Piece], max_words: int, min_words: int) -> list[list[_
         else:
             groups.append([piece])
     if len(groups) > 1 and sum(p.words for p in groups[-1]) < min_words:
-        tail = groups.pop()  # a short last piece joins the one before
-        if sum(p.words for p in groups[-1] + tail) <= max_words:
+        tail = groups.pop()  # a short last piece joins the one before, on its page
+        fits = sum(p.words for p in groups[-1] + tail) <= max_words
+        if fits and (tail[0].page == groups[-1][-1].page or sum(p.words for p in tail) < MIN_WORDS):
             groups[-1].extend(tail)
         else:
             groups.append(tail)

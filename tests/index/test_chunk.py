@@ -198,3 +198,18 @@ def test_min_passage_words_packs_a_sections_paragraphs_into_one_passage():
     assert [len(p.text.split()) for p in bounded] == [20, 20, 20]
     assert all(doc.text[p.start : p.end] == p.text for p in [*packed, *bounded])
     assert packed[0].text.startswith("Paragraph 0") and packed[0].text.endswith("option 5.")
+
+
+def test_packed_passages_keep_to_their_page():
+    from qa.core.types import Block
+
+    paras = [f"Paragraph {i} says a handful of words about option {i}." for i in range(4)]
+    text = "\n\n".join(paras)
+    starts = [text.index(p) for p in paras]
+    blocks = tuple(
+        Block(s, s + len(p), page=1 if i < 2 else 2)
+        for i, (s, p) in enumerate(zip(starts, paras, strict=True))
+    )
+    doc = Document(id="d", source="d.pdf", title="d", text=text, blocks=blocks)
+    got = chunk(doc, 150, 1, min_words=40)
+    assert [(p.page, p.text.count("Paragraph")) for p in got] == [(1, 2), (2, 2)]
