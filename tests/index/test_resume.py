@@ -71,7 +71,10 @@ def settings_for(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[st
     """Settings of a new index (folder or Milvus) a name: the same name, the same index."""
 
     def make(name: str) -> Settings:
-        s = Settings(index_dir=tmp_path / name, reader_dir=None, max_passage_words=30)
+        # one passage a paragraph (min_passage_words 8), so the batches fall where counted
+        s = Settings(
+            index_dir=tmp_path / name, reader_dir=None, max_passage_words=30, min_passage_words=8
+        )
         if request.param == "milvus":
             uri = request.getfixturevalue("milvus_uri")
             s = replace(s, store=f"{uri}_{name}")
@@ -187,7 +190,9 @@ def test_a_reader_answers_from_the_old_generation_until_the_flip(tmp_path, milvu
     old, new = tmp_path / "old", _corpus(tmp_path)
     old.mkdir()
     (old / "o.txt").write_text("The old index holds only this sentence about otters.")
-    s = Settings(index_dir=tmp_path / "unused", reader_dir=None, store=milvus_uri)
+    s = Settings(
+        index_dir=tmp_path / "unused", reader_dir=None, store=milvus_uri, min_passage_words=8
+    )
     _engine(s, Encoder()).index([old])
     loc = MilvusLocation.parse(milvus_uri)
     before = loc.live_generation()
@@ -217,7 +222,9 @@ def test_a_half_written_milvus_batch_is_cleared_on_resume(tmp_path, milvus_uri, 
     from qa.index.milvus_stage import MilvusStaging
 
     d = _corpus(tmp_path)
-    s = Settings(index_dir=tmp_path / "unused", reader_dir=None, store=milvus_uri)
+    s = Settings(
+        index_dir=tmp_path / "unused", reader_dir=None, store=milvus_uri, min_passage_words=8
+    )
     put = MilvusStaging._put
 
     def crash_before_done(self, key, value):  # rows in, journal not: replaced, not doubled
@@ -249,7 +256,9 @@ def test_an_index_saved_before_generations_opens_and_moves_on_rebuild(tmp_path, 
     from qa.index.milvus_store import MilvusStore
 
     d = _corpus(tmp_path)
-    s = Settings(index_dir=tmp_path / "unused", reader_dir=None, store=milvus_uri)
+    s = Settings(
+        index_dir=tmp_path / "unused", reader_dir=None, store=milvus_uri, min_passage_words=8
+    )
     e = _engine(s, Encoder())
     loc = MilvusLocation.parse(milvus_uri)
     legacy = MilvusStore(e.spec, loc, fresh=True, generation="")  # <name>, <name>_documents
@@ -273,7 +282,9 @@ def test_an_index_saved_before_generations_opens_and_moves_on_rebuild(tmp_path, 
 
 def test_a_torn_journal_line_and_an_unjournaled_batch_are_redone(tmp_path):
     d = _corpus(tmp_path)
-    s = Settings(index_dir=tmp_path / "index", reader_dir=None, max_passage_words=30)
+    s = Settings(
+        index_dir=tmp_path / "index", reader_dir=None, max_passage_words=30, min_passage_words=8
+    )
     with pytest.raises(KeyboardInterrupt):
         _engine(s, Encoder(fail_on=4)).index([d])
     staging = s.index_dir / ".staging"
@@ -314,7 +325,9 @@ def test_qa_index_resumes_and_restart_starts_over(tmp_path, monkeypatch, caplog)
     import qa.cli.commands as cli
 
     d = _corpus(tmp_path)
-    s = Settings(index_dir=tmp_path / "index", reader_dir=None, max_passage_words=30)
+    s = Settings(
+        index_dir=tmp_path / "index", reader_dir=None, max_passage_words=30, min_passage_words=8
+    )
     with pytest.raises(KeyboardInterrupt):
         _engine(s, Encoder(fail_on=3)).index([d])
     monkeypatch.setattr(cli, "_engine", lambda index, store=None: _engine(s, Encoder()))

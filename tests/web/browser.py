@@ -70,9 +70,13 @@ def viewport(driver: Any, width: int, height: int, mobile: bool = False) -> None
 
 
 def wait(driver: Any, condition: Callable[[Any], Any], what: str, timeout: float = WAIT_S) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition, f"waited {timeout:g} s for {what}")
+    # the page re-renders its lists while a condition reads them: an element gone stale
+    # between finding and reading it means "look again", not a failure
+    w = WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
+    return w.until(condition, f"waited {timeout:g} s for {what}")
 
 
 def wait_answered(driver: Any, turns: int = 1) -> list[Any]:
