@@ -194,30 +194,41 @@ def log_loss(
     return float(-np.average(np.where(y, np.log(p), np.log(1 - p)), weights=weights))
 
 
-def weight(row: Asked, answerable_weight: float = ANSWERABLE_WEIGHT) -> float:
-    """How many times a tuning question counts (``ANSWERABLE_WEIGHT``)."""
-    return answerable_weight if row.answerable else 1.0
+def weight(row: Asked, answerable_weight: float = ANSWERABLE_WEIGHT, doc: float = 1.0) -> float:
+    """How many times a tuning question counts (``ANSWERABLE_WEIGHT``; ``doc`` more for a
+    documentation question, whose rows are far fewer than SQuAD's)."""
+    return (answerable_weight if row.answerable else 1.0) * (
+        doc if domain(row) == "doctune" else 1.0
+    )
 
 
 def fit(
-    rows: Sequence[Asked], names: Sequence[str], l2: float = 1.0, aw: float = ANSWERABLE_WEIGHT
+    rows: Sequence[Asked],
+    names: Sequence[str],
+    l2: float = 1.0,
+    aw: float = ANSWERABLE_WEIGHT,
+    doc: float = 1.0,
 ) -> Calibrator:
     """The calibrator over ``names`` fitted on the answered rows (answerable ones counted
-    ``aw`` times)."""
+    ``aw`` times, documentation ones ``doc`` times)."""
     answered = [r for r in rows if r.features is not None]
     feats = [r.features for r in answered if r.features is not None]
-    w = [weight(r, aw) for r in answered]
+    w = [weight(r, aw, doc) for r in answered]
     return fit_logistic(feats, [r.right for r in answered], names, l2, w)
 
 
 def cv_probabilities(
-    rows: Sequence[Asked], names: Sequence[str], l2: float = 1.0, aw: float = ANSWERABLE_WEIGHT
+    rows: Sequence[Asked],
+    names: Sequence[str],
+    l2: float = 1.0,
+    aw: float = ANSWERABLE_WEIGHT,
+    doc: float = 1.0,
 ) -> list[float | None]:
     """Leave one group (article) out: each answered row's probability from a calibrator
     fitted without its group (None: not answered)."""
     out: list[float | None] = [None] * len(rows)
     for g in sorted({r.group for r in rows}):
-        cal = fit([r for r in rows if r.group != g], names, l2, aw)
+        cal = fit([r for r in rows if r.group != g], names, l2, aw, doc)
         for i, r in enumerate(rows):
             if r.group == g and r.features is not None:
                 out[i] = cal.probability(r.features)
@@ -225,11 +236,16 @@ def cv_probabilities(
 
 
 def cross_validate(
-    rows: Sequence[Asked], names: Sequence[str], l2: float = 1.0, aw: float = ANSWERABLE_WEIGHT
+    rows: Sequence[Asked],
+    names: Sequence[str],
+    l2: float = 1.0,
+    aw: float = ANSWERABLE_WEIGHT,
+    doc: float = 1.0,
 ) -> dict:
     """The weighted log loss and ECE of the leave-one-article-out probabilities, over all
-    rows and per domain (``domain``: SQuAD articles, documentation files)."""
-    probs = cv_probabilities(rows, names, l2, aw)
+    rows and per domain (``domain``: SQuAD articles, documentation files); ``doc`` weighs
+    the fits, never the scores, so that every candidate is scored alike."""
+    probs = cv_probabilities(rows, names, l2, aw, doc)
     out = _scores(rows, probs, aw)
     domains = sorted({domain(r) for r in rows})
     if len(domains) > 1:

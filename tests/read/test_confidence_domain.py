@@ -56,6 +56,30 @@ def test_cross_validate_scores_each_domain() -> None:
     )
 
 
+def test_a_doc_weight_pulls_the_fit_toward_documentation_rows() -> None:
+    from qa.train.confidence import fit, weight
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(600):
+        doc = i % 5 == 0  # one row in five from documentation, as in the tuning data
+        s = float(rng.uniform(0.05, 0.95))
+        p = s * 0.6 if doc else s  # documentation answers are right less often
+        right = bool(rng.uniform() < p)
+        group = f"doctune:f{i % 3}" if doc else f"article{i % 4}"
+        rows.append(Asked(str(i), group, "x", s, None, {"span_logit": np.log(s / (1 - s))},
+                          float(right), float(right), right, True))  # fmt: skip
+    assert weight(rows[0], 5.0, 3.0) == 15.0 and weight(rows[1], 5.0, 3.0) == 5.0
+    docs = [r for r in rows if domain(r) == "doctune"]
+    mean_doc = float(np.mean([r.right for r in docs]))
+
+    def mean_prob(cal) -> float:
+        return float(np.mean([cal.probability(r.features) for r in docs]))
+
+    plain, weighed = fit(rows, ("span_logit",)), fit(rows, ("span_logit",), doc=3.0)
+    assert abs(mean_prob(weighed) - mean_doc) < abs(mean_prob(plain) - mean_doc)
+
+
 def test_ece_floor_is_what_chance_gives_a_perfect_confidence() -> None:
     from qa.train.confidence import ece, ece_floor
 
