@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 
-from qa.core.types import Document
-from qa.index.ingest import load_file
 from scripts import docheld, make_doctrain
+from tests.test_doctune_data import check_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "docheld"
@@ -139,28 +138,13 @@ def test_kept_apart_from_every_other_set(questions: list[dict[str, Any]]) -> Non
     assert not asked & trained, f"asked in doctrain too: {asked & trained}"
 
 
-def _check_format(questions: list[dict[str, Any]], formats: tuple[str, ...]) -> None:
-    check = docheld.rd.check_question
-    docs: dict[str, Document] = {}
-    problems = []
-    for q in questions:
-        if q["format"] not in formats:
-            continue
-        if q["file"] not in docs:
-            docs[q["file"]] = load_file(HERE / q["file"])
-        doc = docs[q["file"]]
-        assert doc.meta.get("format") == q["format"], q["id"]
-        problems += [f"{q['id']}: {p}" for p in check(q, doc)]
-    assert not problems, "\n".join(problems)
-
-
 @pytest.mark.parametrize("fmt", LIGHT)
 def test_gold_answers_occur_in_light_formats(questions: list[dict[str, Any]], fmt: str) -> None:
-    _check_format(questions, (fmt,))
+    check_formats(questions, (fmt,), HERE)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ("pdf", "docx"))
 def test_gold_answers_occur_in_pdf_and_docx(questions: list[dict[str, Any]], fmt: str) -> None:
     """PDF answers on the stated page too (the blocks carry pages)."""
-    _check_format(questions, (fmt,))
+    check_formats(questions, (fmt,), HERE)

@@ -122,7 +122,10 @@ def test_kept_apart_from_the_evaluation_set(questions: list[dict[str, Any]]) -> 
     assert not eval_packages & {s.package for s in script.FILES}
 
 
-def _check_format(questions: list[dict[str, Any]], formats: tuple[str, ...]) -> None:
+def check_formats(
+    questions: list[dict[str, Any]], formats: tuple[str, ...], folder: Path = HERE
+) -> None:
+    """Every question of ``formats`` in ``folder`` has its golds in qa's own extraction."""
     check = doctune.rd.check_question
     docs: dict[str, Document] = {}
     problems = []
@@ -130,7 +133,7 @@ def _check_format(questions: list[dict[str, Any]], formats: tuple[str, ...]) -> 
         if q["format"] not in formats:
             continue
         if q["file"] not in docs:
-            docs[q["file"]] = load_file(HERE / q["file"])
+            docs[q["file"]] = load_file(folder / q["file"])
         doc = docs[q["file"]]
         assert doc.meta.get("format") == q["format"], q["id"]
         problems += [f"{q['id']}: {p}" for p in check(q, doc)]
@@ -139,14 +142,14 @@ def _check_format(questions: list[dict[str, Any]], formats: tuple[str, ...]) -> 
 
 @pytest.mark.parametrize("fmt", LIGHT)
 def test_gold_answers_occur_in_light_formats(questions: list[dict[str, Any]], fmt: str) -> None:
-    _check_format(questions, (fmt,))
+    check_formats(questions, (fmt,))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ("pdf", "docx"))
 def test_gold_answers_occur_in_pdf_and_docx(questions: list[dict[str, Any]], fmt: str) -> None:
     """PDF answers on the stated page too (the blocks carry pages)."""
-    _check_format(questions, (fmt,))
+    check_formats(questions, (fmt,))
 
 
 def test_check_command_passes_and_flags_a_wrong_answer(tmp_path: Path) -> None:
