@@ -17,19 +17,10 @@ from typing import Any
 import pytest
 
 from scripts import docheld, make_doctrain
-from tests.test_doctune_data import check_formats
+from tests.test_doctune_data import FORMATS, LIGHT, check_each_question, check_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "docheld"
-FORMATS = ("pdf", "docx", "html", "markdown", "text")
-SUFFIXES = {
-    "pdf": {".pdf"},
-    "docx": {".docx"},
-    "html": {".html", ".htm"},
-    "markdown": {".md"},
-    "text": {".txt"},
-}
-LIGHT = ("text", "markdown", "html")
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -58,22 +49,7 @@ def test_questions_are_well_formed(questions: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "question ids repeat"
     texts = [_norm(q["question"]) for q in questions]
     assert len(texts) == len(set(texts)), "question texts repeat"
-    for q in questions:
-        where = q["id"]
-        assert set(q) <= {"id", "file", "format", "question", "answers", "page", "match"}, where
-        assert q["format"] in FORMATS, where
-        assert q["question"].strip().endswith("?"), where
-        assert isinstance(q["answers"], list), where
-        assert all(isinstance(a, str) and a.strip() for a in q["answers"]), where
-        assert all(a == a.strip() and 1 <= len(a.split()) <= 8 for a in q["answers"]), where
-        path = HERE / q["file"]
-        assert q["file"].startswith("docs/") and path.is_file(), f"{where}: no {q['file']}"
-        assert path.suffix.lower() in SUFFIXES[q["format"]], where
-        if q["format"] == "pdf" and q["answers"]:
-            assert isinstance(q.get("page"), int) and q["page"] >= 1, where
-        else:
-            assert "page" not in q, where
-        assert q.get("match", "exact") in ("exact", "whitespace"), where
+    check_each_question(questions, HERE)
 
 
 def test_enough_questions_per_format_and_some_unanswerable(

@@ -49,6 +49,11 @@ def test_questions_are_well_formed(questions: list[dict[str, Any]]) -> None:
     assert len(ids) == len(set(ids)), "question ids repeat"
     texts = [q["question"].strip().lower() for q in questions]
     assert len(texts) == len(set(texts)), "question texts repeat"
+    check_each_question(questions)
+
+
+def check_each_question(questions: list[dict[str, Any]], folder: Path = HERE) -> None:
+    """Each question's fields, file, format and page are as a documents set needs them."""
     for q in questions:
         where = q["id"]
         assert set(q) <= {"id", "file", "format", "question", "answers", "page", "match"}, where
@@ -57,7 +62,7 @@ def test_questions_are_well_formed(questions: list[dict[str, Any]]) -> None:
         assert isinstance(q["answers"], list), where
         assert all(isinstance(a, str) and a.strip() for a in q["answers"]), where
         assert all(a == a.strip() and 1 <= len(a.split()) <= 8 for a in q["answers"]), where
-        path = HERE / q["file"]
+        path = folder / q["file"]
         assert q["file"].startswith("docs/") and path.is_file(), f"{where}: no {q['file']}"
         assert path.suffix.lower() in SUFFIXES[q["format"]], where
         if q["format"] == "pdf" and q["answers"]:
