@@ -66,6 +66,7 @@ class SpanRules:
     strip_marks: bool = True
     complete_dates: bool = True
     kind_weight: float = 2.0
+    whole_token: bool = True
 
 
 @dataclass(frozen=True, eq=False)

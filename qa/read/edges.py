@@ -8,6 +8,9 @@
   around the code-like tokens that merely say what it is are left out.
 - ``strip_marks``: backticks, quotes and trailing punctuation left unpaired at a span's
   ends are markup, not answer ("list`" → "list").
+- ``whole_token``: a span that starts or ends inside a word joined by ``-_./~:=@$+#``
+  ("toolbelt" in "requests-toolbelt", "c" in "./loadables/sleep.c") takes in the whole
+  word: the reader's word-pieces split there, a name or path does not.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ _WORD = re.compile(r"\S+")
 _OPENERS = "`'\"“‘([{"
 _CLOSERS = '`"”)]}'  # not ' or ’: at a word's end they are mostly apostrophes
 _TRAILING = ",;:!?"
+_JOINERS = "-_./~:=@$+#"
+_NOT_IN_TOKEN = "`'\"“”‘’()[]{},;"  # marks that end a token's run before whitespace does
 
 
 def within_block(text: str, start: int, end: int) -> bool:
@@ -52,6 +57,23 @@ def code_core(text: str, start: int, end: int) -> tuple[int, int]:
     if not code or len(code) == len(words):
         return start, end
     return words[code[0]][0], words[code[-1]][1]
+
+
+def whole_token(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` widened to the whitespace-delimited token it starts or ends
+    inside, when a joiner (``-_./~:=@$+#``) is what splits it there; quotes, brackets and
+    a sentence's closing punctuation are never taken in."""
+    s = start
+    while s > 0 and not text[s - 1].isspace() and text[s - 1] not in _NOT_IN_TOKEN:
+        s -= 1
+    e = end
+    while e < len(text) and not text[e].isspace() and text[e] not in _NOT_IN_TOKEN:
+        e += 1
+    while e > end and text[e - 1] in ".:!?":  # "sleep.c." ends a sentence
+        e -= 1
+    joined_before = s < start and text[start - 1] in _JOINERS
+    joined_after = e > end and text[end] in _JOINERS
+    return (s if joined_before else start), (e if joined_after else end)
 
 
 def strip_marks(text: str, start: int, end: int) -> tuple[int, int]:

@@ -6,7 +6,10 @@
 2. ``code_core``: to a question asking for a command, option or other code-like name
    (``qa.read.answer_type``), a span keeps only its run of code-like words;
 3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends;
-4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``).
+4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``);
+5. ``whole_token`` (before 2): a span cut inside a code-like word, or inside any joined
+   word when a command or option is asked for, takes in the whole word
+   (``qa.read.edges.whole_token``);
 
 Spans that become alike then fall in one answer group and add their probabilities.
 After the choice, ``finish_span`` takes in the year after a month and day
@@ -39,6 +42,8 @@ def reshape(
         ]
         out = inside or out
     kind = answer_type.asked_kind(question) if question else None
+    if rules.whole_token:
+        out = [_moved(c, hits, lambda t, s, e: _whole(t, s, e, kind)) for c in out]
     if rules.code_core and kind == answer_type.CODE:
         out = [_moved(c, hits, edges.code_core) for c in out]
     if rules.strip_marks:
@@ -46,6 +51,16 @@ def reshape(
     if rules.kind_weight and kind is not None:
         out = answer_type.prefer_kind(out, hits, question, rules.kind_weight)
     return out
+
+
+def _whole(text: str, start: int, end: int, kind: str | None) -> Span:
+    """``edges.whole_token`` where the widened word is code-like or code is asked for."""
+    s, e = edges.whole_token(text, start, end)
+    if (s, e) != (start, end) and (
+        kind == answer_type.CODE or answer_type.looks_like_code(text[s:e])
+    ):
+        return s, e
+    return start, end
 
 
 def _passage(hits: Sequence[Hit], c: Candidate) -> str:

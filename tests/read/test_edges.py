@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.read.edges import code_core, complete_date, strip_marks, within_block
+from qa.read.edges import code_core, complete_date, strip_marks, whole_token, within_block
 
 
 def span_of(rule, text: str, span: str) -> str:
@@ -76,3 +76,22 @@ def test_strip_marks_takes_unpaired_marks_off_the_ends(text, span, want) -> None
 )
 def test_complete_date_takes_in_the_year_after_a_month_and_day(text, span, want) -> None:
     assert span_of(complete_date, text, span) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        ("a separate package, requests-toolbelt, does", "toolbelt", "requests-toolbelt"),
+        ("see ./loadables/sleep.c.", "c", "./loadables/sleep.c"),  # not the full stop
+        ("set FLASK_SKIP_DOTENV=1", "SKIP_DOTENV", "FLASK_SKIP_DOTENV=1"),
+        ("use --subject-prefix=<text> here", "<text>", "--subject-prefix=<text>"),
+        ("raises ~requests.exceptions.ConnectionError.", "ConnectionError",
+         "~requests.exceptions.ConnectionError"),
+        ("written B’10101’ in binary", "10101", "10101"),  # quotes are not part of it
+        ("a (220 m) tower", "220 m", "220 m"),
+        ("runs apt-get indextargets", "indextargets", "indextargets"),  # a space: two words
+        ("the word Normandy.", "Normandy", "Normandy"),  # a full stop does not join
+    ],
+)  # fmt: skip
+def test_whole_token_takes_in_the_word_a_joiner_splits(text, span, want) -> None:
+    assert span_of(whole_token, text, span) == want

@@ -13,7 +13,7 @@ from qa.read.decide import Candidate, SpanRules
 
 ON = SpanRules()
 OFF = replace(ON, one_block=False, code_core=False, strip_marks=False, complete_dates=False,
-              kind_weight=0.0)  # fmt: skip
+              kind_weight=0.0, whole_token=False)  # fmt: skip
 
 
 def hits_over(*texts: str) -> list[Hit]:
@@ -38,7 +38,7 @@ def answer(cands: list[Candidate], hits: list[Hit], question: str, rules: SpanRu
 
 def test_defaults_are_the_kept_rules() -> None:
     assert ON.one_block and ON.code_core and ON.strip_marks and ON.complete_dates
-    assert ON.kind_weight == 2.0
+    assert ON.kind_weight == 2.0 and ON.whole_token
     assert decide.choose([], hits_over("x"), "q?", ON) is None
 
 
@@ -102,6 +102,19 @@ def test_kind_weight_prefers_spans_of_the_kind_asked_for(question, want) -> None
     cands = [cand(hits, "1.1", 0.6), cand(hits, "gpdasm", 0.3)]
     assert answer(cands, hits, question, ON) == want
     assert answer(cands, hits, question, replace(ON, kind_weight=0.0)) == "1.1"
+
+
+def test_whole_token_takes_in_a_name_cut_at_a_joiner() -> None:
+    hits = hits_over("Stream uploads with the requests-toolbelt package; see FLASK_SKIP_DOTENV.")
+    q = "Which package streams uploads?"
+    cands = [cand(hits, "toolbelt", 0.6), cand(hits, "uploads", 0.3)]
+    assert answer(cands, hits, q, ON) == "requests-toolbelt"
+    assert answer(cands, hits, q, replace(ON, whole_token=False)) == "toolbelt"
+    # an identifier is taken in whatever is asked; a plain hyphenated word only for code
+    cands = [cand(hits, "SKIP_DOTENV", 0.9)]
+    assert answer(cands, hits, "What turns dotenv off?", ON) == "FLASK_SKIP_DOTENV"
+    cands = [cand(hits, "toolbelt", 0.9)]
+    assert answer(cands, hits, "What streams uploads?", ON) == "toolbelt"
 
 
 def test_rules_off_is_the_old_choice() -> None:
