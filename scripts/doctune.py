@@ -57,6 +57,18 @@ APT = ("deb", "apt-doc", "2.6.2")
 BASH = ("deb", "bash-doc", "5.2.15-2")
 UNITS = ("deb", "units", "2.22-2")
 VITEPRESS = ("npm", "vitepress", "1.6.4")
+BIBTOOL = ("deb", "bibtool", "2.68+ds-1")
+GROFF = ("deb", "groff", "1.22.4-10")
+COVERAGE = ("deb", "python-coverage-doc", "6.5.0+dfsg1-2")
+PYTEST = ("deb", "python-pytest-doc", "7.2.1-2")
+MYPY = ("deb", "mypy-doc", "1.0.1-1")
+RSNAPSHOT = ("deb", "rsnapshot", "1.4.5-1")
+LYNX = ("deb", "lynx-common", "2.9.0dev.12-1")
+POSTFIX = ("deb", "postfix-doc", "3.7.11-0+deb12u1")
+FZF = ("deb", "fzf", "0.38.0-1+b1")
+SCREEN = ("deb", "screen", "4.9.0-4")
+DEBUG = ("npm", "debug", "4.4.3")
+NODEMON = ("npm", "nodemon", "3.1.14")
 
 CLICKS = "usr/share/doc/python-click-doc/html/_sources/"
 REQH = "usr/share/doc/python-requests-doc/html/"
@@ -66,8 +78,11 @@ APTI = "usr/share/doc/aptitude/html/en/"
 ZSHH = "usr/share/doc/zsh-common/html/"
 GITD = "usr/share/doc/git-doc/"
 DBLX = "usr/share/doc/dblatex/"
+BIBD = "usr/share/doc/bibtool/"
+RSND = "usr/share/doc/rsnapshot/"
 GPL2, GPL3, BSD3 = "GPL-2+", "GPL-3+", "BSD-3-Clause"
 CURLL, MIT = "curl (MIT/X derivative)", "MIT"
+CCBYSA, EXPAT = "CC-BY-SA-3.0", "MIT (Expat)"
 
 FILES: tuple[Any, ...] = (
     # PDF
@@ -83,6 +98,15 @@ FILES: tuple[Any, ...] = (
         "gputils-manual.pdf", *GPUTILS, "usr/share/doc/gputils-doc/gputils.pdf.gz", "gunzip", GPL2
     ),
     Source("dblatex-release-notes.pdf", *DBLATEX, DBLX + "release-notes.pdf.gz", "gunzip", GPL2),
+    Source("bibtool-changes.pdf", *BIBTOOL, BIBD + "Changes.pdf", "copy", CCBYSA),
+    Source("bibtool-reference-card.pdf", *BIBTOOL, BIBD + "ref_card.pdf", "copy", CCBYSA),
+    Source(
+        "groff-mom-pdf.pdf",
+        *GROFF,
+        "usr/share/doc/groff-base/examples/mom/mom-pdf.pdf.gz",
+        "gunzip",
+        GPL3,
+    ),
     # DOCX (pandoc conversions)
     Source("click-options.docx", *CLICK, CLICKS + "options.rst.txt", "docx-from-rst", BSD3),
     Source(
@@ -99,6 +123,27 @@ FILES: tuple[Any, ...] = (
         CURLD + "TheArtOfHttpScripting.md.gz",
         "docx-from-markdown-gz",
         CURLL,
+    ),
+    Source(
+        "coverage-config.docx",
+        *COVERAGE,
+        "usr/share/doc/python-coverage-doc/html/_sources/config.rst.txt",
+        "docx-from-rst",
+        "Apache-2.0",
+    ),
+    Source(
+        "pytest-cache.docx",
+        *PYTEST,
+        "usr/share/doc/python-pytest-doc/html/_sources/how-to/cache.rst.txt",
+        "docx-from-rst",
+        EXPAT,
+    ),
+    Source(
+        "mypy-daemon.docx",
+        *MYPY,
+        "usr/share/doc/mypy/html/_sources/mypy_daemon.rst.txt",
+        "docx-from-rst",
+        EXPAT,
     ),
     # HTML
     Source("aptitude-keybindings.html", *APTITUDE, APTI + "ch02s05s02.html", "copy", GPL2),
@@ -121,6 +166,21 @@ FILES: tuple[Any, ...] = (
         "Apache-2.0",
     ),
     Source("flask-cli.html", *FLASK, FLASKH + "cli.html", "copy", BSD3),
+    Source("rsnapshot-howto.html", *RSNAPSHOT, RSND + "html/rsnapshot-HOWTO.en.html", "copy", GPL2),
+    Source(
+        "lynx-options-help.html",
+        *LYNX,
+        "usr/share/doc/lynx-common/lynx_help/keystrokes/option_help.html.gz",
+        "gunzip",
+        "GPL-2",
+    ),
+    Source(
+        "postfix-postqueue.html",
+        *POSTFIX,
+        "usr/share/doc/postfix/html/postqueue.1.html",
+        "copy",
+        "IPL-1.0 or EPL-2.0",
+    ),
     # Markdown
     Source("curl-versions.md", *CURL, CURLD + "VERSIONS.md", "copy", CURLL),
     Source("curl-http-cookies.md", *CURL, CURLD + "HTTP-COOKIES.md.gz", "gunzip", CURLL),
@@ -144,6 +204,9 @@ FILES: tuple[Any, ...] = (
         "copy",
         MIT,
     ),
+    Source("fzf-changelog.md", *FZF, "usr/share/doc/fzf/changelog.gz", "gunzip", EXPAT),
+    Source("debug-readme.md", *DEBUG, "package/README.md", "copy", MIT),
+    Source("nodemon-readme.md", *NODEMON, "package/README.md", "copy", MIT),
     # plain text
     Source(
         "bash-examples-index.txt",
@@ -156,6 +219,14 @@ FILES: tuple[Any, ...] = (
     Source("git-submitting-patches.txt", *GIT, GITD + "SubmittingPatches.txt", "copy", "GPL-2"),
     Source("git-reviewing-guidelines.txt", *GIT, GITD + "ReviewingGuidelines.txt", "copy", "GPL-2"),
     Source("units-readme.txt", *UNITS, "usr/share/doc/units/README.gz", "gunzip", "GPL-3+"),
+    Source("screen-faq.txt", *SCREEN, "usr/share/doc/screen/FAQ.gz", "gunzip", GPL3),
+    Source(
+        "rsnapshot-conf-default.txt",
+        *RSNAPSHOT,
+        RSND + "examples/rsnapshot.conf.default",
+        "copy",
+        GPL2,
+    ),
 )
 
 
