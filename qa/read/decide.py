@@ -266,7 +266,7 @@ def choose(
     passage = hits[rep.hit_index].passage
     start, end = complete_pairs(passage.text, rep.start, rep.end)
     if rules is not None:
-        start, end = finish_span(passage.text, start, end, rules)
+        start, end = finish_span(passage.text, start, end, rules, question)
     answer = span_answer(passage, start, end, float(min(1.0, best.prob)))
     agreeing = len({c.hit_index for c in best.members})
     return Proposal(answer, rep.margin, tuple(g.prob for g in groups), agreeing)

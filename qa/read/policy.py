@@ -6,14 +6,15 @@
 2. ``code_core``: to a question asking for a command, option or other code-like name
    (``qa.read.answer_type``), a span keeps only its run of code-like words;
 3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends;
-4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``);
-5. ``whole_token`` (before 2): a span cut inside a code-like word, or inside any joined
-   word when a command or option is asked for, takes in the whole word
-   (``qa.read.edges.whole_token``);
+4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``).
 
 Spans that become alike then fall in one answer group and add their probabilities.
 After the choice, ``finish_span`` takes in the year after a month and day
-(``complete_dates``).
+(``complete_dates``) and, where the span was cut inside a code-like word (or inside any
+joined word when a command or option is asked for), the whole word (``whole_token``,
+``qa.read.edges.whole_token``). Widening the chosen span only, not every span before
+grouping, keeps spans of neighbouring names ("--cache-show", "--cache-clear") from adding
+up into one group.
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ def reshape(
         ]
         out = inside or out
     kind = answer_type.asked_kind(question) if question else None
-    if rules.whole_token:
-        out = [_moved(c, hits, lambda t, s, e: _whole(t, s, e, kind)) for c in out]
     if rules.code_core and kind == answer_type.CODE:
         out = [_moved(c, hits, edges.code_core) for c in out]
     if rules.strip_marks:
@@ -73,8 +72,12 @@ def _moved(c: Candidate, hits: Sequence[Hit], rule: Callable[[str, int, int], Sp
     return c if span == (c.start, c.end) else replace(c, start=span[0], end=span[1])
 
 
-def finish_span(text: str, start: int, end: int, rules: SpanRules) -> Span:
-    """The chosen span's last touch: the year after a month and day taken in."""
+def finish_span(text: str, start: int, end: int, rules: SpanRules, question: str = "") -> Span:
+    """The chosen span's last touch: the year after a month and day taken in, and the
+    whole of a word it was cut inside."""
     if rules.complete_dates:
         start, end = edges.complete_date(text, start, end)
+    if rules.whole_token:
+        kind = answer_type.asked_kind(question) if question else None
+        start, end = _whole(text, start, end, kind)
     return start, end
