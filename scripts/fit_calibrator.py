@@ -13,7 +13,9 @@ on the tuning questions.
 
 With ``--doctune``, the documentation tuning set (``data/doctune``: manuals, READMEs and
 specifications, never evaluated on) is asked too, K=5 as on real documents, and fitted
-with the SQuAD rows, so the calibrator also sees questions off SQuAD's shape.
+with the SQuAD rows, so the calibrator also sees questions off SQuAD's shape. Files whose
+questions the reader trained on (its record's ``--gold`` files, e.g.
+``data/doctune/reader-train.json``) are left out, all their questions with them.
 
     .venv/bin/python scripts/fit_calibrator.py            # ask, compare, write
     .venv/bin/python scripts/fit_calibrator.py --reuse    # refit from bench/out's answers
@@ -90,15 +92,22 @@ def tuning_rows(reader_dir: Path, data: Path) -> list[Asked]:
 
 
 def doctune_rows(reader_dir: Path) -> list[Asked]:
-    """Every data/doctune question asked over its documents, K=5 (grouped by file)."""
+    """Every data/doctune question the reader did not train on, asked over the set's
+    documents, K=5 (grouped by file): a calibrator fitted on answers to questions the
+    reader learned would trust its answers on unseen documents too much."""
     from qa.index import ingest
+    from qa.read.meta import read_meta
+    from scripts.doctune_reader_train import trained_ids
 
     reader = RecordingReader(reader_dir)
     reader.calibrator = None
     docs = ingest.scan(DOCTUNE / "docs").documents
     engine = Engine.in_memory(docs, Settings(reader_dir=reader_dir), reader=reader)
     lines = (DOCTUNE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    trained = trained_ids(read_meta(reader_dir).get("training", {}).get("gold_files", []))
     qs = [json.loads(line) for line in lines if line.strip()]
+    seen = {q["file"] for q in qs if q["id"] in trained}  # its unanswerable questions too
+    qs = [q for q in qs if q["file"] not in seen]
     questions = [(q["id"], f"doctune:{q['file']}", q["question"], q["answers"]) for q in qs]
     return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
 
