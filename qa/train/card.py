@@ -196,6 +196,21 @@ def _length_prior(meta: dict[str, Any]) -> list[str]:
 
 
 def _threshold(meta: dict[str, Any]) -> list[str]:
+    tuned = meta.get("null_threshold_tuning")
+    if tuned:
+        best = next(r for r in tuned["table"] if r["threshold"] == meta.get("null_threshold"))
+        return [
+            "## No-answer threshold",
+            "",
+            f"`null_threshold` = {meta.get('null_threshold'):g}: the reader abstains when the "
+            "best span's logit (start + end) beats its window's CLS logit by less than this. "
+            "Chosen for the best mean of two F1s, each question asked as `qa ask` does: "
+            f"SQuAD's {tuned['squad']} ({best['squad_f1']}) and data/doctune's "
+            f"{tuned['doctune']} ({best['doctune_f1']}; it abstains on "
+            f"{best['doctune_answerable_abstained']} answerable ones there). Set by "
+            f"`{tuned['command']}`; the table of every threshold is in qa_reader.json.",
+            "",
+        ]
     cal = meta.get("calibration")
     if not cal:
         return []

@@ -35,3 +35,23 @@ def test_the_card_names_a_self_teacher_once_and_lists_earlier_stages_teachers(
     assert "It was distilled (α 0.9) from teachers trained by:" in card
     assert "qa train-reader T" in card and "g.json, g.json" in card
     assert "time budget" not in card
+
+
+def test_the_card_tells_how_a_jointly_tuned_threshold_was_chosen() -> None:
+    from qa.train.card import _threshold
+
+    row = {"threshold": 2.5, "squad_f1": 63.95, "doctune_f1": 54.66, "mean": 59.31,
+           "doctune_answerable_abstained": 6}  # fmt: skip
+    meta = {
+        "null_threshold": 2.5,
+        "null_threshold_tuning": {
+            "squad": "held-out articles, open K=3",
+            "doctune": "145 questions (126 answerable)",
+            "table": [{**row, "threshold": 6.0}, row],
+            "command": "scripts/tune_null_threshold.py",
+        },
+        "calibration": {"answerable_weight": 5.0},  # an older calibrate-reader record
+    }
+    text = "\n".join(_threshold(meta))
+    assert "`null_threshold` = 2.5" in text and "(63.95)" in text and "(54.66;" in text
+    assert "abstains on 6 answerable" in text and "scripts/tune_null_threshold.py" in text
