@@ -126,6 +126,18 @@ def trained_ids(gold_files: list[str]) -> set[str]:
     return ids
 
 
+def untrained_questions(reader_dir: Path) -> list[dict[str, Any]]:
+    """data/doctune's questions on the files whose questions ``reader_dir``'s reader did not
+    train on (its record's ``--gold`` files): a trained-on file's unanswerable questions are
+    left out with it."""
+    from qa.read.meta import read_meta
+
+    trained = trained_ids(read_meta(reader_dir).get("training", {}).get("gold_files", []))
+    qs = questions()
+    seen = {q["file"] for q in qs if q["id"] in trained}
+    return [q for q in qs if q["file"] not in seen]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the stored file")

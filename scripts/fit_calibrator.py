@@ -96,18 +96,13 @@ def doctune_rows(reader_dir: Path) -> list[Asked]:
     documents, K=5 (grouped by file): a calibrator fitted on answers to questions the
     reader learned would trust its answers on unseen documents too much."""
     from qa.index import ingest
-    from qa.read.meta import read_meta
-    from scripts.doctune_reader_train import trained_ids
+    from scripts.doctune_reader_train import untrained_questions
 
     reader = RecordingReader(reader_dir)
     reader.calibrator = None
     docs = ingest.scan(DOCTUNE / "docs").documents
     engine = Engine.in_memory(docs, Settings(reader_dir=reader_dir), reader=reader)
-    lines = (DOCTUNE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-    trained = trained_ids(read_meta(reader_dir).get("training", {}).get("gold_files", []))
-    qs = [json.loads(line) for line in lines if line.strip()]
-    seen = {q["file"] for q in qs if q["id"] in trained}  # its unanswerable questions too
-    qs = [q for q in qs if q["file"] not in seen]
+    qs = untrained_questions(reader_dir)
     questions = [(q["id"], f"doctune:{q['file']}", q["question"], q["answers"]) for q in qs]
     return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
 

@@ -18,7 +18,6 @@ scores 1). The best mean is written to the reader folder's ``qa_reader.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 from qa.core.config import Settings  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 from qa.read import decide  # noqa: E402
-from qa.read.meta import read_meta, update_meta  # noqa: E402
+from qa.read.meta import update_meta  # noqa: E402
 from qa.retrieve import selective, within_floor  # noqa: E402
 from qa.train import squad  # noqa: E402
 from qa.train.confidence import ANSWERABLE_WEIGHT  # noqa: E402
 from qa.train.evaluate import documents  # noqa: E402
-from scripts.doctune_reader_train import trained_ids  # noqa: E402
+from scripts.doctune_reader_train import untrained_questions  # noqa: E402
 
 DOCTUNE = ROOT / "data" / "doctune"
 GRID = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 8.0)
@@ -84,11 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     sq_engine = Engine.in_memory(documents(args.data / squad.V1_DEV), settings)
     examples = squad.heldout_examples(args.data)
     sq = ask_all(sq_engine, [(e.question, [a for a, _ in e.answers]) for e in examples], 3)
-    trained = trained_ids(read_meta(args.reader).get("training", {}).get("gold_files", []))
-    lines = (DOCTUNE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-    qs = [json.loads(line) for line in lines if line.strip()]
-    seen = {q["file"] for q in qs if q["id"] in trained}
-    qs = [q for q in qs if q["file"] not in seen]
+    qs = untrained_questions(args.reader)
     doc_engine = Engine.in_memory(ingest.scan(DOCTUNE / "docs").documents, settings)
     doc = ask_all(doc_engine, [(q["question"], q["answers"]) for q in qs], 5)
     table = []

@@ -63,3 +63,10 @@ def test_the_shipped_reader_trained_on_the_split() -> None:
 @pytest.mark.slow
 def test_the_file_is_what_the_script_makes() -> None:
     assert split.main(["--check"]) == 0
+
+
+def test_untrained_questions_leave_out_every_trained_on_file() -> None:
+    kept = split.untrained_questions(ROOT / "qa" / "models" / "reader")
+    assert kept and not {Path(q["file"]).name for q in kept} & split.READER_FILES
+    everything = split.untrained_questions(ROOT / "no-reader-here")  # no training record
+    assert len(everything) == len(split.questions())
