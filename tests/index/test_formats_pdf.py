@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from qa.core.types import Block
 from qa.index.formats import Extracted, NoText, Unreadable, extract
-from qa.index.formats.pdf import read_pdf
+from qa.index.formats.pdf import _accents, read_pdf
 from tests.index.docmaker import Page, Para, pdf, simple_pdf
 
 BODY = "Body text of the report that runs long enough to be a paragraph."
@@ -146,6 +147,29 @@ def test_metadata_author_is_kept() -> None:
 
 def test_non_ascii_text_and_ligatures_come_through() -> None:
     assert read_pdf(simple_pdf("Café, naïve — déjà vu.")).text == "Café, naïve — déjà vu."
+
+
+def test_tex_fonts_with_their_own_encoding_keep_ligatures_dashes_and_accents() -> None:
+    # a Ghostscript-made PDF of TeX's fonts as CFF programs with built-in encodings and no
+    # /Encoding: pdfminer alone reads "Satisability", "glp read mincost | read", "E´en"
+    doc = Path(__file__).parents[2] / "data" / "docheld" / "docs" / "glpk-cnfsat.pdf"
+    text = read_pdf(doc.read_bytes()).text
+    assert "The Satisfiability Problem" in text
+    assert "Niklas Eén" in text and "Niklas Sörensson" in text
+    assert "(x1, x2, . . . , xn)" in text
+    assert "Satisability" not in text and "´" not in text
+
+
+@pytest.mark.parametrize(
+    ("line", "read"),
+    [
+        ("Niklas E´en and S¨orensson", "Niklas Eén and Sörensson"),
+        ("i.e., /ˆregex$/ and `bzip2recover`", "i.e., /ˆregex$/ and `bzip2recover`"),
+        ("a´ b´", "a´ b´"),
+    ],
+)
+def test_a_tex_accent_inside_a_word_joins_its_letter(line: str, read: str) -> None:
+    assert _accents(line) == read
 
 
 def test_password_protected_pdf_is_unreadable_with_the_fix() -> None:
