@@ -69,6 +69,19 @@ FZF = ("deb", "fzf", "0.38.0-1+b1")
 SCREEN = ("deb", "screen", "4.9.0-4")
 DEBUG = ("npm", "debug", "4.4.3")
 NODEMON = ("npm", "nodemon", "3.1.14")
+LATEXMK = ("deb", "latex-mk", "2.1-3")
+RUBBER = ("deb", "rubber", "1.6.0-2")
+DPIC = ("deb", "dpic", "2023.02.01-1")
+BABEL = ("deb", "python-babel-doc", "2.10.3-1")
+WERKZEUG = ("deb", "python-werkzeug-doc", "2.2.2-3+deb12u1")
+BODYPARSER = ("npm", "body-parser", "2.4.0")
+PRIVOXY = ("deb", "privoxy", "3.0.34-1")
+DOT2TEX = ("deb", "dot2tex", "2.11.3-3")
+DNSMASQ = ("deb", "dnsmasq-base", "2.90-4~deb12u2")
+MORGAN = ("npm", "morgan", "1.12.1")
+COMPRESSION = ("npm", "compression", "1.8.2")
+SESSION = ("npm", "express-session", "1.19.0")
+NAUTY = ("deb", "nauty-doc", "2.8.6+ds-2")
 
 CLICKS = "usr/share/doc/python-click-doc/html/_sources/"
 REQH = "usr/share/doc/python-requests-doc/html/"
@@ -80,6 +93,7 @@ GITD = "usr/share/doc/git-doc/"
 DBLX = "usr/share/doc/dblatex/"
 BIBD = "usr/share/doc/bibtool/"
 RSND = "usr/share/doc/rsnapshot/"
+DNSD = "usr/share/doc/dnsmasq-base/"
 GPL2, GPL3, BSD3 = "GPL-2+", "GPL-3+", "BSD-3-Clause"
 CURLL, MIT = "curl (MIT/X derivative)", "MIT"
 CCBYSA, EXPAT = "CC-BY-SA-3.0", "MIT (Expat)"
@@ -107,6 +121,15 @@ FILES: tuple[Any, ...] = (
         "gunzip",
         GPL3,
     ),
+    Source(
+        "latex-mk-manual.pdf",
+        *LATEXMK,
+        "usr/share/doc/latex-mk/latex-mk.pdf.gz",
+        "gunzip",
+        "BSD-4-clause",
+    ),
+    Source("rubber-manual.pdf", *RUBBER, "usr/share/doc/rubber/rubber.pdf.gz", "gunzip", GPL2),
+    Source("dpic-manual.pdf", *DPIC, "usr/share/doc/dpic/dpic-doc.pdf.gz", "gunzip", "CC-BY-3.0"),
     # DOCX (pandoc conversions)
     Source("click-options.docx", *CLICK, CLICKS + "options.rst.txt", "docx-from-rst", BSD3),
     Source(
@@ -145,6 +168,21 @@ FILES: tuple[Any, ...] = (
         "docx-from-rst",
         EXPAT,
     ),
+    Source(
+        "babel-dates.docx",
+        *BABEL,
+        "usr/share/doc/python-babel-doc/html/_sources/dates.rst.txt",
+        "docx-from-rst",
+        BSD3,
+    ),
+    Source(
+        "werkzeug-serving.docx",
+        *WERKZEUG,
+        "usr/share/doc/python-werkzeug-doc/html/_sources/serving.rst.txt",
+        "docx-from-rst",
+        BSD3,
+    ),
+    Source("body-parser-readme.docx", *BODYPARSER, "package/README.md", "docx-from-markdown", MIT),
     # HTML
     Source("aptitude-keybindings.html", *APTITUDE, APTI + "ch02s05s02.html", "copy", GPL2),
     Source("aptitude-themes.html", *APTITUDE, APTI + "ch02s05s04.html", "copy", GPL2),
@@ -181,6 +219,21 @@ FILES: tuple[Any, ...] = (
         "copy",
         "IPL-1.0 or EPL-2.0",
     ),
+    Source(
+        "privoxy-faq-configuration.html",
+        *PRIVOXY,
+        "usr/share/doc/privoxy/faq/configuration.html",
+        "copy",
+        GPL2,
+    ),
+    Source(
+        "dot2tex-usage-guide.html",
+        *DOT2TEX,
+        "usr/share/doc/dot2tex/html/usage_guide.html",
+        "copy",
+        MIT,
+    ),
+    Source("dnsmasq-setup.html", *DNSMASQ, DNSD + "setup.html", "copy", "GPL-2 or GPL-3"),
     # Markdown
     Source("curl-versions.md", *CURL, CURLD + "VERSIONS.md", "copy", CURLL),
     Source("curl-http-cookies.md", *CURL, CURLD + "HTTP-COOKIES.md.gz", "gunzip", CURLL),
@@ -207,6 +260,9 @@ FILES: tuple[Any, ...] = (
     Source("fzf-changelog.md", *FZF, "usr/share/doc/fzf/changelog.gz", "gunzip", EXPAT),
     Source("debug-readme.md", *DEBUG, "package/README.md", "copy", MIT),
     Source("nodemon-readme.md", *NODEMON, "package/README.md", "copy", MIT),
+    Source("morgan-readme.md", *MORGAN, "package/README.md", "copy", MIT),
+    Source("compression-readme.md", *COMPRESSION, "package/README.md", "copy", MIT),
+    Source("express-session-readme.md", *SESSION, "package/README.md", "copy", MIT),
     # plain text
     Source(
         "bash-examples-index.txt",
@@ -226,6 +282,21 @@ FILES: tuple[Any, ...] = (
         RSND + "examples/rsnapshot.conf.default",
         "copy",
         GPL2,
+    ),
+    Source("dnsmasq-faq.txt", *DNSMASQ, DNSD + "FAQ.gz", "gunzip", "GPL-2 or GPL-3"),
+    Source(
+        "dnsmasq-conf-example.txt",
+        *DNSMASQ,
+        DNSD + "examples/dnsmasq.conf.example",
+        "copy",
+        "GPL-2 or GPL-3",
+    ),
+    Source(
+        "nauty-formats.txt",
+        *NAUTY,
+        "usr/share/doc/nauty/formats.txt.gz",
+        "gunzip",
+        "Apache-2.0",
     ),
 )
 
