@@ -74,6 +74,8 @@ CANDIDATES = {
     "all": _ALL,
     # and what tells documentation from prose: code-like words in the passage, in the answer
     "all+code": (*_ALL, "code_share", "answer_code"),
+    # and whether the answer's passage sits under a heading (documents have structure)
+    "all+code+section": (*_ALL, "code_share", "answer_code", "sectioned"),
 }
 PENALTIES = (0.1, 1.0, 10.0)
 # times a data/doctune row counts in a fit (its rows are about a fifth of SQuAD's)

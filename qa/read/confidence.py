@@ -35,6 +35,7 @@ FEATURES = (
     "passages_read",
     "code_share",  # share of the answer's passage's words that look like code: docs vs prose
     "answer_code",  # 1 when the answer holds a code-like word (a command, option, path)
+    "sectioned",  # 1 when the answer's passage sits under a heading: a structured document
 )
 
 
@@ -69,6 +70,7 @@ def features(
         "passages_read": float(len(hits)),
         "code_share": sum(map(looks_like_code, words)) / max(1, len(words)),
         "answer_code": float(any(map(looks_like_code, answer.text.split()))),
+        "sectioned": float(bool(hit.passage.section)),
     }
 
 

@@ -26,6 +26,17 @@ def test_code_features_tell_a_manual_from_prose() -> None:
     assert prose["code_share"] == 0.0 and prose["answer_code"] == 0.0
 
 
+def test_sectioned_tells_a_passage_under_a_heading() -> None:
+    from dataclasses import replace
+
+    prose = "The Normans were the people who gave their name to Normandy."
+    hits = whole_hits([prose])
+    a = Answer("Normandy", 0.6, hits[0].passage.doc_id, 52, 60, hits[0].passage.id)
+    assert features(a, 2.0, (0.6,), 1, hits)["sectioned"] == 0.0
+    under = [replace(hits[0], passage=replace(hits[0].passage, section="History > Names"))]
+    assert features(a, 2.0, (0.6,), 1, under)["sectioned"] == 1.0
+
+
 def test_pick_prefers_the_calibrator_that_holds_on_its_worse_domain() -> None:
     scores = {
         "plain": {"log_loss": 0.575, "worst_ece": 0.085},
