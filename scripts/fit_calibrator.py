@@ -13,7 +13,9 @@ on the tuning questions.
 
 With ``--doctune``, the documentation tuning set (``data/doctune``: manuals, READMEs and
 specifications, never evaluated on) is asked too, K=5 as on real documents, and fitted
-with the SQuAD rows, so the calibrator also sees questions off SQuAD's shape. Files whose
+with the SQuAD rows, so the calibrator also sees questions off SQuAD's shape; SQuAD's
+answerable questions then count so that its unanswerable ones are the same share of its
+weight as doctune's are of doctune's (``balanced_answerable_weights``). Files whose
 questions the reader trained on (its record's ``--gold`` files, e.g.
 ``data/doctune/reader-train.json``) are left out, all their questions with them.
 
@@ -47,6 +49,7 @@ from qa.train.confidence import (  # noqa: E402
     LOG_LOSS_SLACK,
     Asked,
     RecordingReader,
+    balanced_answerable_weights,
     collect,
     cross_validate,
     cv_probabilities,
@@ -146,18 +149,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(rows)} questions, {len(answered)} answered, {sum(r.right for r in answered)} right"
     )
     print("raw score:", summary(rows, lambda r: r.score))
+    # with doctune, SQuAD's answerable questions count so that its unanswerable ones weigh
+    # the share doctune's do: a domain feature then cannot learn the two sets' mixes
+    aw = balanced_answerable_weights(rows) if args.doctune else ANSWERABLE_WEIGHT
+    print("answerable weight:", aw)
     scores = {}
     for name, feats in CANDIDATES.items():
         for l2 in PENALTIES:
             for doc in DOC_WEIGHTS if args.doctune else (1.0,):
-                scores[(name, l2, doc)] = cross_validate(rows, feats, l2, doc=doc)
+                scores[(name, l2, doc)] = cross_validate(rows, feats, l2, aw, doc)
                 print(f"{name:18} l2={l2:<5} doc×{doc:<4} {scores[(name, l2, doc)]}")
     best = pick(scores)
     name, l2, doc = best
-    cal = fit(rows, CANDIDATES[name], l2, doc=doc)
+    cal = fit(rows, CANDIDATES[name], l2, aw, doc)
     print("chosen:", name, l2, doc, dict(zip(cal.names, cal.weights.round(3), strict=True)))
-    probs = cv_probabilities(rows, CANDIDATES[name], l2, doc=doc)
-    table = threshold_table(rows, probs, THRESHOLDS)
+    probs = cv_probabilities(rows, CANDIDATES[name], l2, aw, doc)
+    table = threshold_table(rows, probs, THRESHOLDS, aw)
     print("QA_MIN_CONFIDENCE on the tuning questions (leave-one-article-out confidences):")
     for row in table:
         print("  ", row)
@@ -178,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         "selection": "leave-one-group-out (SQuAD article, doctune file); among the feature "
         f"sets, penalties and doctune weights within {LOG_LOSS_SLACK} of the best log loss, "
         "the lowest worst-domain ECE",
-        "answerable_weight": ANSWERABLE_WEIGHT,
+        "answerable_weight": {k: round(v, 3) for k, v in aw.items()}
+        if isinstance(aw, dict)
+        else aw,
         "thresholds": table,
         "command": "scripts/fit_calibrator.py" + (" --doctune" if args.doctune else ""),
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,19 +194,41 @@ def log_loss(
     return float(-np.average(np.where(y, np.log(p), np.log(1 - p)), weights=weights))
 
 
-def weight(row: Asked, answerable_weight: float = ANSWERABLE_WEIGHT, doc: float = 1.0) -> float:
-    """How many times a tuning question counts (``ANSWERABLE_WEIGHT``; ``doc`` more for a
-    documentation question, whose rows are far fewer than SQuAD's)."""
-    return (answerable_weight if row.answerable else 1.0) * (
-        doc if domain(row) == "doctune" else 1.0
-    )
+AnswerableWeight = float | Mapping[str, float]  # one for all rows, or one a domain
+
+
+def weight(
+    row: Asked, answerable_weight: AnswerableWeight = ANSWERABLE_WEIGHT, doc: float = 1.0
+) -> float:
+    """How many times a tuning question counts (an answerable one ``answerable_weight``
+    times, or its domain's; ``doc`` more for a documentation question, whose rows are far
+    fewer than SQuAD's)."""
+    aw = answerable_weight
+    if isinstance(aw, Mapping):
+        aw = aw[domain(row)]
+    return (aw if row.answerable else 1.0) * (doc if domain(row) == "doctune" else 1.0)
+
+
+def balanced_answerable_weights(rows: Sequence[Asked], base: str = "doctune") -> dict[str, float]:
+    """Answerable weights that give every domain's unanswerable questions the same share of
+    its weight as ``base``'s have, ``base``'s answerable ones counted once. With unequal
+    shares, a feature that tells the domains apart (``sectioned``) learns the tuning sets'
+    mixes, not how reliable an answer is: SQuAD's held-out articles are 54% unanswerable."""
+    counts = {d: [0, 0] for d in sorted({domain(r) for r in rows})}
+    for r in rows:
+        counts[domain(r)][r.answerable] += 1
+    unanswerable, answerable = counts[base]
+    if not unanswerable or not answerable:
+        raise ValueError(f"{base} needs answerable and unanswerable tuning questions")
+    odds = answerable / unanswerable  # base's answerable weight over its unanswerable one
+    return {d: (u * odds / a if a else 1.0) for d, (u, a) in counts.items()}
 
 
 def fit(
     rows: Sequence[Asked],
     names: Sequence[str],
     l2: float = 1.0,
-    aw: float = ANSWERABLE_WEIGHT,
+    aw: AnswerableWeight = ANSWERABLE_WEIGHT,
     doc: float = 1.0,
 ) -> Calibrator:
     """The calibrator over ``names`` fitted on the answered rows (answerable ones counted
@@ -221,7 +243,7 @@ def cv_probabilities(
     rows: Sequence[Asked],
     names: Sequence[str],
     l2: float = 1.0,
-    aw: float = ANSWERABLE_WEIGHT,
+    aw: AnswerableWeight = ANSWERABLE_WEIGHT,
     doc: float = 1.0,
 ) -> list[float | None]:
     """Leave one group (article) out: each answered row's probability from a calibrator
@@ -239,7 +261,7 @@ def cross_validate(
     rows: Sequence[Asked],
     names: Sequence[str],
     l2: float = 1.0,
-    aw: float = ANSWERABLE_WEIGHT,
+    aw: AnswerableWeight = ANSWERABLE_WEIGHT,
     doc: float = 1.0,
 ) -> dict:
     """The weighted log loss and ECE of the leave-one-article-out probabilities, over all
@@ -263,7 +285,7 @@ def domain(row: Asked) -> str:
     return "doctune" if row.group.startswith("doctune:") else "squad"
 
 
-def _scores(rows: Sequence[Asked], probs: Sequence[float | None], aw: float) -> dict:
+def _scores(rows: Sequence[Asked], probs: Sequence[float | None], aw: AnswerableWeight) -> dict:
     kept = [(p, r) for p, r in zip(probs, rows, strict=True) if p is not None]
     p = [x for x, _ in kept]
     y = [r.right for _, r in kept]
@@ -284,7 +306,7 @@ def threshold_table(
     rows: Sequence[Asked],
     probs: Sequence[float | None],
     thresholds: Sequence[float],
-    aw: float = ANSWERABLE_WEIGHT,
+    aw: AnswerableWeight = ANSWERABLE_WEIGHT,
 ) -> list[dict[str, float]]:
     """For each threshold: the weighted F1 (an abstention on an unanswerable question
     scores 1, the SQuAD 2.0 rule), the share answered and the precision of the answers."""

@@ -105,3 +105,21 @@ def test_ece_floor_is_what_chance_gives_a_perfect_confidence() -> None:
     assert ece(large, right) > 4 * many["_p95"]
     assert ece_floor([]) == {"": 0.0, "_p95": 0.0}
     assert ece_floor(small, draws=50) == ece_floor(small, draws=50)  # the same every run
+
+
+def test_balanced_answerable_weights_give_each_domain_the_same_unanswerable_share() -> None:
+    from qa.train.confidence import balanced_answerable_weights, weight
+
+    def row(i: int, group: str, answerable: bool) -> Asked:
+        return Asked(str(i), group, "x", 0.5, None, {}, 0.0, 0.0, False, answerable)
+
+    rows = [row(i, "doctune:f", i >= 2) for i in range(10)]  # 2 of 10 unanswerable
+    rows += [row(i, "article", i >= 6) for i in range(10)]  # 6 of 10 unanswerable
+    aw = balanced_answerable_weights(rows)
+    assert aw["doctune"] == pytest.approx(1.0) and aw["squad"] == pytest.approx(6.0)
+    for d in ("doctune", "squad"):
+        mine = [r for r in rows if domain(r) == d]
+        total = sum(weight(r, aw) for r in mine)
+        assert sum(weight(r, aw) for r in mine if not r.answerable) / total == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="unanswerable"):
+        balanced_answerable_weights([r for r in rows if r.answerable])
