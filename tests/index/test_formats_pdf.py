@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from qa.core.types import Block
 from qa.index.formats import Extracted, NoText, Unreadable, extract
-from qa.index.formats.pdf import _accents, read_pdf
+from qa.index.formats.pdf import read_pdf
+from qa.index.formats.pdf_fonts import accents as _accents
 from tests.index.docmaker import Page, Para, pdf, simple_pdf
 
 BODY = "Body text of the report that runs long enough to be a paragraph."

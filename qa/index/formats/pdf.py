@@ -12,11 +12,8 @@ blank line, also between pages:
 - a box set in a monospaced font (or whose every line starts so) is code, lines kept;
 - boxes that start with a bullet or an item number form one list block, one item a line;
 - running headers and footers (boxes at the top or bottom edge whose text, digits aside,
-  or whose position repeats across pages) and bare page numbers are dropped.
-
-A font program embedded as CFF (``FontFile3``, as Ghostscript and dvipdfm write TeX's fonts)
-with no /Encoding in the PDF is read with its own built-in encoding (fontTools), which
-pdfminer does not read: without it TeX's ligatures and dashes are lost ("ﬂow" as "ow").
+  or whose position repeats across pages) and bare page numbers are dropped;
+- fonts with their own encoding and TeX's accents are read right (``pdf_fonts``).
 
 pdfminer does not find tables: a table comes out as text boxes (cells or rows), in the
 order pdfminer reads them. A small figure's labels are left out. Text in images needs OCR
@@ -32,7 +29,6 @@ import math
 import re
 import statistics
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +37,7 @@ from typing import Any
 
 from qa.core.types import Block
 from qa.index.formats import Extracted, NoText, Unreadable
+from qa.index.formats.pdf_fonts import LIGATURES, accents, resources
 
 ENCRYPTED = "is encrypted; decrypt it first, e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf"
 NO_TEXT = "has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf in.pdf out.pdf"
@@ -69,24 +66,6 @@ _NOT_TITLE = re.compile(
     r"|\.(?:docx?|odt|rtf|tex|dvi|pdf|ps|indd|pptx?|xlsx?|html?)$",
     re.I,
 )
-# ligature glyphs as letters, soft hyphens out: "ﬁnd" is found as "find"
-_LIGATURES = {0xFB00 + i: v for i, v in enumerate(["ff", "fi", "fl", "ffi", "ffl", "st", "st"])}
-_LIGATURES[0xAD] = ""
-# TeX sets an accent as its own glyph before the letter ("E´en"): one letter again ("Eén");
-# only inside a word, where a caret or a tilde of code ("/ˆregex$/") is not
-_SPACING_ACCENTS = dict(
-    zip("´¨ˆ˜¯˘˙˚˝ˇ", "\u0301\u0308\u0302\u0303\u0304\u0306\u0307\u030a\u030b\u030c", strict=True)
-)
-_ACCENTED = re.compile(f"(?<=[A-Za-z])([{''.join(_SPACING_ACCENTS)}])([A-Za-z])")
-
-
-def _accents(text: str) -> str:
-    """Spacing accents before a letter composed with it ("E´en" → "Eén")."""
-    if not _ACCENTED.search(text):
-        return text
-    return unicodedata.normalize(
-        "NFC", _ACCENTED.sub(lambda m: m[2] + _SPACING_ACCENTS[m[1]], text)
-    )
 
 
 @dataclass
@@ -168,53 +147,6 @@ def _open(data: bytes) -> tuple[Any, list[Any]]:
     return doc, pages
 
 
-def _builtin_encoding(spec: Any) -> dict[int, str]:
-    """Code → character of a simple font's embedded CFF program's own encoding ({}: the
-    font has none, uses the standard encoding, or its program cannot be read)."""
-    from fontTools.cffLib import CFFFontSet
-    from pdfminer.encodingdb import name2unicode
-    from pdfminer.pdftypes import resolve1, stream_value
-
-    descriptor = resolve1(spec.get("FontDescriptor")) or {}
-    program = descriptor.get("FontFile3") if isinstance(descriptor, dict) else None
-    if program is None:
-        return {}
-    try:
-        cff = CFFFontSet()
-        cff.decompile(BytesIO(stream_value(program).get_data()), None)
-        encoding = cff[cff.fontNames[0]].Encoding
-    except Exception:  # a broken font program leaves pdfminer's reading as it was
-        return {}
-    if isinstance(encoding, str):  # "StandardEncoding"/"ExpertEncoding": pdfminer's own
-        return {}
-    out = {}
-    for code, name in enumerate(encoding):
-        if name and name != ".notdef":
-            with contextlib.suppress(Exception):  # a glyph name with no Unicode
-                out[code] = name2unicode(name)
-    return out
-
-
-def _resources() -> Any:
-    """pdfminer's resource manager, reading embedded CFF fonts' built-in encodings."""
-    from pdfminer.pdffont import PDFType1Font
-    from pdfminer.pdfinterp import PDFResourceManager
-
-    class Resources(PDFResourceManager):
-        def get_font(self, objid: object, spec: Any) -> Any:
-            font = super().get_font(objid, spec)
-            if (
-                isinstance(font, PDFType1Font)  # a ToUnicode map, if any, is still read first
-                and "Encoding" not in spec
-                and not getattr(font, "_qa_encoding", False)
-            ):
-                font.cid2unicode = {**font.cid2unicode, **_builtin_encoding(spec)}
-                font._qa_encoding = True
-            return font
-
-    return Resources(caching=True)
-
-
 def _text_boxes(item: Any, page_area: float, whole: bool = True) -> Iterator[Any]:
     """The text boxes in a layout item and the figures (Form XObjects) in it: all of a
     figure that fills half the page or more (a page drawn as one figure), only prose from
@@ -248,7 +180,7 @@ def _lines(box: Any) -> list[_Line]:
 
     out = []
     for line in box:
-        text = _JUNK.sub("", _accents(line.get_text().translate(_LIGATURES)))
+        text = _JUNK.sub("", accents(line.get_text().translate(LIGATURES)))
         text = text.replace("\n", " ").rstrip()
         chars = [
             (c.size, *_font(c.fontname), c.get_text().isalpha(), c.width)
@@ -316,11 +248,11 @@ def _layout(data: bytes) -> tuple[dict[str, Any], list[_Page], int]:
 
     with _quiet():
         doc, pages = _open(data)
-        resources = _resources()
+        manager = resources()
         # pdfminer's own margins: wider ones keep a widely spaced justified line whole but
         # merge the columns of a two-column page (tried: char_margin 3 joins a 24 pt gap)
-        device = PDFPageAggregator(resources, laparams=LAParams(all_texts=True))
-        interpreter = PDFPageInterpreter(resources, device)
+        device = PDFPageAggregator(manager, laparams=LAParams(all_texts=True))
+        interpreter = PDFPageInterpreter(manager, device)
         out, failed = [], []
         for number, page in enumerate(pages, 1):
             try:
