@@ -82,6 +82,19 @@ MORGAN = ("npm", "morgan", "1.12.1")
 COMPRESSION = ("npm", "compression", "1.8.2")
 SESSION = ("npm", "express-session", "1.19.0")
 NAUTY = ("deb", "nauty-doc", "2.8.6+ds-2")
+LATEXMAKE = ("deb", "latex-make", "2.4.3-1")
+SDCC = ("deb", "sdcc-doc", "4.2.0+dfsg-1")
+AUCTEX = ("deb", "auctex", "12.2-1")
+CRYPTOGRAPHY = ("deb", "python-cryptography-doc", "38.0.4-3+deb12u1")
+TORNADO = ("deb", "python-tornado-doc", "6.2.0-3+deb12u4")
+MULTER = ("npm", "multer", "2.5.0")
+W3M = ("deb", "w3m", "0.5.3+git20230121-2")
+MARKDOWN = ("deb", "python-markdown-doc", "3.4.1-2+deb12u1")
+OPENVPN = ("deb", "openvpn", "2.6.14-0+deb12u2")
+HELMET = ("npm", "helmet", "8.3.0")
+COMMANDER = ("npm", "commander", "14.0.3")
+SERVESTATIC = ("npm", "serve-static", "2.2.1")
+VSFTPD = ("deb", "vsftpd", "3.0.3-13+b2")
 
 CLICKS = "usr/share/doc/python-click-doc/html/_sources/"
 REQH = "usr/share/doc/python-requests-doc/html/"
@@ -94,6 +107,8 @@ DBLX = "usr/share/doc/dblatex/"
 BIBD = "usr/share/doc/bibtool/"
 RSND = "usr/share/doc/rsnapshot/"
 DNSD = "usr/share/doc/dnsmasq-base/"
+OVPN = "usr/share/doc/openvpn/"
+OVPNL = "GPL-2 with OpenSSL exception"
 GPL2, GPL3, BSD3 = "GPL-2+", "GPL-3+", "BSD-3-Clause"
 CURLL, MIT = "curl (MIT/X derivative)", "MIT"
 CCBYSA, EXPAT = "CC-BY-SA-3.0", "MIT (Expat)"
@@ -130,6 +145,21 @@ FILES: tuple[Any, ...] = (
     ),
     Source("rubber-manual.pdf", *RUBBER, "usr/share/doc/rubber/rubber.pdf.gz", "gunzip", GPL2),
     Source("dpic-manual.pdf", *DPIC, "usr/share/doc/dpic/dpic-doc.pdf.gz", "gunzip", "CC-BY-3.0"),
+    Source(
+        "latex-make-manual.pdf",
+        *LATEXMAKE,
+        "usr/share/texmf/doc/latex/latex-make/latex-make.pdf",
+        "copy",
+        GPL2,
+    ),
+    Source("sdcc-manual.pdf", *SDCC, "usr/share/doc/sdcc-doc/sdccman.pdf.gz", "gunzip", GPL2),
+    Source(
+        "auctex-reference-card.pdf",
+        *AUCTEX,
+        "usr/share/doc/auctex/tex-ref.pdf",
+        "copy",
+        "permissive (preserve-notice)",
+    ),
     # DOCX (pandoc conversions)
     Source("click-options.docx", *CLICK, CLICKS + "options.rst.txt", "docx-from-rst", BSD3),
     Source(
@@ -183,6 +213,21 @@ FILES: tuple[Any, ...] = (
         BSD3,
     ),
     Source("body-parser-readme.docx", *BODYPARSER, "package/README.md", "docx-from-markdown", MIT),
+    Source(
+        "cryptography-fernet.docx",
+        *CRYPTOGRAPHY,
+        "usr/share/doc/python-cryptography-doc/html/_sources/fernet.rst.txt",
+        "docx-from-rst",
+        "Apache-2.0",
+    ),
+    Source(
+        "tornado-running.docx",
+        *TORNADO,
+        "usr/share/doc/python-tornado-doc/html/_sources/guide/running.rst.txt",
+        "docx-from-rst",
+        "Apache-2.0",
+    ),
+    Source("multer-readme.docx", *MULTER, "package/README.md", "docx-from-markdown", MIT),
     # HTML
     Source("aptitude-keybindings.html", *APTITUDE, APTI + "ch02s05s02.html", "copy", GPL2),
     Source("aptitude-themes.html", *APTITUDE, APTI + "ch02s05s04.html", "copy", GPL2),
@@ -234,6 +279,15 @@ FILES: tuple[Any, ...] = (
         MIT,
     ),
     Source("dnsmasq-setup.html", *DNSMASQ, DNSD + "setup.html", "copy", "GPL-2 or GPL-3"),
+    Source("w3m-manual.html", *W3M, "usr/share/doc/w3m/MANUAL.html", "copy", "w3m (MIT-like)"),
+    Source(
+        "python-markdown-toc.html",
+        *MARKDOWN,
+        "usr/share/doc/python-markdown-doc/docs/extensions/toc.html",
+        "copy",
+        BSD3,
+    ),
+    Source("openvpn-examples.html", *OPENVPN, OVPN + "openvpn-examples.5.html", "copy", OVPNL),
     # Markdown
     Source("curl-versions.md", *CURL, CURLD + "VERSIONS.md", "copy", CURLL),
     Source("curl-http-cookies.md", *CURL, CURLD + "HTTP-COOKIES.md.gz", "gunzip", CURLL),
@@ -263,6 +317,9 @@ FILES: tuple[Any, ...] = (
     Source("morgan-readme.md", *MORGAN, "package/README.md", "copy", MIT),
     Source("compression-readme.md", *COMPRESSION, "package/README.md", "copy", MIT),
     Source("express-session-readme.md", *SESSION, "package/README.md", "copy", MIT),
+    Source("helmet-readme.md", *HELMET, "package/README.md", "copy", MIT),
+    Source("commander-readme.md", *COMMANDER, "package/Readme.md", "copy", MIT),
+    Source("serve-static-readme.md", *SERVESTATIC, "package/README.md", "copy", MIT),
     # plain text
     Source(
         "bash-examples-index.txt",
@@ -298,6 +355,15 @@ FILES: tuple[Any, ...] = (
         "gunzip",
         "Apache-2.0",
     ),
+    Source(
+        "openvpn-server-conf.txt",
+        *OPENVPN,
+        OVPN + "examples/sample-config-files/server.conf",
+        "copy",
+        OVPNL,
+    ),
+    Source("auctex-faq.txt", *AUCTEX, "usr/share/doc/auctex/FAQ.gz", "gunzip", GPL3),
+    Source("vsftpd-conf.txt", *VSFTPD, "etc/vsftpd.conf", "copy", "GPL-2 with SSL exception"),
 )
 
 
