@@ -84,6 +84,22 @@ def test_without_main_the_boilerplate_rules_still_apply() -> None:
     assert out.text == "Kept text."
 
 
+def test_an_id_made_from_its_own_heading_is_content_not_boilerplate() -> None:
+    out = page(
+        '<h1 id="table-of-contents">Table of Contents<a class="headerlink" href="#t">¶</a></h1>'
+        "<p>The extension builds a table of contents.</p>"
+        '<section id="footer-options"><h2>Footer options</h2><p>Set the page footer.</p></section>'
+        '<div id="toc"><h2>Contents</h2><p>1. Summary</p></div>'  # not its heading: dropped
+        '<div class="sidebar" id="sidebar"><h2>Sidebar</h2><p>Links</p></div>'  # class says so
+    )
+    assert kinds(out) == [
+        ("heading", 1, "Table of Contents"),
+        ("text", 0, "The extension builds a table of contents."),
+        ("heading", 2, "Footer options"),
+        ("text", 0, "Set the page footer."),
+    ]
+
+
 def test_a_header_inside_an_article_is_content() -> None:
     body = (
         "<header>Site banner</header><article><header><h1>Post title</h1><p>By Ann</p></header>"

@@ -55,6 +55,23 @@ def words(value: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _named_by_its_heading(el: Any, tag: str, id_: str) -> bool:
+    """Whether ``el``'s id is the slug of its heading's text (of ``el`` itself when it is a
+    heading, else of the first heading inside it), as documentation generators make them;
+    the class must not mark it as boilerplate on its own."""
+    if not id_ or words(el.attrib.get("class", "")) & DROP_WORDS:
+        return False
+    heading = el if tag in _HEADING_TAGS else next(el.iter(*_HEADING_TAGS), None)
+    if heading is None:
+        return False
+    text = _NOT_WORD.sub("", "".join(heading.itertext()).lower())
+    return bool(text) and text == _NOT_WORD.sub("", id_.lower())
+
+
 def is_boilerplate(el: Any, tag: str, in_content: bool) -> bool:
     """Whether ``el`` (tag ``tag``; ``in_content``: inside main/article) is not content."""
     if tag in DROP_TAGS or (tag in OUTSIDE_CONTENT_TAGS and not in_content):
@@ -72,7 +89,9 @@ def is_boilerplate(el: Any, tag: str, in_content: bool) -> bool:
         return True
     names = words(f"{attrib.get('id', '')} {attrib.get('class', '')}")
     if names & DROP_WORDS or any(w.startswith("nav") and len(w) > 3 for w in names):
-        return True  # "navheader", "navpath", "navrow1"; not "nav" alone (wy-nav-content)
+        # "navheader", "navpath", "navrow1"; not "nav" alone (wy-nav-content); but an id
+        # made from the heading's own words ("table-of-contents") names content
+        return not _named_by_its_heading(el, tag, attrib.get("id", ""))
     if tag == "a" and names & ANCHOR_WORDS:
         return len("".join("".join(el.itertext()).split())) <= 2
     return False
