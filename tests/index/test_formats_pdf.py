@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from qa.core.types import Block
 from qa.index.formats import Extracted, NoText, Unreadable, extract
 from qa.index.formats.pdf import read_pdf
-from qa.index.formats.pdf_fonts import accents as _accents
+from qa.index.formats.pdf_fonts import accents
 from tests.index.docmaker import Page, Para, pdf, simple_pdf
 
 BODY = "Body text of the report that runs long enough to be a paragraph."
@@ -170,7 +170,7 @@ def test_tex_fonts_with_their_own_encoding_keep_ligatures_dashes_and_accents() -
     ],
 )
 def test_a_tex_accent_inside_a_word_joins_its_letter(line: str, read: str) -> None:
-    assert _accents(line) == read
+    assert accents(line) == read
 
 
 def test_password_protected_pdf_is_unreadable_with_the_fix() -> None:
