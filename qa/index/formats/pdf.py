@@ -13,11 +13,11 @@ blank line, also between pages:
 - boxes that start with a bullet or an item number form one list block, one item a line;
 - running headers and footers (boxes at the top or bottom edge whose text, digits aside,
   or whose position repeats across pages) and bare page numbers are dropped;
-- fonts with their own encoding and TeX's accents are read right (``pdf_fonts``).
+- fonts with their own encoding, TeX's accents and underscores drawn as rules are read
+  right, and boxes that lie equally far apart keep one order (``pdf_fonts``).
 
-pdfminer does not find tables: a table comes out as text boxes (cells or rows), in the
-order pdfminer reads them. A small figure's labels are left out. Text in images needs OCR
-first (see `NoText`).
+pdfminer does not find tables: a table comes out as text boxes (cells or rows), in its
+reading order. A small figure's labels are left out. Text in images needs OCR (`NoText`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 
 from qa.core.types import Block
 from qa.index.formats import Extracted, NoText, Unreadable
-from qa.index.formats.pdf_fonts import LIGATURES, accents, resources
+from qa.index.formats.pdf_fonts import LIGATURES, accents, line_text, resources, underscore_rules
 
 ENCRYPTED = "is encrypted; decrypt it first, e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf"
 NO_TEXT = "has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf in.pdf out.pdf"
@@ -174,13 +174,14 @@ class _Line:
     chars: list[tuple[float, bool, bool, bool, float]]  # size, mono, bold, letter, width
 
 
-def _lines(box: Any) -> list[_Line]:
-    """A pdfminer text box's non-blank lines with their visible characters."""
+def _lines(box: Any, rules: list[tuple[float, float, float]]) -> list[_Line]:
+    """A pdfminer text box's non-blank lines with their visible characters (``rules``: the
+    page's underscores drawn as rules)."""
     from pdfminer.layout import LTChar
 
     out = []
     for line in box:
-        text = _JUNK.sub("", accents(line.get_text().translate(LIGATURES)))
+        text = _JUNK.sub("", accents(line_text(line, rules).translate(LIGATURES)))
         text = text.replace("\n", " ").rstrip()
         chars = [
             (c.size, *_font(c.fontname), c.get_text().isalpha(), c.width)
@@ -211,10 +212,10 @@ def _look(line: _Line) -> tuple[float, bool]:
     return max(c[0] for c in line.chars), all(c[2] for c in line.chars)
 
 
-def _boxes(page: int, box: Any) -> list[_Box]:
+def _boxes(page: int, box: Any, rules: list[tuple[float, float, float]]) -> list[_Box]:
     """The `_Box`es of a pdfminer text box: a heading that pdfminer set in one box with
     the paragraph under it (a line or two, larger or bold, shorter) comes apart."""
-    lines = _lines(box)
+    lines = _lines(box, rules)
     if not lines:
         return []
     (size0, bold0), (size1, bold1) = _look(lines[0]), _look(lines[-1])
@@ -263,7 +264,8 @@ def _layout(data: bytes) -> tuple[dict[str, Any], list[_Page], int]:
                 continue
             layout = device.get_result()
             area = layout.width * layout.height
-            boxes = [b for t in _text_boxes(layout, area) for b in _boxes(number, t)]
+            rules = underscore_rules(layout)
+            boxes = [b for t in _text_boxes(layout, area) for b in _boxes(number, t, rules)]
             out.append((layout.y0, layout.y1, boxes))
         info = doc.info[0] if doc.info else {}
     if len(failed) == len(pages):
