@@ -12,7 +12,10 @@ doctune K=5 over its documents, the files the reader trained on left out), reads
 question once, and scores every threshold of ``GRID`` by the mean of two F1s: SQuAD's with
 each answerable question counted ``ANSWERABLE_WEIGHT`` times (as ``calibrate-reader``
 counts them) and doctune's over all its questions (an abstention on an unanswerable one
-scores 1). The best mean is written to the reader folder's ``qa_reader.json``.
+scores 1). Among the thresholds that turn away at most ``MAX_TURNED_AWAY`` of doctune's
+answerable questions (the issue's bound on false abstentions: past it the best mean buys
+SQuAD's unanswerable questions with documentation's answers), the best mean (on a tie, the
+lower threshold) is written to the reader folder's ``qa_reader.json``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from qa.train.evaluate import documents  # noqa: E402
 from scripts.doctune_reader_train import untrained_questions  # noqa: E402
 
 DOCTUNE = ROOT / "data" / "doctune"
+MAX_TURNED_AWAY = 0.10  # share of doctune's answerable questions a threshold may turn away
 GRID = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 8.0)
 Asked = tuple[list[str], Any, Any]  # golds, proposal from the passages read, from all K
 
@@ -96,8 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         row |= {"mean": round((s + d) / 2, 2), "doctune_answerable_abstained": abstained}
         table.append(row)
         print(table[-1])
-    best = max(table, key=lambda r: r["mean"])
     n_doc = sum(1 for g, _, _ in doc if g)
+    allowed = [r for r in table if r["doctune_answerable_abstained"] <= MAX_TURNED_AWAY * n_doc]
+    if not allowed:
+        raise SystemExit(
+            f"every threshold turns away more than {MAX_TURNED_AWAY:.0%} of doctune's "
+            f"{n_doc} answerable questions: extend GRID downwards"
+        )
+    best = max(allowed, key=lambda r: r["mean"])
     print(f"chosen: {best['threshold']} ({n_doc} answerable doctune questions)")
     if not args.dry_run:
         record = {
@@ -106,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             "doctune": f"{len(doc)} questions ({n_doc} answerable) on the files the reader "
             "did not train on, K=5",
             "table": table,
+            "rule": f"best mean F1 among thresholds turning away at most {MAX_TURNED_AWAY:.0%} "
+            "of doctune's answerable questions",
             "command": "scripts/tune_null_threshold.py",
         }
 
