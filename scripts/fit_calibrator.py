@@ -79,6 +79,8 @@ CANDIDATES = {
     "all+code": (*_ALL, "code_share", "answer_code"),
     # and whether the answer's passage sits under a heading (documents have structure)
     "all+code+section": (*_ALL, "code_share", "answer_code", "sectioned"),
+    # and how much of the question the answer's sentence restates
+    "all+code+overlap": (*_ALL, "code_share", "answer_code", "question_overlap"),
 }
 PENALTIES = (0.1, 1.0, 10.0)
 # times a data/doctune row counts in a fit (its rows are about a fifth of SQuAD's)

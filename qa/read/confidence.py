@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.core.text import terms
 from qa.core.types import Answer, Hit
 from qa.read.answer_type import looks_like_code
 
@@ -36,12 +38,32 @@ FEATURES = (
     "code_share",  # share of the answer's passage's words that look like code: docs vs prose
     "answer_code",  # 1 when the answer holds a code-like word (a command, option, path)
     "sectioned",  # 1 when the answer's passage sits under a heading: a structured document
+    "question_overlap",  # share of the question's terms in the answer's sentence
 )
+# a sentence ends at . ! or ? before a space, or at a line break (a list item, a table row)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))
+
+
+def sentence_at(text: str, offset: int) -> str:
+    """The sentence (or line) of ``text`` that holds character ``offset``."""
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() >= offset:
+            return text[start : m.start()]
+        start = m.end()
+    return text[start:]
+
+
+def question_overlap(question: str, sentence: str) -> float:
+    """The share of the question's terms (stemmed, stop words out) that the sentence holds:
+    an answer from a sentence that restates the question is right more often."""
+    asked = set(terms(question))
+    return len(asked & set(terms(sentence))) / len(asked) if asked else 0.0
 
 
 def features(
@@ -50,10 +72,11 @@ def features(
     group_probs: Sequence[float],
     agreeing: int,
     hits: Sequence[Hit],
+    question: str = "",
 ) -> dict[str, float]:
-    """The evidence for ``answer`` (from ``hits``, the passages read): ``margin`` its span's
-    null margin, ``group_probs`` every answer group's probability (the answer's the
-    highest), ``agreeing`` how many passages its group's spans come from."""
+    """The evidence for ``answer`` to ``question`` (from ``hits``, the passages read):
+    ``margin`` its span's null margin, ``group_probs`` every answer group's probability
+    (the answer's the highest), ``agreeing`` how many passages its group's spans come from."""
     rank = next((i for i, h in enumerate(hits) if h.passage.id == answer.passage_id), 0)
     hit = hits[rank]
     probs = sorted(group_probs, reverse=True)
@@ -71,6 +94,9 @@ def features(
         "code_share": sum(map(looks_like_code, words)) / max(1, len(words)),
         "answer_code": float(any(map(looks_like_code, answer.text.split()))),
         "sectioned": float(bool(hit.passage.section)),
+        "question_overlap": question_overlap(
+            question, sentence_at(hit.passage.text, answer.start - hit.passage.start)
+        ),
     }
 
 

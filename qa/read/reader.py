@@ -192,28 +192,29 @@ class NeuralReader:
                 out[i] = decide.choose(cands, items[i][1], items[i][0], self.rules)
         return out
 
-    def finish(self, proposal: Proposal | None, hits: Sequence[Hit]) -> Answer | None:
+    def finish(
+        self, proposal: Proposal | None, hits: Sequence[Hit], question: str = ""
+    ) -> Answer | None:
         """The proposal through the no-answer gate, with its confidence when answered."""
         answer = decide.gate_null_margin(proposal, self.null_threshold)
         if answer is None or proposal is None or self.calibrator is None:
             return answer
-        return replace(
-            answer, confidence=self.calibrator.probability(self.evidence(proposal, hits))
-        )
+        evidence = self.evidence(proposal, hits, question)
+        return replace(answer, confidence=self.calibrator.probability(evidence))
 
     @staticmethod
-    def evidence(proposal: Proposal, hits: Sequence[Hit]) -> dict[str, float]:
+    def evidence(proposal: Proposal, hits: Sequence[Hit], question: str = "") -> dict[str, float]:
         """What the calibrator weighs (``qa.read.confidence.features``)."""
         a, margin, probs, agreeing = proposal
-        return features(a, margin, probs, agreeing, hits)
+        return features(a, margin, probs, agreeing, hits, question)
 
     def read(self, question: str, hits: Sequence[Hit]) -> Answer | None:
         """The answer span, or ``None`` when the sources do not answer the question."""
-        return self.finish(self.propose(question, hits), hits)
+        return self.finish(self.propose(question, hits), hits, question)
 
     def read_many(self, items: Items, batch_size: int = 16) -> list[Answer | None]:
         """``read`` for many questions, batched (answers as from ``read``, up to rounding)."""
         return [
-            self.finish(p, hits)
-            for p, (_, hits) in zip(self.propose_many(items, batch_size), items, strict=True)
+            self.finish(p, hits, q)
+            for p, (q, hits) in zip(self.propose_many(items, batch_size), items, strict=True)
         ]

@@ -40,9 +40,14 @@ class RecordingReader(NeuralReader):
 
     last: dict[str, float] | None = None
 
-    def finish(self, proposal: Proposal | None, hits: Sequence[Hit]) -> Answer | None:
-        answer = super().finish(proposal, hits)
-        self.last = None if answer is None or proposal is None else self.evidence(proposal, hits)
+    def finish(
+        self, proposal: Proposal | None, hits: Sequence[Hit], question: str = ""
+    ) -> Answer | None:
+        answer = super().finish(proposal, hits, question)
+        if answer is None or proposal is None:
+            self.last = None
+        else:
+            self.last = self.evidence(proposal, hits, question)
         return answer
 
 

@@ -37,6 +37,21 @@ def test_sectioned_tells_a_passage_under_a_heading() -> None:
     assert features(a, 2.0, (0.6,), 1, under)["sectioned"] == 1.0
 
 
+def test_question_overlap_reads_the_answers_own_sentence() -> None:
+    text = "Paris is large. The tower was built in 1889 by Eiffel.\n- Height: 330 m"
+    hits = whole_hits([text])
+
+    def overlap(question: str, answer: str) -> float:
+        i = text.index(answer)
+        a = Answer(answer, 0.6, hits[0].passage.doc_id, i, i + len(answer), hits[0].passage.id)
+        return features(a, 2.0, (0.6,), 1, hits, question)["question_overlap"]
+
+    assert overlap("When was the tower built?", "1889") == 1.0  # "tower", "built"
+    assert overlap("When was the tower built?", "330 m") == 0.0  # a line of its own
+    assert overlap("How large is Paris?", "1889") == 0.0
+    assert overlap("", "1889") == 0.0
+
+
 def test_pick_prefers_the_calibrator_that_holds_on_its_worse_domain() -> None:
     scores = {
         "plain": {"log_loss": 0.575, "worst_ece": 0.085},
