@@ -164,7 +164,13 @@ def test_javadoc_summary_grids_are_tables() -> None:
 
 def test_line_breaks_and_inline_elements() -> None:
     out = page("<div>one<br>two<br><br>three</div><p>a<span>b</span> <i>c</i></p><hr>")
-    assert kinds(out) == [("text", 0, "one two"), ("text", 0, "three"), ("text", 0, "ab c")]
+    assert kinds(out) == [("text", 0, "one\ntwo"), ("text", 0, "three"), ("text", 0, "ab c")]
+
+
+def test_commands_set_apart_by_br_keep_their_lines() -> None:
+    # nano's FAQ: one <br> a command; read as one line they ran together
+    out = page("<p>cd nano-x.y/<br>\n./configure<br>\nmake<br>\nmake install</p>")
+    assert kinds(out) == [("text", 0, "cd nano-x.y/\n./configure\nmake\nmake install")]
 
 
 def test_headings_keep_their_levels_and_the_title_falls_back_to_h1() -> None:

@@ -1,10 +1,11 @@
 """HTML pages: lxml, one linear walk that drops boilerplate and builds the blocks.
 
 The text is the page's blocks separated by one blank line: a heading (h1-h6, with its
-level), a paragraph or other run of text (whitespace collapsed), a list (each ``ul``/``ol``
-is one block, one item a line, nested lists flattened into it), a table (one row a line,
-each cell with its column header: ``Header1: cell1; Header2: cell2``) and preformatted
-code (its lines kept). What is boilerplate is decided in `qa.index.formats.boilerplate`.
+level), a paragraph or other run of text (whitespace collapsed; one ``<br>`` breaks the
+line, two end the paragraph), a list (each ``ul``/``ol`` is one block, one item a line,
+nested lists flattened into it), a table (one row a line, each cell with its column
+header: ``Header1: cell1; Header2: cell2``) and preformatted code (its lines kept). What
+is boilerplate is decided in `qa.index.formats.boilerplate`.
 """
 
 from __future__ import annotations
@@ -47,8 +48,12 @@ def declared_charset(data: bytes) -> str | None:
     return (m.group(1) or m.group(2)).decode("ascii") if m else None
 
 
+_BR = "\ue000"  # a <br> in running text until whitespace is collapsed: then a line break
+
+
 def _collapse(pieces: list[str]) -> str:
-    return " ".join("".join(pieces).split())
+    lines = (" ".join(line.split()) for line in "".join(pieces).split(_BR))
+    return "\n".join(line for line in lines if line)
 
 
 class _Table:
@@ -220,8 +225,8 @@ class _Walk:
                 self.brs += 1
                 if self.brs >= 2:
                     self.flush()
-                else:
-                    self.buf.append(" ")
+                else:  # one <br> breaks the line: commands, addresses, verse
+                    self.buf.append(_BR)
             elif tag in _HEADINGS:
                 self.open("heading", el, int(tag[1]))
             elif tag in _LISTS and el not in self.layout:
