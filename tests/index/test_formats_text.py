@@ -147,6 +147,33 @@ def test_a_long_line_is_not_a_heading() -> None:
     assert out.blocks[0].kind == "text"
 
 
+MAN_PAGE = (
+    "GZIP(1)\t\t\t    General Commands Manual\t\t       GZIP(1)\n\n"
+    "NAME\n       gzip, gunzip, zcat - compress or expand files\n\n"
+    "DESCRIPTION\n       The gzip command reduces the size of the named files.\n\n"
+    "       If the compressed file name is too long, gzip truncates it.\n\n"
+    "       By default, gzip keeps the original file name and timestamp.\n\n"
+    "ADVANCED USAGE\n       Multiple compressed files can be concatenated:\n\n"
+    "\t     gzip -c file1  > foo.gz\n\n"
+    "       Then\n\n"
+    "\t     gunzip -c foo\n\n"
+    "   Subsection\n       More text here.\n\n"
+    "ENVIRONMENT\n       The obsolescent environment variable GZIP can hold options.\n"
+)
+
+
+def test_a_man_page_as_text_has_its_sections_as_headings() -> None:
+    # headings flush left over indented text with no blank line between; a word set level
+    # with the body ("Then") is text, and the running header names no section
+    heads = [t for kind, _, t in kinds(read_text(MAN_PAGE.encode())) if kind == "heading"]
+    assert heads == ["NAME", "DESCRIPTION", "ADVANCED USAGE", "Subsection", "ENVIRONMENT"]
+
+
+def test_a_hanging_indent_after_a_bullet_or_bracket_is_no_heading() -> None:
+    text = "1. Install\n   run make\n\n[ FIXME\n  fonts are wrong\n]\n"
+    assert not [k for k, _, _ in kinds(read_text(text.encode())) if k == "heading"]
+
+
 def test_plain_text_records_the_encoding() -> None:
     assert read_text("Café “quoted” €".encode("cp1252")).meta["encoding"] == "cp1252"
 

@@ -9,8 +9,11 @@ stay simple: a ``.txt`` file's text is the file's (CRLF kept), a Markdown file's
 the file's minus its front matter.
 
 Plain text: paragraphs split at blank lines; a short line without sentence punctuation
-followed by more text (or a line underlined with ``===``/``---``) is a heading; a
-paragraph whose lines all start with a bullet or number is a list.
+followed by more text (or a line underlined with ``===``/``---``) is a heading, and so is
+one flush left (or left of the body) with its text indented under it, no blank line between,
+as in a man page (there a line indented as deep as that text is text, and the running
+header ``GZIP(1) ... GZIP(1)`` names no section); a paragraph whose lines all start with a
+bullet or number is a list.
 
 Markdown: front matter (YAML between ``---`` lines, TOML between ``+++`` lines) becomes
 ``meta`` and the title; blocks come from markdown-it-py's line maps. A heading block is
@@ -243,6 +246,8 @@ _SYMBOL_BULLET = re.compile(r"[ \t]*[-*+•‣◦▪–][ \t]")
 _UNDERLINE = re.compile(r"[ \t]*(={3,}|-{3,})[ \t]*")
 _NUMBERED = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?[ \t]")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+# a man page's running header, "GZIP(1)   General Commands Manual   GZIP(1)": no section
+_MAN_HEADER = re.compile(r"(\S+\(\d\w*\))\s.*\s\1")
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -285,18 +290,61 @@ def _is_list(text: str, lines: list[tuple[int, int]]) -> bool:
     return all(_BULLET.match(text[s:e]) or text[s] in " \t" for s, e in lines[1:])
 
 
+def _indent(text: str, pos: int) -> int:
+    """The columns of whitespace before the text of the line holding ``pos`` (a tab to the
+    next multiple of 8): paragraphs are trimmed, their first line's indent is in ``text``."""
+    start = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+    end = min((i for i in (text.find("\n", pos), text.find("\r", pos)) if i >= 0), default=-1)
+    wide = text[start : len(text) if end < 0 else end].expandtabs(8)
+    return len(wide) - len(wide.lstrip())
+
+
+def _body_indent(text: str, paragraphs: list[list[tuple[int, int]]]) -> int:
+    """How deep the text under flush-left headings is indented (0: no such headings)."""
+    counts = Counter(
+        _indent(text, s) for lines in paragraphs if _hangs(text, lines) for s, _ in lines[1:]
+    )
+    return counts.most_common(1)[0][0] if counts else 0
+
+
+def _hangs(text: str, lines: list[tuple[int, int]], below: int = 1) -> bool:
+    """A heading with its text indented under it, no blank line between (a man page's
+    "NAME", "OPTIONS"): the first line short, not a list item, indented less than ``below``
+    columns (flush left by default), the rest at least 2 columns deeper."""
+    first = text[lines[0][0] : lines[0][1]]
+    lead = _indent(text, lines[0][0])
+    return (
+        len(lines) > 1
+        and lead < below
+        and len(first.split()) <= 6
+        and first[:1].isalnum()
+        and not _BULLET.match(first)
+        and _is_heading(first)
+        and all(_indent(text, s) >= lead + 2 for s, _ in lines[1:])
+    )
+
+
 def read_text(data: bytes) -> Extracted:
     """A plain-text file: the decoded text, its paragraphs, headings and lists."""
     text, encoding = decode(data)
     spans = paragraph_spans(text)
+    paragraphs = [_lines(text, s, e) for s, e in spans]
+    # laid out as a man page (headings flush left over indented text): a line indented as
+    # deep as that text is body text ("Then" before an example), not a heading
+    body = _body_indent(text, paragraphs)
     blocks: list[Block] = []
-    for i, (s, e) in enumerate(spans):
-        lines = _lines(text, s, e)
+    for i, ((s, e), lines) in enumerate(zip(spans, paragraphs, strict=True)):
         first = text[lines[0][0] : lines[0][1]]
+        after = spans[i + 1][0] if i + 1 < len(spans) else None
+        nested = 0 < body <= _indent(text, s)
         if len(lines) == 2 and (m := _UNDERLINE.fullmatch(text[lines[1][0] : lines[1][1]])):
             blocks.append(Block(*lines[0], "heading", 1 if m.group(1)[0] == "=" else 2))
-        elif len(lines) == 1 and i + 1 < len(spans) and _is_heading(first):
-            blocks.append(Block(s, e, "heading", _heading_level(first)))
+        elif len(lines) == 1 and after is not None and not nested and _is_heading(first):
+            kind = "text" if _MAN_HEADER.fullmatch(first.strip()) else "heading"
+            blocks.append(Block(s, e, kind, _heading_level(first) if kind == "heading" else 0))
+        elif _hangs(text, lines, max(body, 1)):  # a subsection sits left of the body
+            blocks.append(Block(*lines[0], "heading", 1 if _indent(text, s) == 0 else 2))
+            blocks.append(Block(lines[1][0], e))
         elif _is_list(text, lines):
             blocks.append(Block(s, e, "list"))
         else:
