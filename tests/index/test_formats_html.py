@@ -167,6 +167,23 @@ def test_line_breaks_and_inline_elements() -> None:
     assert kinds(out) == [("text", 0, "one\ntwo"), ("text", 0, "three"), ("text", 0, "ab c")]
 
 
+def test_a_table_of_contents_of_in_page_links_is_not_read() -> None:
+    toc = "".join(f'<li><a href="#s{i}">{i}. Part {i}</a></li>' for i in range(1, 5))
+    faq = "".join(f'<a href="#q{i}">{i}.1. Question {i}?</a><br>' for i in range(1, 4))
+    body = (
+        f"<h1>Manual</h1><ul>{toc}</ul><p>{faq}</p>"
+        '<p>See <a href="#s1">part 1</a>, <a href="#s2">part 2</a> and <a href="#s3">3</a>'
+        " for the details.</p>"
+        '<ul><li><a href="https://example.org/a">A</a></li><li><a href="b.html">B</a></li>'
+        '<li><a href="#c">C</a></li></ul><h2 id="s1">Part 1</h2><p>The text.</p>'
+    )
+    text = page(body).text
+    assert "Part 4" not in text and "Question 1?" not in text
+    assert "See part 1, part 2 and 3 for the details." in text  # links inside prose stay
+    assert "A\nB\nC" in text  # links to other pages: a list that is content
+    assert "Part 1\n\nThe text." in text
+
+
 def test_commands_set_apart_by_br_keep_their_lines() -> None:
     # nano's FAQ: one <br> a command; read as one line they ran together
     out = page("<p>cd nano-x.y/<br>\n./configure<br>\nmake<br>\nmake install</p>")

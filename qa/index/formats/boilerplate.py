@@ -4,7 +4,8 @@ The rules were measured on documentation pages from Sphinx, rustdoc, mdBook, MkD
 (Material), Doxygen and javadoc (see the HTML reader's tests): an element is boilerplate
 by its tag (``nav``, ``footer``; ``header`` and ``aside`` outside ``main``/``article``),
 its ARIA role, being hidden, or a word in its ``id``/``class`` (``sidebar``, ``cookie``,
-``breadcrumb``, ``menu``, ...). A page with a ``<main>``, a ``role=main`` or a single
+``breadcrumb``, ``menu``, ...); a list of links to the page's own anchors and nothing else
+is its table of contents. A page with a ``<main>``, a ``role=main`` or a single
 ``<article>`` holding most of its text is read from there only.
 """
 
@@ -72,9 +73,30 @@ def _named_by_its_heading(el: Any, tag: str, id_: str) -> bool:
     return bool(text) and text == _NOT_WORD.sub("", id_.lower())
 
 
+_CONTENTS_TAGS = _names("ul ol dl p blockquote div")  # what a table of contents is set in
+
+
+def _contents_list(el: Any) -> bool:
+    """A list (or paragraph) of links to places on the same page and nothing else: a table
+    of contents, whose entries are the page's own headings (read as a passage it matches
+    every question on the page and holds no answer)."""
+    links = [a for a in el.iter("a") if a.get("href", "").startswith("#")]
+    if len(links) < 3:
+        return False
+    linked = sum(_visible(a) for a in links)
+    return linked > 0 and linked == _visible(el)
+
+
+def _visible(el: Any) -> int:
+    """How many non-space characters an element's text has."""
+    return sum(len(t) - t.count(" ") - t.count("\n") - t.count("\t") for t in el.itertext())
+
+
 def is_boilerplate(el: Any, tag: str, in_content: bool) -> bool:
     """Whether ``el`` (tag ``tag``; ``in_content``: inside main/article) is not content."""
     if tag in DROP_TAGS or (tag in OUTSIDE_CONTENT_TAGS and not in_content):
+        return True
+    if tag in _CONTENTS_TAGS and _contents_list(el):
         return True
     attrib = el.attrib
     if not attrib:
