@@ -193,7 +193,7 @@ class NeuralReader:
         return out
 
     def finish(
-        self, proposal: Proposal | None, hits: Sequence[Hit], question: str = ""
+        self, proposal: Proposal | None, hits: Sequence[Hit], question: str
     ) -> Answer | None:
         """The proposal through the no-answer gate, with its confidence when answered."""
         answer = decide.gate_null_margin(proposal, self.null_threshold)
@@ -203,7 +203,7 @@ class NeuralReader:
         return replace(answer, confidence=self.calibrator.probability(evidence))
 
     @staticmethod
-    def evidence(proposal: Proposal, hits: Sequence[Hit], question: str = "") -> dict[str, float]:
+    def evidence(proposal: Proposal, hits: Sequence[Hit], question: str) -> dict[str, float]:
         """What the calibrator weighs (``qa.read.confidence.features``)."""
         a, margin, probs, agreeing = proposal
         return features(a, margin, probs, agreeing, hits, question)

@@ -41,7 +41,7 @@ class RecordingReader(NeuralReader):
     last: dict[str, float] | None = None
 
     def finish(
-        self, proposal: Proposal | None, hits: Sequence[Hit], question: str = ""
+        self, proposal: Proposal | None, hits: Sequence[Hit], question: str
     ) -> Answer | None:
         answer = super().finish(proposal, hits, question)
         if answer is None or proposal is None:
