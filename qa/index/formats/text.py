@@ -335,11 +335,10 @@ def read_text(data: bytes) -> Extracted:
     blocks: list[Block] = []
     for i, ((s, e), lines) in enumerate(zip(spans, paragraphs, strict=True)):
         first = text[lines[0][0] : lines[0][1]]
-        after = spans[i + 1][0] if i + 1 < len(spans) else None
         nested = 0 < body <= _indent(text, s)
         if len(lines) == 2 and (m := _UNDERLINE.fullmatch(text[lines[1][0] : lines[1][1]])):
             blocks.append(Block(*lines[0], "heading", 1 if m.group(1)[0] == "=" else 2))
-        elif len(lines) == 1 and after is not None and not nested and _is_heading(first):
+        elif len(lines) == 1 and i + 1 < len(spans) and not nested and _is_heading(first):
             kind = "text" if _MAN_HEADER.fullmatch(first.strip()) else "heading"
             blocks.append(Block(s, e, kind, _heading_level(first) if kind == "heading" else 0))
         elif _hangs(text, lines, max(body, 1)):  # a subsection sits left of the body
