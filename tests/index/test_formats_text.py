@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.index.formats import Extracted, Unreadable
-from qa.index.formats.text import decode, read_markdown, read_text
+from qa.index.formats.markdown import read_markdown
+from qa.index.formats.text import decode, read_text
 
 
 def check_blocks(out: Extracted) -> None:

@@ -84,7 +84,7 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
     elif fmt == "html":
         from qa.index.formats.html import read_html as reader
     elif fmt == "markdown":
-        from qa.index.formats.text import read_markdown as reader
+        from qa.index.formats.markdown import read_markdown as reader
     elif fmt == "text":
         from qa.index.formats.text import read_text as reader
     else:
