@@ -76,27 +76,36 @@ def _named_by_its_heading(el: Any, tag: str, id_: str) -> bool:
 _CONTENTS_TAGS = _names("ul ol dl p blockquote div")  # what a table of contents is set in
 
 
-def _contents_list(el: Any) -> bool:
-    """A list (or paragraph) of links to places on the same page and nothing else: a table
-    of contents, whose entries are the page's own headings (read as a passage it matches
-    every question on the page and holds no answer)."""
-    links = [a for a in el.iter("a") if a.get("href", "").startswith("#")]
-    if len(links) < 3:
-        return False
-    linked = sum(_visible(a) for a in links)
-    return linked > 0 and linked == _visible(el)
+def contents_lists(root: Any) -> set[Any]:
+    """The lists (or paragraphs) under ``root`` made of links to places on the same page and
+    nothing else, three or more: tables of contents, whose entries are the page's own
+    headings (read as a passage one matches every question on the page and holds no
+    answer). One pass, so deep nesting costs no more than the page."""
+    from lxml import etree
 
-
-def _visible(el: Any) -> int:
-    """How many non-space characters an element's text has."""
-    return sum(len(t) - t.count(" ") - t.count("\n") - t.count("\t") for t in el.itertext())
+    out: set[Any] = set()
+    stack: list[list[Any]] = []  # per open element: [in-page links, text outside links?]
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            in_page = el.tag == "a" and el.get("href", "").startswith("#")
+            stack.append([1 if in_page else 0, False, in_page])
+            if not in_page and el.text and el.text.strip():
+                stack[-1][1] = True
+            continue
+        count, plain, in_page = stack.pop()
+        plain = plain and not in_page  # all of an in-page link's text is linked
+        if not plain and count >= 3 and el.tag in _CONTENTS_TAGS:
+            out.add(el)
+        if stack:
+            parent = stack[-1]
+            parent[0] += count
+            parent[1] = parent[1] or plain or bool(el.tail and el.tail.strip())
+    return out
 
 
 def is_boilerplate(el: Any, tag: str, in_content: bool) -> bool:
     """Whether ``el`` (tag ``tag``; ``in_content``: inside main/article) is not content."""
     if tag in DROP_TAGS or (tag in OUTSIDE_CONTENT_TAGS and not in_content):
-        return True
-    if tag in _CONTENTS_TAGS and _contents_list(el):
         return True
     attrib = el.attrib
     if not attrib:

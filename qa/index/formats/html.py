@@ -270,15 +270,18 @@ def _walk(scope: Any, in_content: bool) -> _Walk:
     """One pass over ``scope``: boilerplate skipped, text and blocks built."""
     from lxml import etree
 
-    from qa.index.formats.boilerplate import is_boilerplate, layout
+    from qa.index.formats.boilerplate import contents_lists, is_boilerplate, layout
 
     w = _Walk(layout(scope), in_content)
+    contents = contents_lists(scope)
     walker = etree.iterwalk(scope, events=("start", "end"))
     skipped = None  # the element whose subtree is being skipped (its end event comes next)
     for event, el in walker:
         tag = el.tag if isinstance(el.tag, str) else ""  # comments and PIs: tail only
         if event == "start":
-            if el is not scope and (not tag or is_boilerplate(el, tag, w.content > 0)):
+            if el is not scope and (
+                not tag or el in contents or is_boilerplate(el, tag, w.content > 0)
+            ):
                 walker.skip_subtree()
                 skipped = el
             else:
