@@ -86,6 +86,69 @@ def test_paragraphs_are_blocks_separated_by_a_blank_line_also_across_pages() -> 
     assert [b.page for b in ex.blocks] == [1, 1, 2]
 
 
+def test_pieces_of_one_printed_line_join_left_to_right_where_it_stood() -> None:
+    from qa.index.formats.pdf_layout import _Line, _rows
+
+    def piece(text: str, x0: float, x1: float, y0: float, y1: float) -> _Line:
+        return _Line(text, (x0, y0, x1, y1), [(10.0, False, False, True, 5.0)] * len(text))
+
+    # pdfminer cut the first line at a wide gap and put its taller right piece first
+    lines = [
+        piece("In this case, bzip2 will", 440.9, 540.0, 509.5, 520.4),
+        piece("If no file names are specified, ... output.", 72.0, 432.6, 509.5, 520.2),
+        piece("decline to write compressed output.", 72.0, 535.6, 497.5, 507.5),
+    ]
+    assert [ln.text for ln in _rows(lines)] == [  # the 8 pt gap: two 5 pt spaces
+        "If no file names are specified, ... output.  In this case, bzip2 will",
+        "decline to write compressed output.",
+    ]
+    # a listing's columns keep their gap, in spaces of the row's character width
+    code = _rows([piece("A -- B;", 72, 107, 100, 110), piece("/* edge */", 127, 177, 100, 110)])
+    assert [ln.text for ln in code] == ["A -- B;    /* edge */"]
+
+
+def test_a_justified_lines_pieces_read_in_order_in_a_real_pdf() -> None:
+    doc = Path(__file__).parents[2] / "data" / "realdocs" / "docs" / "graphviz-dotguide.pdf"
+    text = read_pdf(doc.read_bytes()).text
+    assert (
+        "use the fontconfig library for matching font names to available fontfiles. "
+        "fontconfig comes with a set of utilities"
+    ) in text
+
+
+def test_a_table_of_contents_goes_and_the_first_chapter_stays() -> None:
+    entries = ["1 Introduction . . . . . . 1", "2 Usage . . . . . . 2", "3 Limits . . . . 4"]
+    page1 = Page([Para(["Manual"], 22), Para(["Contents"], 15), Para(entries)])
+    more = ["3.1 Sizes . . . . . . . . 4", "3.2 Speed . . . . . . . . 5", "4 Index . . . . . . 6"]
+    page2 = Page([Para(more), Para(["1 Introduction"], 15), Para([BODY])])
+    ex = read_pdf(pdf([page1, page2, Page([Para(["2 Usage"], 15), Para([BODY])])]))
+    assert blocks_of(ex) == [
+        ("heading", "Manual", 1, 1),
+        ("heading", "1 Introduction", 2, 2),
+        ("text", BODY, 0, 2),
+        ("heading", "2 Usage", 2, 3),
+        ("text", BODY, 0, 3),
+    ]
+
+
+def test_a_contents_heading_without_entries_is_a_section() -> None:
+    line = "The box contents are the unit, its cable and this manual."
+    ex = read_pdf(pdf([Page([Para(["Contents"], 15), Para([line]), Para([BODY])])]))
+    assert blocks_of(ex) == [
+        ("heading", "Contents", 1, 1),
+        ("text", line, 0, 1),
+        ("text", BODY, 0, 1),
+    ]
+
+
+def test_a_real_table_of_contents_goes_with_its_page_numbers() -> None:
+    doc = Path(__file__).parents[2] / "data" / "realdocs" / "docs" / "graphviz-cgraph-tutorial.pdf"
+    ex = read_pdf(doc.read_bytes())
+    headings = [(t, page) for kind, t, _, page in blocks_of(ex) if kind == "heading"]
+    assert headings[0][1] == 1 and ("Contents", 2) not in headings
+    assert ("1 Introduction", 3) in headings and not [h for h in headings if h[1] == 2]
+
+
 def test_a_two_column_page_is_read_column_by_column() -> None:
     left = ["Left column text that runs", "down the left half of the", "page in short lines."]
     right = ["Right column text that runs", "down the right half of the", "page in short lines."]

@@ -2,6 +2,8 @@
 boxes); each page's boxes become blocks, in pdfminer's reading order, separated by one
 blank line, also between pages:
 
+- pieces of one printed line that pdfminer cut at a wide gap (a justified line, a table
+  row) are joined left to right (``pdf_layout``);
 - a box's lines are joined with one space, whitespace collapsed, end-of-line hyphenation
   undone ("exam-" + "ple"), unless the document spells the word with its hyphen elsewhere
   or a capital follows ("non-Unix");
@@ -13,6 +15,8 @@ blank line, also between pages:
 - boxes that start with a bullet or an item number form one list block, one item a line;
 - running headers and footers (boxes at the top or bottom edge whose text, digits aside,
   or whose position repeats across pages) and bare page numbers are dropped;
+- a table of contents (under a "Contents" heading, with dot leaders or page numbers) is
+  dropped, the first chapter's heading kept;
 - fonts with their own encoding, TeX's accents and underscores drawn as rules are read
   right, and boxes that lie equally far apart keep one order (``pdf_fonts``).
 
@@ -43,6 +47,11 @@ from qa.index.formats.pdf_layout import (
 NO_TEXT = "has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf in.pdf out.pdf"
 EDGE = 0.15  # the top and bottom share of a page where running headers and footers sit
 _WORD = re.compile(r"\w+(?:-\w+)*")
+_CONTENTS = re.compile(r"^(?:table of )?contents$", re.I)
+# a sentence's end ("drawings.", "DIN 15."), not a leader's dot or a section number
+_SENTENCE = re.compile(r"(?:[A-Za-z]\w|\w[A-Za-z])[.!?:](?:\s|$)|\s\d+[.!?]$")
+_NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s")  # a section's number
+_NUMBERS = re.compile(r"^[\d\s.]+$")  # a column of page numbers
 _ITEM = re.compile(rf"\n(?={BULLET.pattern[1:]})")  # a line break before a list item
 _LONE_BULLET = re.compile(r"^[•◦▪▫●○■□‣⁃∙·*–-]$")
 _ROMAN = r"m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
@@ -163,6 +172,66 @@ def _classify(boxes: list[Box], body: float, vocab: frozenset[str]) -> None:
             b.level = min(6, sizes.index(round(b.size * 2) / 2) + 1)
 
 
+def _prose(b: Box, body: float = 0.0) -> bool:
+    """Whether a box reads as running text, not a contents entry: code, or a sentence of
+    six words or more without dot leaders, at least ``body`` size."""
+    if b.kind == "code":
+        return True
+    return (
+        b.kind == "text"
+        and b.size >= body * 0.95
+        and "…" not in b.text
+        and not (len(b.lines) == 1 and _NUMBERED.match(b.text))  # "8.9 How to ...?"
+        and len(b.text.split()) >= 6
+        and bool(_SENTENCE.search(b.text))
+    )
+
+
+def _entries(boxes: list[Box]) -> int:
+    """How many contents entries ``boxes`` hold: dot leaders, and boxes of page numbers."""
+    return sum(b.text.count("…") + bool(_NUMBERS.match(b.text)) for b in boxes)
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    """Whether two boxes share most of the lower one's height."""
+    return min(a.y1, b.y1) - max(a.y0, b.y0) >= 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
+
+
+def _drop_contents(pages: list[Page], body: float) -> None:
+    """Remove tables of contents from ``pages``, in place: from a "Contents" heading to the
+    first box that reads as the body (``_prose``), when at least three entries (dot leaders
+    or page numbers) lie there, and on the next pages as long as the entries run on. The
+    entries are no answers, and as headings they would label the passages after them."""
+    running = False  # the contents go on from the page before
+    for _, _, boxes in pages:
+        if running and boxes and _entries(boxes) >= 3 and not _prose(boxes[0], body):
+            start: int | None = 0
+        else:
+            start = next(
+                (i for i, b in enumerate(boxes) if b.kind == "heading" and _CONTENTS.match(b.text)),
+                None,
+            )
+        running = False
+        if start is None:
+            continue
+        end = next((i for i in range(start + 1, len(boxes)) if _prose(boxes[i], body)), None)
+        region = boxes[start:end]
+        if _entries(region) < 3:
+            continue
+        drop = {id(b) for b in region if not _prose(b)}  # a footnote stays
+        if end is None:
+            running = True  # the entries fill the page: they may go on
+        else:  # keep the first chapter's heading, just above its first paragraph
+            first = boxes[end]
+            head = [
+                b
+                for b in region
+                if b.kind == "heading" and first.y1 - 1 <= b.y0 <= first.y1 + 3 * (b.y1 - b.y0)
+            ]
+            drop -= {id(b) for b in region for h in head if len(b.lines) == 1 and _same_row(b, h)}
+        boxes[:] = [b for b in boxes if id(b) not in drop]
+
+
 def _page_items(boxes: list[Box]) -> list[tuple[str, str, int]]:
     """A page's (text, kind, level) pieces, list items gathered into one list each."""
     out: list[tuple[str, str, int]] = []
@@ -254,6 +323,7 @@ def read_pdf(data: bytes) -> Extracted:
     boxes = [b for _, _, page in pages for b in page]
     vocab = frozenset(w for b in boxes for line in b.lines for w in _WORD.findall(line.lower()))
     _classify(boxes, body, vocab)
+    _drop_contents(pages, body)
     text, blocks = _assemble([_page_items(page) for _, _, page in pages])
     if not text:
         raise NoText(NO_TEXT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import re
 import statistics
@@ -159,6 +160,49 @@ def _lines(box: Any, rules: list[tuple[float, float, float]]) -> list[_Line]:
         ]
         if text.strip() and chars:
             out.append(_Line(text, line.bbox, chars))
+    return _rows(out)
+
+
+def _same_row(a: _Line, b: _Line) -> bool:
+    """Whether two lines share most of their height: pieces of one printed line."""
+    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    return overlap >= 0.5 * min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
+
+
+def _rows(lines: list[_Line]) -> list[_Line]:
+    """Pieces of one printed line joined left to right, where the first piece stood.
+
+    pdfminer cuts a line at a wide gap (a justified line, a table row) and orders a box's
+    lines by their tops, so the piece with a taller glyph came first: "In this case, bzip2
+    will" before "If no file names are specified ... output." on the same line.
+    """
+    rows: list[list[_Line]] = []
+    for line in lines:
+        row = next((r for r in rows if any(_same_row(line, o) for o in r)), None)
+        if row is None:
+            rows.append([line])
+        else:
+            row.append(line)
+    out = []
+    for row in rows:
+        if len(row) == 1:
+            out.append(row[0])
+            continue
+        row.sort(key=lambda ln: ln.bbox[0])
+        bbox = (
+            row[0].bbox[0],
+            min(ln.bbox[1] for ln in row),
+            max(ln.bbox[2] for ln in row),
+            max(ln.bbox[3] for ln in row),
+        )
+        chars = [c for ln in row for c in ln.chars]
+        width = statistics.median(c[4] for c in chars) or 1.0
+        text = row[0].text
+        for left, right in itertools.pairwise(row):
+            # as many spaces as fill the gap: a listing's columns stay where they were
+            gap = round((right.bbox[0] - left.bbox[2]) / width)
+            text = text.rstrip() + " " * max(1, gap) + right.text.strip()
+        out.append(_Line(text, bbox, chars))
     return out
 
 
