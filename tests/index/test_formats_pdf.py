@@ -149,6 +149,23 @@ def test_a_real_table_of_contents_goes_with_its_page_numbers() -> None:
     assert ("1 Introduction", 3) in headings and not [h for h in headings if h[1] == 2]
 
 
+def test_a_tables_columns_read_row_by_row() -> None:
+    # pdfminer boxes each column of a table apart: it came out column by column
+    flags, memory = ["Flag", "-1", "-2", "-3"], ["Compress usage", "1200k", "2000k", "2800k"]
+    ex = read_pdf(pdf([Page([Para(flags), Para(memory, column=1), Para([BODY])])]))
+    assert blocks_of(ex) == [
+        ("table", "Flag; Compress usage\n-1; 1200k\n-2; 2000k\n-3; 2800k", 0, 1),
+        ("text", BODY, 0, 1),
+    ]
+
+
+def test_a_real_tables_rows_keep_their_cells_together() -> None:
+    doc = Path(__file__).parents[2] / "data" / "realdocs" / "docs" / "graphviz-dotguide.pdf"
+    ex = read_pdf(doc.read_bytes())
+    tables = [t for kind, t, _, _ in blocks_of(ex) if kind == "table"]
+    assert any(t.startswith("Name; Default; Values\ncolor; black; node shape color") for t in tables)
+
+
 def test_a_two_column_page_is_read_column_by_column() -> None:
     left = ["Left column text that runs", "down the left half of the", "page in short lines."]
     right = ["Right column text that runs", "down the right half of the", "page in short lines."]

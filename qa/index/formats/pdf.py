@@ -20,8 +20,10 @@ blank line, also between pages:
 - fonts with their own encoding, TeX's accents and underscores drawn as rules are read
   right, and boxes that lie equally far apart keep one order (``pdf_fonts``).
 
-pdfminer does not find tables: a table comes out as text boxes (cells or rows), in its
-reading order. A small figure's labels are left out. Text in images needs OCR (`NoText`).
+pdfminer does not find tables; it boxes each column apart. Boxes of short lines side by
+side whose lines share their heights are read as one table, a row a line (``pdf_tables``);
+a table pdfminer boxed otherwise comes out as text boxes in its reading order. A small
+figure's labels are left out. Text in images needs OCR (`NoText`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from qa.index.formats.pdf_layout import (
     layout,
     weighted_median,
 )
+from qa.index.formats.pdf_tables import join_tables
 
 NO_TEXT = "has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf in.pdf out.pdf"
 EDGE = 0.15  # the top and bottom share of a page where running headers and footers sit
@@ -324,6 +327,8 @@ def read_pdf(data: bytes) -> Extracted:
     vocab = frozenset(w for b in boxes for line in b.lines for w in _WORD.findall(line.lower()))
     _classify(boxes, body, vocab)
     _drop_contents(pages, body)
+    for _, _, page in pages:
+        join_tables(page)
     text, blocks = _assemble([_page_items(page) for _, _, page in pages])
     if not text:
         raise NoText(NO_TEXT)

@@ -1,0 +1,100 @@
+"""Tables in a PDF page: pdfminer sets each column of a table in a text box of its own, so
+a table came out column by column ("-1 -2 -3 … 1200k 2000k 2800k …") and no row could be
+read. Boxes of short lines side by side whose lines share their heights are a table's
+columns; they become one block, a row a line, its cells joined by "; " as in DOCX and
+HTML tables ("-4; 3600k; 1700k; 1100k; 846899"). The header row is the first row when the
+header is set in the columns' boxes; a header pdfminer boxed apart stays a paragraph above.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from qa.index.formats.pdf_layout import Box
+
+CELL_WORDS = 6  # a cell's line holds at most this many words; longer lines are prose
+MIN_ROWS = 3  # columns share at least this many rows
+_LEADING_NUMBER = re.compile(r"^\s*(\d+)\b")
+_ALIGN = 0.4  # lines whose middles lie within this share of the text size are one row
+
+
+def _cells(b: Box) -> bool:
+    """Whether a box may be a table's column: three lines or more, all short and most of
+    them shorter still (a narrow column of prose runs five words a line and more), not
+    code and not a listing's line numbers."""
+    words = sorted(len(line.split()) for line in b.lines)
+    return (
+        len(b.lines) >= MIN_ROWS
+        and b.mono < 0.9
+        and words[-1] <= CELL_WORDS
+        and words[len(words) // 2] <= 4
+        and not _numbered_lines(b.lines)
+    )
+
+
+def _numbered_lines(lines: list[str]) -> bool:
+    """Whether most lines start with the numbers 1, 2, 3 ... in turn: a listing's."""
+    found = [m.group(1) for line in lines if (m := _LEADING_NUMBER.match(line))]
+    steps = sum(int(b) == int(a) + 1 for a, b in itertools.pairwise(found))
+    return steps >= 0.8 * (len(lines) - 1)
+
+
+def _shared_rows(a: Box, b: Box) -> int:
+    tol = _ALIGN * min(a.size, b.size)
+    return sum(any(abs(m - n) <= tol for n in b.mids) for m in a.mids)
+
+
+def _side_by_side(a: Box, b: Box) -> bool:
+    """Two columns of one table: apart left to right, most of their lines on shared rows."""
+    apart = a.x1 <= b.x0 + 1 or b.x1 <= a.x0 + 1
+    rows = _shared_rows(a, b)
+    return apart and rows >= MIN_ROWS and rows >= 0.6 * min(len(a.lines), len(b.lines))
+
+
+def _groups(boxes: list[Box]) -> list[list[Box]]:
+    """The sets of two columns or more that line up with each other."""
+    cand = [b for b in boxes if _cells(b)]
+    parent = list(range(len(cand)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(cand)):
+        for j in range(i + 1, len(cand)):
+            if _side_by_side(cand[i], cand[j]):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[Box]] = {}
+    for i, b in enumerate(cand):
+        groups.setdefault(root(i), []).append(b)
+    return [g for g in groups.values() if len(g) >= 2]
+
+
+def table_text(columns: list[Box]) -> str:
+    """The table a row a line (top first), its cells left to right joined by "; "."""
+    tol = _ALIGN * max(c.size for c in columns)
+    rows: list[tuple[float, dict[int, str]]] = []  # (middle, cells by column)
+    for k, col in enumerate(columns):
+        for mid, line in zip(col.mids, col.lines, strict=True):
+            row = next((r for r in rows if abs(r[0] - mid) <= tol), None)
+            if row is None:
+                rows.append((mid, {}))
+                row = rows[-1]
+            row[1][k] = " ".join(line.split())
+    rows.sort(key=lambda r: -r[0])
+    return "\n".join("; ".join(cells[k] for k in sorted(cells)) for _, cells in rows)
+
+
+def join_tables(boxes: list[Box]) -> None:
+    """Replace, in place, each table's column boxes on a page by one box of kind ``table``
+    where the first of them stood."""
+    for group in _groups(boxes):
+        columns = sorted(group, key=lambda b: b.x0)
+        members = {id(b) for b in columns}
+        first = next(b for b in boxes if id(b) in members)
+        first.kind, first.level, first.text = "table", 0, table_text(columns)
+        first.x0, first.x1 = min(c.x0 for c in columns), max(c.x1 for c in columns)
+        boxes[:] = [b for b in boxes if b is first or id(b) not in members]
