@@ -163,7 +163,8 @@ def test_a_real_tables_rows_keep_their_cells_together() -> None:
     doc = Path(__file__).parents[2] / "data" / "realdocs" / "docs" / "graphviz-dotguide.pdf"
     ex = read_pdf(doc.read_bytes())
     tables = [t for kind, t, _, _ in blocks_of(ex) if kind == "table"]
-    assert any(t.startswith("Name; Default; Values\ncolor; black; node shape color") for t in tables)
+    first_rows = "Name; Default; Values\ncolor; black; node shape color"
+    assert any(t.startswith(first_rows) for t in tables)
 
 
 def test_a_two_column_page_is_read_column_by_column() -> None:
