@@ -151,12 +151,18 @@ def test_a_real_table_of_contents_goes_with_its_page_numbers() -> None:
 
 def test_a_tables_columns_read_row_by_row() -> None:
     # pdfminer boxes each column of a table apart: it came out column by column
-    flags, memory = ["Flag", "-1", "-2", "-3"], ["Compress usage", "1200k", "2000k", "2800k"]
+    flags, memory = ["Flag", "-1", "-2"], ["Memory", "1200k", "2000k"]
     ex = read_pdf(pdf([Page([Para(flags), Para(memory, column=1), Para([BODY])])]))
     assert blocks_of(ex) == [
-        ("table", "Flag; Compress usage\n-1; 1200k\n-2; 2000k\n-3; 2800k", 0, 1),
+        ("table", "Flag; Memory\nFlag: -1; Memory: 1200k\nFlag: -2; Memory: 2000k", 0, 1),
         ("text", BODY, 0, 1),
     ]
+
+
+def test_a_first_row_like_the_rows_under_it_is_no_header() -> None:
+    words, more = ["acadian", "american", "australian"], ["latin", "latvian", "lithuanian"]
+    ex = read_pdf(pdf([Page([Para(words), Para(more, column=1)])]))
+    assert ex.text == "acadian; latin\namerican; latvian\naustralian; lithuanian"
 
 
 def test_a_real_tables_rows_keep_their_cells_together() -> None:

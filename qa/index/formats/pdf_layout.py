@@ -218,7 +218,8 @@ def _box(page: int, lines: list[_Line]) -> Box:
         page, [ln.text for ln in lines], [ln.bbox[0] - x0 for ln in lines], x0, y0, x1, y1,
         weighted_median(sizes), len(chars), sum(c[2] for c in letters) / max(len(letters), 1),
         sum(c[1] for c in chars) / len(chars), statistics.median(c[4] for c in chars),
-        sum(ln.chars[0][1] for ln in lines), mids=[(ln.bbox[1] + ln.bbox[3]) / 2 for ln in lines],
+        sum(ln.chars[0][1] for ln in lines),
+        mids=[(ln.bbox[1] + ln.bbox[3]) / 2 for ln in lines],
     )  # fmt: skip
 
 

@@ -2,19 +2,25 @@
 a table came out column by column ("-1 -2 -3 … 1200k 2000k 2800k …") and no row could be
 read. Boxes of short lines side by side whose lines share their heights are a table's
 columns; they become one block, a row a line, its cells joined by "; " as in DOCX and
-HTML tables ("-4; 3600k; 1700k; 1100k; 846899"). The header row is the first row when the
-header is set in the columns' boxes; a header pdfminer boxed apart stays a paragraph above.
+HTML tables ("-4; 3600k; 1700k; 1100k; 846899"). A first row of names (no digits, no
+code) is the header, and every other row's cells carry theirs (``Option: -c; Long option:
+--create``), so a cell keeps what it is; a header pdfminer boxed apart from the columns
+stays a paragraph above them.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 
 from qa.index.formats.pdf_layout import Box
 
 CELL_WORDS = 6  # a cell's line holds at most this many words; longer lines are prose
 MIN_ROWS = 3  # columns share at least this many rows
+_DIGIT = re.compile(r"\d")
+_CODE = re.compile(r"^[-–.]|[_/\\$<>=\[\]{}|@*#]")  # an option, a path, an expression
+_NOT_A_NAME = re.compile(rf"{_DIGIT.pattern}|{_CODE.pattern}")
 _LEADING_NUMBER = re.compile(r"^\s*(\d+)\b")
 _ALIGN = 0.4  # lines whose middles lie within this share of the text size are one row
 
@@ -74,7 +80,8 @@ def _groups(boxes: list[Box]) -> list[list[Box]]:
 
 
 def table_text(columns: list[Box]) -> str:
-    """The table a row a line (top first), its cells left to right joined by "; "."""
+    """The table a row a line (top first), its cells left to right joined by "; ", each
+    after its column's header (``Flag: -4; Memory: 3600k``) when the first row is one."""
     tol = _ALIGN * max(c.size for c in columns)
     rows: list[tuple[float, dict[int, str]]] = []  # (middle, cells by column)
     for k, col in enumerate(columns):
@@ -85,7 +92,34 @@ def table_text(columns: list[Box]) -> str:
                 row = rows[-1]
             row[1][k] = " ".join(line.split())
     rows.sort(key=lambda r: -r[0])
-    return "\n".join("; ".join(cells[k] for k in sorted(cells)) for _, cells in rows)
+    cells = [r[1] for r in rows]
+    names = cells[0] if _is_header(cells, len(columns)) else {}
+    lines = [] if not names else ["; ".join(names[k] for k in sorted(names))]
+    for row in cells[1:] if names else cells:
+        parts = [f"{names[k]}: {row[k]}" if k in names else row[k] for k in sorted(row)]
+        lines.append("; ".join(parts))
+    return "\n".join(lines)
+
+
+def _shape(cell: str) -> tuple[bool, bool, int, str]:
+    """What a cell looks like: a number in it, code, how many words, its letters' case."""
+    words = cell.split()
+    case = "upper" if cell.isupper() else "title" if cell[:1].isupper() else "lower"
+    return bool(_DIGIT.search(cell)), bool(_CODE.search(cell)), min(len(words), 3), case
+
+
+def _is_header(cells: list[dict[int, str]], columns: int) -> bool:
+    """Whether the first row names the columns: a cell in each, none a number or code, and
+    in more than half the columns unlike the cells under it ("Option" over "-c", "width"
+    over "8 bits"; not "acadian" over "american")."""
+    head = cells[0]
+    if len(cells) < 3 or len(head) != columns or any(_NOT_A_NAME.search(c) for c in head.values()):
+        return False
+    unlike = 0
+    for k, name in head.items():
+        below = Counter(_shape(row[k]) for row in cells[1:] if k in row)
+        unlike += bool(below) and below.most_common(1)[0][0] != _shape(name)
+    return 2 * unlike > columns
 
 
 def join_tables(boxes: list[Box]) -> None:
