@@ -159,6 +159,16 @@ def test_a_tables_columns_read_row_by_row() -> None:
     ]
 
 
+def test_column_names_boxed_apart_over_a_table_name_its_cells() -> None:
+    flags, memory = Para(["-1", "-2", "-3"]), Para(["1200k", "2000k", "2800k"], column=1)
+    page = Page([Para(["Flag"]), flags, Para(["Compress usage"], column=1), memory])
+    ex = read_pdf(pdf([page]))
+    assert ex.text == (
+        "Flag; Compress usage\nFlag: -1; Compress usage: 1200k\n"
+        "Flag: -2; Compress usage: 2000k\nFlag: -3; Compress usage: 2800k"
+    )
+
+
 def test_a_first_row_like_the_rows_under_it_is_no_header() -> None:
     words, more = ["acadian", "american", "australian"], ["latin", "latvian", "lithuanian"]
     ex = read_pdf(pdf([Page([Para(words), Para(more, column=1)])]))

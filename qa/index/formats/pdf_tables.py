@@ -10,6 +10,7 @@ stays a paragraph above them.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import Counter
@@ -79,9 +80,10 @@ def _groups(boxes: list[Box]) -> list[list[Box]]:
     return [g for g in groups.values() if len(g) >= 2]
 
 
-def table_text(columns: list[Box]) -> str:
+def table_text(columns: list[Box], above: dict[int, str] | None = None) -> str:
     """The table a row a line (top first), its cells left to right joined by "; ", each
-    after its column's header (``Flag: -4; Memory: 3600k``) when the first row is one."""
+    after its column's header (``Flag: -4; Memory: 3600k``): ``above``, the names boxed
+    apart over the columns, else the first row when it is one."""
     tol = _ALIGN * max(c.size for c in columns)
     rows: list[tuple[float, dict[int, str]]] = []  # (middle, cells by column)
     for k, col in enumerate(columns):
@@ -93,9 +95,9 @@ def table_text(columns: list[Box]) -> str:
             row[1][k] = " ".join(line.split())
     rows.sort(key=lambda r: -r[0])
     cells = [r[1] for r in rows]
-    names = cells[0] if _is_header(cells, len(columns)) else {}
+    names = above or (cells[0] if _is_header(cells, len(columns)) else {})
     lines = [] if not names else ["; ".join(names[k] for k in sorted(names))]
-    for row in cells[1:] if names else cells:
+    for row in cells[1:] if names and not above else cells:
         parts = [f"{names[k]}: {row[k]}" if k in names else row[k] for k in sorted(row)]
         lines.append("; ".join(parts))
     return "\n".join(lines)
@@ -122,13 +124,54 @@ def _is_header(cells: list[dict[int, str]], columns: int) -> bool:
     return 2 * unlike > columns
 
 
+def _names_above(columns: list[Box], boxes: list[Box]) -> tuple[dict[int, str], list[Box]]:
+    """The columns' names when pdfminer boxed them apart: short boxes of words (no number,
+    no code) just over the first row, each given to the column under its middle, every
+    column named by one or two boxes and by its own name, read top to bottom. None when a
+    box there spans columns (a title)."""
+    top = max(m for c in columns for m in c.mids)
+    pitch = min(
+        (a - b for c in columns for a, b in itertools.pairwise(c.mids) if a > b),
+        default=max(c.size for c in columns),
+    )
+    # each column's room: from halfway to the column on its left to halfway to its right
+    mids = [(c.x0 + c.x1) / 2 for c in columns]
+    bounds = [(a + b) / 2 for a, b in itertools.pairwise(mids)]
+    edges = [2 * mids[0] - bounds[0], *bounds, 2 * mids[-1] - bounds[-1]]
+    widths = [b - a for a, b in itertools.pairwise(edges)]
+    found: dict[int, list[Box]] = {}
+    for b in boxes:
+        if (
+            any(b is c for c in columns)
+            or len(b.lines) > 2
+            or b.kind == "heading"
+            or not top + 1.2 * pitch <= min(b.mids) <= top + 4 * pitch
+            or _NOT_A_NAME.search(" ".join(b.lines))
+        ):
+            continue
+        k = bisect.bisect(bounds, (b.x0 + b.x1) / 2)  # the column under its middle
+        if b.x1 - b.x0 > 1.5 * widths[k]:
+            return {}, []  # a title or note across the columns: no header row
+        found.setdefault(k, []).append(b)
+    if len(found) != len(columns) or any(len(v) > 2 for v in found.values()):
+        return {}, []
+    names = {
+        k: " ".join(" ".join(" ".join(b.lines) for b in sorted(v, key=lambda b: -b.y1)).split())
+        for k, v in found.items()
+    }
+    if len(set(names.values())) < len(names):
+        return {}, []  # one name over several columns: not a header read right
+    return names, [b for v in found.values() for b in v]
+
+
 def join_tables(boxes: list[Box]) -> None:
-    """Replace, in place, each table's column boxes on a page by one box of kind ``table``
-    where the first of them stood."""
+    """Replace, in place, each table's column boxes on a page (and the names boxed apart
+    over them) by one box of kind ``table`` where the first of them stood."""
     for group in _groups(boxes):
         columns = sorted(group, key=lambda b: b.x0)
-        members = {id(b) for b in columns}
+        names, used = _names_above(columns, boxes)
+        members = {id(b) for b in [*columns, *used]}
         first = next(b for b in boxes if id(b) in members)
-        first.kind, first.level, first.text = "table", 0, table_text(columns)
+        first.kind, first.level, first.text = "table", 0, table_text(columns, names)
         first.x0, first.x1 = min(c.x0 for c in columns), max(c.x1 for c in columns)
         boxes[:] = [b for b in boxes if b is first or id(b) not in members]
