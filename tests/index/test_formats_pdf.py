@@ -169,6 +169,22 @@ def test_column_names_boxed_apart_over_a_table_name_its_cells() -> None:
     )
 
 
+def test_a_page_of_thousands_of_small_boxes_is_not_searched_for_tables() -> None:
+    from qa.index.formats.pdf_layout import Box
+    from qa.index.formats.pdf_tables import MAX_CANDIDATES, join_tables
+
+    def box(x: float, y: float) -> Box:
+        lines, mids = ["a", "b", "c"], [y + 30, y + 18, y + 6]
+        return Box(1, lines, [0, 0, 0], x, y, x + 10, y + 36, 10, 3, 0, 0, 5, 0, mids=mids)
+
+    grid = [box(20 * (i % 30), 40 * (i // 30)) for i in range(MAX_CANDIDATES)]
+    join_tables(grid)  # columns side by side in bands: every band is a table
+    assert len(grid) == MAX_CANDIDATES // 30 + 1 and {b.kind for b in grid} == {"table"}
+    hostile = [box(20 * (i % 30), 40 * (i // 30)) for i in range(20 * MAX_CANDIDATES)]
+    join_tables(hostile)  # pairing them all would take minutes
+    assert len(hostile) == 20 * MAX_CANDIDATES and {b.kind for b in hostile} == {"text"}
+
+
 def test_a_first_row_like_the_rows_under_it_is_no_header() -> None:
     words, more = ["acadian", "american", "australian"], ["latin", "latvian", "lithuanian"]
     ex = read_pdf(pdf([Page([Para(words), Para(more, column=1)])]))

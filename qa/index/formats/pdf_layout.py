@@ -179,7 +179,8 @@ def _rows(lines: list[_Line]) -> list[_Line]:
     """
     rows: list[list[_Line]] = []
     for line in lines:
-        row = next((r for r in rows if any(_same_row(line, o) for o in r)), None)
+        # pdfminer orders lines by their tops: pieces of one line come close together
+        row = next((r for r in rows[-3:] if any(_same_row(line, o) for o in r)), None)
         if row is None:
             rows.append([line])
         else:

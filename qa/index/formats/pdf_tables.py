@@ -2,10 +2,10 @@
 a table came out column by column ("-1 -2 -3 … 1200k 2000k 2800k …") and no row could be
 read. Boxes of short lines side by side whose lines share their heights are a table's
 columns; they become one block, a row a line, its cells joined by "; " as in DOCX and
-HTML tables ("-4; 3600k; 1700k; 1100k; 846899"). A first row of names (no digits, no
-code) is the header, and every other row's cells carry theirs (``Option: -c; Long option:
---create``), so a cell keeps what it is; a header pdfminer boxed apart from the columns
-stays a paragraph above them.
+HTML tables. The columns' names, boxed apart just over them or set as a first row of
+names (no number, no code, unlike the cells under them), go before every cell
+(``Flag: -4; Compress usage: 3600k``), so a cell keeps what it is. A page with more boxes
+that could be columns than any document has (``MAX_CANDIDATES``) is not searched.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from qa.index.formats.pdf_layout import Box
 
 CELL_WORDS = 6  # a cell's line holds at most this many words; longer lines are prose
 MIN_ROWS = 3  # columns share at least this many rows
+MAX_CANDIDATES = 400  # boxes that could be columns, on one page
 _DIGIT = re.compile(r"\d")
 _CODE = re.compile(r"^[-–.]|[_/\\$<>=\[\]{}|@*#]")  # an option, a path, an expression
 _NOT_A_NAME = re.compile(rf"{_DIGIT.pattern}|{_CODE.pattern}")
@@ -62,6 +63,8 @@ def _side_by_side(a: Box, b: Box) -> bool:
 def _groups(boxes: list[Box]) -> list[list[Box]]:
     """The sets of two columns or more that line up with each other."""
     cand = [b for b in boxes if _cells(b)]
+    if len(cand) > MAX_CANDIDATES:
+        return []  # no page of a document has so many; a hostile one would take minutes
     parent = list(range(len(cand)))
 
     def root(i: int) -> int:
@@ -70,8 +73,13 @@ def _groups(boxes: list[Box]) -> list[list[Box]]:
             i = parent[i]
         return i
 
-    for i in range(len(cand)):
-        for j in range(i + 1, len(cand)):
+    # columns of one table overlap in height: compare each box only with those below its
+    # top and above its bottom (boxes taken top first)
+    order = sorted(range(len(cand)), key=lambda i: -cand[i].y1)
+    for n, i in enumerate(order):
+        for j in itertools.islice(order, n + 1, None):
+            if cand[j].y1 < cand[i].y0:
+                break
             if _side_by_side(cand[i], cand[j]):
                 parent[root(i)] = root(j)
     groups: dict[int, list[Box]] = {}
