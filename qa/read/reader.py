@@ -23,7 +23,13 @@ from qa.read.confidence import Calibrator, features, load_calibrator
 from qa.read.decide import Candidate, Proposal
 from qa.read.meta import read_meta
 from qa.read.spans import word_spans
-from qa.read.windows import Windows, encode_windows, fast_tokenizer, question_tokenizer
+from qa.read.windows import (
+    Windows,
+    encode_windows,
+    fast_tokenizer,
+    question_tokenizer,
+    reading_text,
+)
 
 DEFAULT_MODEL_DIR = DEFAULT_READER_DIR
 
@@ -152,7 +158,7 @@ class NeuralReader:
         self.load()
         enc = self.encode_windows(
             [items[qi][0].lstrip() for qi, _ in pairs],
-            [items[qi][1][hi].passage.text for qi, hi in pairs],
+            [reading_text(items[qi][1][hi].passage.text) for qi, hi in pairs],
         )
         starts, ends = self.forward(enc.arrays)
         spans = word_spans(enc)

@@ -7,6 +7,7 @@ and ``padding="longest"``: a long passage is read in overlapping windows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,17 @@ import numpy as np
 
 # Questions longer than this (in word-pieces) are cut: the passage needs the window.
 MAX_QUESTION_TOKENS = 64
+# a comment's marker at a line's start ("# ", "; ", "// ", "## " of a Markdown heading)
+_COMMENT_MARK = re.compile(r"(?m)^([ \t]*)([#;]+|//)(?=[ \t]|$)")
+_RULE_LINE = re.compile(r"(?m)^[ \t]*[#=*-]{5,}[ \t]*$")  # a banner or a ruled line
+
+
+def reading_text(text: str) -> str:
+    """``text`` as the reader reads it: comment markers at line starts and lines of
+    ``#####`` or ``-----`` blanked, every other character where it was (offsets hold).
+    A commented configuration file then reads as prose with its directives between."""
+    text = _RULE_LINE.sub(lambda m: " " * len(m.group(0)), text)
+    return _COMMENT_MARK.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
 
 
 @dataclass

@@ -76,7 +76,7 @@ def make_features(
     """
     from tokenizers import Tokenizer
 
-    from qa.read.windows import check_windows, encode_windows
+    from qa.read.windows import check_windows, encode_windows, reading_text
 
     backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
     fast = Tokenizer.from_str(backend.to_str())  # a copy: encoding sets its truncation
@@ -87,7 +87,7 @@ def make_features(
         enc = encode_windows(
             fast,
             [e.question.lstrip() for e in batch],
-            [e.context for e in batch],
+            [reading_text(e.context) for e in batch],  # as the reader reads at answer time
             max_length,
             stride,
         )

@@ -31,6 +31,17 @@ def test_answer_is_a_verbatim_slice_at_document_offsets(tokenizer) -> None:
     assert int(model.seen[0]["token_type_ids"].sum()) > 0
 
 
+def test_comment_markers_are_not_read_but_the_answer_is_verbatim(tokenizer) -> None:
+    text = "# Which number should the server listen on?\n# Set it here.\nport 1990\n"
+    doc = Document.from_text(text, source="server.conf", title="server.conf")
+    hit = hit_at(doc, 0, len(text))
+    model = ScriptedModel(tokenizer, {("port", "1990"): 8.0})
+    a = make_reader(tokenizer, model, null_threshold=0.0).read("Which port?", [hit])
+    assert a is not None and a.text == text[a.start : a.end]
+    ids = model.seen[0]["input_ids"][model.seen[0]["token_type_ids"] == 1].tolist()
+    assert tokenizer.convert_tokens_to_ids("#") not in ids
+
+
 def test_case_and_accents_survive_the_uncased_tokenizer(tokenizer) -> None:
     text = "Ils ont visité Montréal, puis PARIS."
     doc = Document.from_text(text, source="t", title="T")

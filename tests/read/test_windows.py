@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tokenizers import Tokenizer
 
-from qa.read.windows import check_windows, encode_windows
+from qa.read.windows import check_windows, encode_windows, reading_text
 
 
 def test_windows_match_the_transformers_tokenizer(tokenizer) -> None:
@@ -93,3 +93,20 @@ def test_with_a_question_tokenizer_encoding_changes_no_settings(tokenizer, tmp_p
             pool.map(lambda _: encode_windows(tok, questions, contexts, 64, 16, cutter), range(40))
         )
     assert all((r.arrays["input_ids"] == got.arrays["input_ids"]).all() for r in runs)
+
+
+def test_the_reader_reads_comments_without_their_markers_at_the_same_offsets() -> None:
+    conf = "#####\n# Which port should it listen on?\nport 1194\n; proto tcp\n## Usage\n// note"
+    read = reading_text(conf)
+    assert len(read) == len(conf)
+    assert read.split("\n") == [
+        "     ",
+        "  Which port should it listen on?",
+        "port 1194",
+        "  proto tcp",
+        "   Usage",
+        "   note",
+    ]
+    # a mark inside a line, or one not followed by a space, is text
+    for kept in ("x = 1 # one", "#include <stdio.h>", ";proto udp", "C# and F#", "-- SQL"):
+        assert reading_text(kept) == kept
