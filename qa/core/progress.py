@@ -23,8 +23,9 @@ _STAGES: dict[str, tuple[str, str, Callable[[int], str]]] = {
     "read": ("reading", "read", lambda n: f"{n:,} file{'' if n == 1 else 's'}"),
     "chunk": ("chunking", "chunked", lambda n: f"{_text_size(n)} of text"),
     "embed": ("embedding", "embedded", lambda n: f"{n:,} passage{'' if n == 1 else 's'}"),
-    # a rebuild streams: files read, chunked and embedded a batch at a time (qa.index.stream)
-    "index": ("indexing", "indexed", lambda n: f"{n:,} file{'' if n == 1 else 's'}"),
+    # a rebuild streams: files read, chunked and embedded a batch at a time (qa.index.stream);
+    # "read" when done, since some of them may have been skipped
+    "index": ("indexing", "read", lambda n: f"{n:,} file{'' if n == 1 else 's'}"),
 }
 
 

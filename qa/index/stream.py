@@ -139,7 +139,7 @@ class _Batcher:
             self.progress("index", self.done, self.total)
         rate = self.embedded / max(time.monotonic() - self.started, 1e-9)
         log.info(
-            "indexed %s of %s files: %s passages embedded, %.0f passages/s",
+            "read %s of %s files: %s passages embedded, %.0f passages/s",
             f"{self.done:,}", f"{self.total:,}", f"{self.embedded:,}", rate,
         )  # fmt: skip
 

@@ -117,7 +117,7 @@ def test_an_interrupted_rebuild_resumes_and_equals_a_fresh_one(settings_for, tmp
     assert sum(again.calls) == total - done  # only what was left is embedded
     assert built.resumed == 4  # 2 batches of 3 passages: f00 (2) and f01, f02 and f03 (2)
     assert "resuming: 4 of 12 files already indexed" in caplog.text
-    assert f"indexed 12 of 12 files: {total - done} passages embedded" in caplog.text
+    assert f"read 12 of 12 files: {total - done} passages embedded" in caplog.text
     assert sorted(p.name for p in map(Path, (x.source for x in built.report.added))) == sorted(
         p.name for p in d.iterdir()
     )

@@ -384,7 +384,7 @@ def test_qa_index_shows_progress_when_stderr_is_not_a_terminal(
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
     n = len(list(corpus_dir.iterdir()))
-    assert f"indexing {n} files…" in out and f"indexed {n} files in 0 s" in out
+    assert f"indexing {n} files…" in out and f"read {n} files in 0 s" in out
 
 
 # -- logs ------------------------------------------------------------------------------------

@@ -51,6 +51,12 @@ class Extracted:
 FORMATS: dict[str, str] = {
     ".txt": "text",
     ".text": "text",
+    # configuration samples and other plain text people keep documentation in
+    ".conf": "text",
+    ".cfg": "text",
+    ".cnf": "text",
+    ".ini": "text",
+    ".rst": "text",
     ".md": "markdown",
     ".markdown": "markdown",
     ".html": "html",
