@@ -78,6 +78,16 @@ def test_a_paragraphs_lines_join_with_hyphenation_undone() -> None:
     assert blocks_of(ex) == [("text", ex.text, 0, 1)]
 
 
+def test_a_path_a_name_or_a_range_cut_at_a_line_end_runs_on() -> None:
+    lines = ["The hooks are in Xext/", "xace.h and MPFR_USE_NO_", "MACRO, see IEEE 754-"]
+    lines += ["2019 or http://example.org/", "Next, a sentence."]
+    ex = read_pdf(pdf([Page([Para(lines)])]))
+    assert ex.text == (
+        "The hooks are in Xext/xace.h and MPFR_USE_NO_MACRO, see IEEE 754-2019 or "
+        "http://example.org/ Next, a sentence."
+    )
+
+
 def test_paragraphs_are_blocks_separated_by_a_blank_line_also_across_pages() -> None:
     ex = read_pdf(
         pdf([Page([Para(["First one."]), Para(["Second one."])]), Page([Para(["Third."])])])

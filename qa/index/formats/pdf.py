@@ -128,7 +128,9 @@ def _drop_furniture(pages: list[Page], body: float) -> None:
 def _join_lines(lines: list[str], vocab: frozenset[str]) -> str:
     """Lines as one paragraph: one space between, end-of-line hyphenation undone unless
     the document spells the word with its hyphen elsewhere ("well-known") or the next line
-    goes on with a capital ("non-Unix") or after a compound ("check-in-")."""
+    goes on with a capital ("non-Unix") or after a compound ("check-in-"); a line that
+    ends inside a path, a name or a number range ("Xext/", "MPFR_USE_NO_", "754-") runs
+    on into the next without a space."""
     out = ""
     for raw in lines:
         line = SPACE.sub(" ", raw).strip()
@@ -140,9 +142,26 @@ def _join_lines(lines: list[str], vocab: frozenset[str]) -> str:
             nxt = re.match(r"\w*", line).group().lower()  # type: ignore[union-attr]
             keep = not line[:1].islower() or "-" in stem or f"{stem}-{nxt}" in vocab
             out = (out if keep and f"{stem}{nxt}" not in vocab else out[:-1]) + line
+        elif _runs_on(last, line):
+            out += line  # a path, name or range cut at its joiner: "Xext/" "xace.h"
         else:
             out = f"{out} {line}" if out else line
     return LEADER.sub(" … ", out).strip()
+
+
+def _runs_on(last: str, line: str) -> bool:
+    """Whether a line's last word goes on into the next line's first with no space: a
+    name cut after "_", a path after "/" (not before a capital: "http://example.org/"
+    then "No ..."), a number range after "-" ("754-" "2019")."""
+    first = line[:1]
+    if len(last) < 2 or not last[-2].isalnum() or not first.isalnum():
+        return False
+    end = last[-1]
+    return (
+        end == "_"
+        or (end == "/" and (first.islower() or first.isdigit()))
+        or (end == "-" and last[-2].isdigit() and first.isdigit())
+    )
 
 
 def _code_text(box: Box) -> str:

@@ -123,8 +123,12 @@ def _is_header(cells: list[dict[int, str]], columns: int) -> bool:
     in more than half the columns unlike the cells under it ("Option" over "-c", "width"
     over "8 bits"; not "acadian" over "american")."""
     head = cells[0]
-    if len(cells) < 3 or len(head) != columns or any(_NOT_A_NAME.search(c) for c in head.values()):
-        return False
+    if (
+        len(cells) < 3
+        or len(head) != columns
+        or any(_NOT_A_NAME.search(c) or len(c.split()) > 3 or c[-1] in "-,;" for c in head.values())
+    ):
+        return False  # a name is a word or three, whole (not a cell wrapped onto the next line)
     unlike = 0
     for k, name in head.items():
         below = Counter(_shape(row[k]) for row in cells[1:] if k in row)
