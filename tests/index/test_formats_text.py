@@ -143,6 +143,24 @@ def test_a_crlf_line_break_does_not_split_a_paragraph() -> None:
     assert kinds(out) == [("text", 0, "one line\r\nnext line"), ("text", 0, "second paragraph")]
 
 
+def test_a_configuration_files_banner_sections_are_headings() -> None:
+    conf = (
+        "#####################\n# CONFIG FILE VERSION #\n#####################\n\n"
+        "config_version\t1.2\n\n"
+        "# =============\n# Listeners\n# =============\n# Listen on a port.\n#port 1883\n\n"
+        "# A plain comment\n#port 8883\n"
+    )
+    out = read_text(conf.encode())
+    check_blocks(out)
+    assert kinds(out) == [
+        ("heading", 1, "CONFIG FILE VERSION"),
+        ("text", 0, "config_version\t1.2"),
+        ("heading", 1, "Listeners"),
+        ("text", 0, "# Listen on a port.\n#port 1883"),
+        ("text", 0, "# A plain comment\n#port 8883"),
+    ]
+
+
 def test_a_long_line_is_not_a_heading() -> None:
     out = read_text(b"This line has far more than ten words in it and so it is text\n\nMore.")
     assert out.blocks[0].kind == "text"

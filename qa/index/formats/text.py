@@ -238,6 +238,8 @@ _UNDERLINE = re.compile(r"[ \t]*(={3,}|-{3,})[ \t]*")
 _NUMBERED = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?[ \t]")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 # a man page's running header, "GZIP(1)   General Commands Manual   GZIP(1)": no section
+_BANNER = re.compile(r"[ \t]*(?:#{5,}|#[ \t]*(?:={5,}|-{5,}|\*{5,}))[ \t]*")
+_BOXED = re.compile(r"[ \t]*#+[ \t]*(\w.*?)[ \t]*#*[ \t]*")  # "# TITLE #" -> "TITLE"
 _MAN_HEADER = re.compile(r"(\S+\(\d\w*\))\s.*\s\1")
 
 
@@ -315,6 +317,19 @@ def _hangs(text: str, lines: list[tuple[int, int]], below: int = 1) -> bool:
     )
 
 
+def _boxed_title(text: str, lines: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The span of a comment's words boxed between two banner lines, as configuration
+    files mark their sections ("#####" / "# SNAPSHOT ROOT DIRECTORY #" / "#####", or
+    "# =====" lines); None when the paragraph does not start so."""
+    if len(lines) < 3 or not all(_BANNER.fullmatch(text[s:e]) for s, e in (lines[0], lines[2])):
+        return None
+    s, e = lines[1]
+    m = _BOXED.fullmatch(text, s, e)
+    if not m or len(m.group(1).split()) > 8:
+        return None
+    return m.start(1), m.end(1)
+
+
 def read_text(data: bytes) -> Extracted:
     """A plain-text file: the decoded text, its paragraphs, headings and lists."""
     text, encoding = decode(data)
@@ -327,7 +342,11 @@ def read_text(data: bytes) -> Extracted:
     for i, ((s, e), lines) in enumerate(zip(spans, paragraphs, strict=True)):
         first = text[lines[0][0] : lines[0][1]]
         nested = 0 < body <= _indent(text, s)
-        if len(lines) == 2 and (m := _UNDERLINE.fullmatch(text[lines[1][0] : lines[1][1]])):
+        if (boxed := _boxed_title(text, lines)) is not None:  # a configuration file's
+            blocks.append(Block(*boxed, "heading", 1))  # section between banner lines
+            if len(lines) > 3:
+                blocks.append(Block(lines[3][0], e))
+        elif len(lines) == 2 and (m := _UNDERLINE.fullmatch(text[lines[1][0] : lines[1][1]])):
             blocks.append(Block(*lines[0], "heading", 1 if m.group(1)[0] == "=" else 2))
         elif len(lines) == 1 and i + 1 < len(spans) and not nested and _is_heading(first):
             kind = "text" if _MAN_HEADER.fullmatch(first.strip()) else "heading"
