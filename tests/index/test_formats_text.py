@@ -251,6 +251,16 @@ def test_markdown_front_matter_becomes_meta_and_title_not_text() -> None:
     json.dumps(out.meta)
 
 
+def test_a_readmes_badges_are_not_in_its_title_or_heading() -> None:
+    badge = "[![CI](https://example.org/ci.svg)](https://example.org/actions)"
+    md = f"# uuid {badge} ![npm](https://example.org/npm.svg)\n\nText.\n\n# ![logo](l.png)\n"
+    out = read_markdown(md.encode())
+    check_blocks(out)
+    assert out.title == "uuid"
+    assert kinds(out)[0] == ("heading", 1, "uuid")
+    assert kinds(out)[-1] == ("heading", 1, "![logo](l.png)")  # nothing but an image: kept
+
+
 def test_markdown_blocks() -> None:
     out = read_markdown(DOC.encode())
     check_blocks(out)

@@ -95,13 +95,22 @@ def _offsets(body: str) -> list[int]:
     return [0, *(m.end() for m in _NEWLINE.finditer(body)), len(body)]
 
 
+# images, linked or not, at a heading's end: a README's badges ("uuid [![CI](…)](…)")
+_BADGES = re.compile(r"(?:\s*\[?!\[[^\]]*\]\([^)\s]*\)(?:\]\([^)\s]*\))?)+\s*$")
+
+
+def _without_badges(heading: str) -> str:
+    """A heading's text without the images at its end (all of it when it is only those)."""
+    return _BADGES.sub("", heading) or heading
+
+
 def _heading_span(body: str, starts: list[int], tok: Any, inline: Any) -> tuple[int, int]:
     a, b = tok.map
     if tok.markup.startswith("#"):  # ATX: the text between the #s
         s, e = starts[a], starts[min(a + 1, len(starts) - 1)]
         hashes = body.find(tok.markup, s, e)
         at = body.find(inline.content, hashes + len(tok.markup), e) if inline.content else -1
-        return (at, at + len(inline.content)) if at >= 0 else (s, s)
+        return (at, at + len(_without_badges(inline.content))) if at >= 0 else (s, s)
     s = starts[a]  # setext: the lines above the underline
     if m := _QUOTE_PREFIX.match(body, s):
         s = m.end()
@@ -143,7 +152,7 @@ def markdown_blocks(body: str) -> tuple[tuple[Block, ...], str]:
             blocks.append(Block(*span, "table" if tok.type == "table_open" else "list"))
         elif tok.type == "heading_open":
             inline = tokens[i]
-            heading = heading or " ".join(inline.content.split())
+            heading = heading or " ".join(_without_badges(inline.content).split())
             blocks.append(
                 Block(*_heading_span(body, starts, tok, inline), "heading", int(tok.tag[1]))
             )
