@@ -43,6 +43,7 @@ from qa.index.formats.pdf_layout import (
     Page,
     is_heading,
     layout,
+    same_row,
     weighted_median,
 )
 from qa.index.formats.pdf_tables import join_tables
@@ -214,11 +215,6 @@ def _entries(boxes: list[Box]) -> int:
     return sum(b.text.count("…") + bool(_NUMBERS.match(b.text)) for b in boxes)
 
 
-def _same_row(a: Box, b: Box) -> bool:
-    """Whether two boxes share most of the lower one's height."""
-    return min(a.y1, b.y1) - max(a.y0, b.y0) >= 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
-
-
 def _drop_contents(pages: list[Page], body: float) -> None:
     """Remove tables of contents from ``pages``, in place: from a "Contents" heading to the
     first box that reads as the body (``_prose``), when at least three entries (dot leaders
@@ -250,7 +246,8 @@ def _drop_contents(pages: list[Page], body: float) -> None:
                 for b in region
                 if b.kind == "heading" and first.y1 - 1 <= b.y0 <= first.y1 + 3 * (b.y1 - b.y0)
             ]
-            drop -= {id(b) for b in region for h in head if len(b.lines) == 1 and _same_row(b, h)}
+            beside = [b for b in region for h in head if same_row((b.y0, b.y1), (h.y0, h.y1))]
+            drop -= {id(b) for b in beside if len(b.lines) == 1}
         boxes[:] = [b for b in boxes if id(b) not in drop]
 
 

@@ -16,7 +16,7 @@ import re
 import statistics
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
@@ -164,10 +164,10 @@ def _lines(box: Any, rules: list[tuple[float, float, float]]) -> list[_Line]:
     return _rows(out)
 
 
-def _same_row(a: _Line, b: _Line) -> bool:
-    """Whether two lines share most of their height: pieces of one printed line."""
-    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
-    return overlap >= 0.5 * min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
+def same_row(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether two vertical extents (bottom, top) share most of the lower one's height:
+    pieces of one printed line, or boxes on one row."""
+    return min(a[1], b[1]) - max(a[0], b[0]) >= 0.5 * min(a[1] - a[0], b[1] - b[0])
 
 
 def _rows(lines: list[_Line]) -> list[_Line]:
@@ -180,7 +180,8 @@ def _rows(lines: list[_Line]) -> list[_Line]:
     rows: list[list[_Line]] = []
     for line in lines:
         # pdfminer orders lines by their tops: pieces of one line come close together
-        row = next((r for r in rows[-3:] if any(_same_row(line, o) for o in r)), None)
+        height = line.bbox[1::2]
+        row = next((r for r in rows[-3:] if any(same_row(height, o.bbox[1::2]) for o in r)), None)
         if row is None:
             rows.append([line])
         else:
