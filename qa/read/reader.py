@@ -86,7 +86,7 @@ class NeuralReader:
         self.backend = runtime.pick_backend(self.model_dir, backend, device, self.quantize)
         # answer.confidence comes from it (None: the folder has no confidence.json)
         self.calibrator: Calibrator | None = load_calibrator(self.model_dir)
-        self._model: Any = None  # an ONNX Runtime session, or the torch model
+        self._model: Any = None  # runtime.OnnxModel, or the torch model
         self._bridge: Any = None
         self._tok: Any = None  # transformers tokenizer, only for callers that ask for it
         self._fast: Any = None  # tokenizers.Tokenizer: what the reader itself encodes with

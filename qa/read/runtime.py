@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,41 @@ def thread_count(threads: int | None) -> int:
     return max(1, threads or len(os.sched_getaffinity(0)))
 
 
-def load_onnx(model_dir: Path, threads: int, cache_dir: Path | None = None) -> Any:
-    """An ONNX Runtime session of the int8 reader, built into the cache on first use."""
+class OnnxModel:
+    """The int8 reader's ONNX Runtime sessions, and how a question's windows share the cores.
+
+    Several windows run side by side, one core each, on a one-thread session; a lone
+    window runs on a session with every thread. A pool of threads that meets at every
+    operator stalls whenever the machine takes one core from it; windows side by side
+    do not wait for each other. Each window is still its own run, so its scores are the
+    same bits whichever session or thread reads it.
+    """
+
+    def __init__(self, whole: Any, single: Any | None, threads: int) -> None:
+        self.whole = whole  # intra-op threads = ``threads``, spinning: for a lone window
+        self.single = single  # one thread: for windows read side by side
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        if single is not None and threads > 1:
+            self._pool = ThreadPoolExecutor(threads, thread_name_prefix="qa-reader")
+
+    def run_all(self, feeds: list[dict[str, np.ndarray]]) -> list[list[np.ndarray]]:
+        """The model's outputs for each feed, in order."""
+        if self._pool is None or len(feeds) < 2:
+            return [self.whole.run(None, f) for f in feeds]
+        single = self.single
+        return list(self._pool.map(lambda f: single.run(None, f), feeds))
+
+
+def load_onnx(model_dir: Path, threads: int, cache_dir: Path | None = None) -> OnnxModel:
+    """The int8 reader's sessions (``OnnxModel``), the model built into the cache on first use."""
     path = onnx_models.int8_path(model_dir, cache_dir)
     if not path.is_file():
         logger.info("preparing the int8 reader once: %s", path)
         onnx_models.build_int8(model_dir, path)
-    return onnx_models.session(path, threads, spin=True)
+    whole = onnx_models.session(path, threads, spin=True)
+    single = onnx_models.session(path, 1) if threads > 1 else None
+    return OnnxModel(whole, single, threads)
 
 
 def load_torch(model_dir: Path, threads: int, device: str, quantize: bool) -> Any:
@@ -73,22 +102,24 @@ def load_torch(model_dir: Path, threads: int, device: str, quantize: bool) -> An
     return model.to(device)
 
 
-def onnx_logits(session: Any, arrays: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def onnx_logits(model: OnnxModel, arrays: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Start and end logits (fp32, zero on padding) of padded windows, one run per window.
 
     Padding to the longest passage is wasted work, and int8 activations are scaled per
     run, so a window runs alone, unpadded: its scores never depend on its batch.
     """
     mask = np.asarray(arrays["attention_mask"])
-    lengths = mask.sum(axis=1)
+    lengths = mask.sum(axis=1).tolist()
     start = np.zeros(mask.shape, dtype=np.float32)
     end = np.zeros(mask.shape, dtype=np.float32)
-    for w, width in enumerate(lengths.tolist()):
-        feed = {
+    feeds = [
+        {
             k: np.ascontiguousarray(arrays[k][w : w + 1, :width], dtype=np.int64)
             for k in ("input_ids", "attention_mask", "token_type_ids")
         }
-        s, e = session.run(None, feed)
+        for w, width in enumerate(lengths)
+    ]
+    for w, (width, (s, e)) in enumerate(zip(lengths, model.run_all(feeds), strict=True)):
         start[w, :width] = s[0]
         end[w, :width] = e[0]
     return start, end

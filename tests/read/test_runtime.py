@@ -55,9 +55,46 @@ def test_onnx_windows_run_one_at_a_time_unpadded() -> None:
     mask = (np.arange(6)[None, :] < np.array([[4], [6]])).astype(np.int64)
     arrays = {"input_ids": ids, "token_type_ids": np.zeros_like(ids), "attention_mask": mask}
     session = RecordingSession()
-    start, end = runtime.onnx_logits(session, arrays)
+    start, end = runtime.onnx_logits(runtime.OnnxModel(session, None, 1), arrays)
     assert [f["input_ids"].shape for f in session.feeds] == [(1, 4), (1, 6)]
     assert all(set(f) == {"input_ids", "attention_mask", "token_type_ids"} for f in session.feeds)
     assert start.dtype == end.dtype == np.float32
     assert start[0].tolist() == [101, 7, 8, 102, 0, 0]  # padding scores 0
     assert end[1].tolist() == [-101, -9, -102, -5, -6, -102]
+
+
+def test_windows_run_side_by_side_on_the_one_thread_session_a_lone_one_on_all_threads() -> None:
+    whole, single = RecordingSession(), RecordingSession()
+    model = runtime.OnnxModel(whole, single, 2)
+    widths = [5, 3, 6, 2, 4]
+    ids = np.zeros((5, 6), dtype=np.int64)
+    for w, width in enumerate(widths):
+        ids[w, :width] = np.arange(1, width + 1) * (w + 1)
+    mask = (ids > 0).astype(np.int64)
+    arrays = {"input_ids": ids, "token_type_ids": np.zeros_like(ids), "attention_mask": mask}
+    start, _ = runtime.onnx_logits(model, arrays)
+    assert whole.feeds == [] and len(single.feeds) == 5
+    assert start.tolist() == ids.astype(np.float32).tolist()  # each window's own logits, in order
+    runtime.onnx_logits(model, {k: v[:1] for k, v in arrays.items()})
+    assert len(whole.feeds) == 1 and len(single.feeds) == 5
+
+
+@pytest.mark.slow
+def test_the_shipped_int8_reader_gives_the_same_bits_side_by_side_or_alone() -> None:
+    from qa.read.reader import DEFAULT_MODEL_DIR
+
+    reader = NeuralReader(DEFAULT_MODEL_DIR, backend="onnx", threads=2).load()
+    windows = reader.encode_windows(
+        ["When was the bridge built?"] * 3,
+        [
+            "The bridge was built in 1932 and widened in 1960.",
+            "Nothing here mentions a bridge at all, only a river and a mill. " * 4,
+            "Construction of the new bridge began in 2001.",
+        ],
+    )
+    side_by_side = runtime.onnx_logits(reader._model, windows.arrays)
+    one = [{k: v[w : w + 1] for k, v in windows.arrays.items()} for w in range(3)]
+    alone = [runtime.onnx_logits(reader._model, arrays) for arrays in one]
+    for w in range(3):
+        assert np.array_equal(side_by_side[0][w : w + 1], alone[w][0])
+        assert np.array_equal(side_by_side[1][w : w + 1], alone[w][1])
