@@ -1,7 +1,8 @@
 """Small PDF and DOCX files made on the fly, so no binary fixtures are committed.
 
 `pdf` writes raw PDF objects: pages of paragraphs in the standard fonts (Helvetica,
-Helvetica-Bold, Courier), optional running headers and page numbers, image-only pages,
+Helvetica-Bold, Courier), text set anywhere and lines drawn (ruled tables), optional
+running headers and page numbers, image-only pages,
 and the standard security handler (RC4, 40-bit) for encrypted files. `docx` builds a
 python-docx document; the helpers add what python-docx has no call for (numbering,
 content controls, tracked changes) as raw XML.
@@ -37,6 +38,8 @@ class Para:
 class Page:
     paras: Sequence[Para] = ()
     image: bool = False  # draw an image (and nothing else unless paras)
+    texts: Sequence[tuple[float, float, str]] = ()  # (x, y, text) set anywhere, 10 pt
+    rules: Sequence[tuple[float, float, float, float]] = ()  # lines drawn (x0, y0, x1, y1)
 
 
 @dataclass
@@ -109,6 +112,10 @@ def _content(page: Page, number: int, header: str, numbers: str) -> bytes:
             out.append(_line(para.font, para.size, x, y, text))
             y -= para.size * 1.25
         tops[para.column] = y - para.size * 1.2
+    for x, y, text in page.texts:
+        out.append(_line("Helvetica", 10, x, y, text))
+    for x0, y0, x1, y1 in page.rules:
+        out.append(b"%g %g m %g %g l S\n" % (x0, y0, x1, y1))
     if numbers:
         out.append(_line("Helvetica", 9, 300, 40, numbers.format(n=number)))
     return b"".join(out)

@@ -20,9 +20,11 @@ blank line, also between pages:
 - fonts with their own encoding, TeX's accents and underscores drawn as rules are read
   right, and boxes that lie equally far apart keep one order (``pdf_fonts``).
 
-pdfminer does not find tables; it boxes each column apart. Boxes of short lines side by
-side whose lines share their heights are read as one table, a row a line (``pdf_tables``);
-a table pdfminer boxed otherwise comes out as text boxes in its reading order. A small
+pdfminer does not find tables; it boxes cells and columns apart. A table drawn with rules
+is read cell by cell from the rules, wrapped cells whole (pdfplumber, ``pdf_ruled``);
+boxes of short lines side by side whose lines share their heights are read as one table,
+a row a line (``pdf_tables``); a table pdfminer boxed otherwise comes out as text boxes
+in its reading order. A small
 figure's labels are left out. Text in images needs OCR (`NoText`).
 """
 
@@ -46,6 +48,7 @@ from qa.index.formats.pdf_layout import (
     same_row,
     weighted_median,
 )
+from qa.index.formats.pdf_ruled import RuledTables
 from qa.index.formats.pdf_tables import join_tables
 
 NO_TEXT = "has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf in.pdf out.pdf"
@@ -330,7 +333,8 @@ def _title(info: dict[str, Any], blocks: tuple[Block, ...], text: str) -> tuple[
 
 def read_pdf(data: bytes) -> Extracted:
     """A PDF's text and blocks (one a paragraph, heading, list or code box; see the module)."""
-    info, pages, failed = layout(data)
+    with RuledTables(data) as ruled:
+        info, pages, failed = layout(data, ruled)
     sizes: Counter[float] = Counter()
     for _, _, page in pages:
         for b in page:
@@ -343,6 +347,7 @@ def read_pdf(data: bytes) -> Extracted:
     vocab = frozenset(w for b in boxes for line in b.lines for w in _WORD.findall(line.lower()))
     _classify(boxes, body, vocab)
     _drop_contents(pages, body)
+    ruled.place(pages, lambda lines: _join_lines(lines, vocab))
     for _, _, page in pages:
         join_tables(page)
     text, blocks = _assemble([_page_items(page) for _, _, page in pages])

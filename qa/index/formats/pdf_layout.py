@@ -16,7 +16,7 @@ import re
 import statistics
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
@@ -33,7 +33,7 @@ SPACE = re.compile(r"\s+")
 LEADER = re.compile(r"(?:\s*\.){4,}\s*")  # table-of-contents dot leaders
 BULLET = re.compile(r"^(?:[•◦▪▫●○■□‣⁃∙·*–-]|\(?(?:\d{1,2}|[a-z])[.)])\s+")
 # glyphs without a Unicode mapping, and control characters from broken font encodings
-_JUNK = re.compile(r"\(cid:\d+\)|[\x00-\x08\x0e-\x1f\x7f]")
+JUNK = re.compile(r"\(cid:\d+\)|[\x00-\x08\x0e-\x1f\x7f]")
 _MONO = re.compile(r"courier|mono|cmtt|sftt|txtt|typewriter|consol|menlo|code", re.I)
 _BOLD = re.compile(r"bold|black|heavy|demi|-medi|cmbx|cmb\d", re.I)
 
@@ -73,7 +73,7 @@ Page = tuple[float, float, list[Box]]  # a page's bottom, top and text boxes
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """pdfminer's loggers silenced while it runs; the first run in saves the level and
     the last one out restores it, so runs in several threads leave it as it was."""
     logger = logging.getLogger("pdfminer")
@@ -152,7 +152,7 @@ def _lines(box: Any, rules: list[tuple[float, float, float]]) -> list[_Line]:
 
     out = []
     for line in box:
-        text = _JUNK.sub("", accents(line_text(line, rules).translate(LIGATURES)))
+        text = JUNK.sub("", accents(line_text(line, rules).translate(LIGATURES)))
         text = text.replace("\n", " ").rstrip()
         chars = [
             (c.size, *_font(c.fontname), c.get_text().isalpha(), c.width)
@@ -257,14 +257,17 @@ def weighted_median(counts: Counter[float]) -> float:
     return 0.0
 
 
-def layout(data: bytes) -> tuple[dict[str, Any], list[Page], int]:
+def layout(
+    data: bytes, visit: Callable[[int, Any], None] | None = None
+) -> tuple[dict[str, Any], list[Page], int]:
     """The document information (Title, Author, ...), every page's bottom, top and text
-    boxes, and how many pages pdfminer could not read (they have no boxes)."""
+    boxes, and how many pages pdfminer could not read (they have no boxes). ``visit`` is
+    given each page's number and pdfminer layout as it is read (for what else is on it)."""
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams
     from pdfminer.pdfinterp import PDFPageInterpreter
 
-    with _quiet():
+    with quiet():
         doc, pages = _open(data)
         manager = resources()
         # pdfminer's own margins: wider ones keep a widely spaced justified line whole but
@@ -281,9 +284,11 @@ def layout(data: bytes) -> tuple[dict[str, Any], list[Page], int]:
                 continue
             found = device.get_result()
             area = found.width * found.height
-            rules = underscore_rules(found)
-            boxes = [b for t in _text_boxes(found, area) for b in _boxes(number, t, rules)]
+            under = underscore_rules(found)
+            boxes = [b for t in _text_boxes(found, area) for b in _boxes(number, t, under)]
             out.append((found.y0, found.y1, boxes))
+            if visit is not None:
+                visit(number, found)
         info = doc.info[0] if doc.info else {}
     if len(failed) == len(pages):
         raise Unreadable(DAMAGED.format(why=_why(failed[0])))

@@ -62,7 +62,7 @@ def _side_by_side(a: Box, b: Box) -> bool:
 
 def _groups(boxes: list[Box]) -> list[list[Box]]:
     """The sets of two columns or more that line up with each other."""
-    cand = [b for b in boxes if _cells(b)]
+    cand = [b for b in boxes if b.kind != "table" and _cells(b)]
     if len(cand) > MAX_CANDIDATES:
         return []  # no page of a document has so many; a hostile one would take minutes
     parent = list(range(len(cand)))
@@ -102,8 +102,15 @@ def table_text(columns: list[Box], above: dict[int, str] | None = None) -> str:
                 row = rows[-1]
             row[1][k] = " ".join(line.split())
     rows.sort(key=lambda r: -r[0])
-    cells = [r[1] for r in rows]
-    names = above or (cells[0] if _is_header(cells, len(columns)) else {})
+    return rows_text([r[1] for r in rows], len(columns), above)
+
+
+def rows_text(
+    cells: list[dict[int, str]], columns: int, above: dict[int, str] | None = None
+) -> str:
+    """A table's rows (``{column: text}``, top first) a line each, cells joined by "; ",
+    each after its column's name: ``above``, else the first row when it names them."""
+    names = above or (cells[0] if is_header(cells, columns) else {})
     lines = [] if not names else ["; ".join(names[k] for k in sorted(names))]
     for row in cells[1:] if names and not above else cells:
         parts = [f"{names[k]}: {row[k]}" if k in names else row[k] for k in sorted(row)]
@@ -118,7 +125,7 @@ def _shape(cell: str) -> tuple[bool, bool, int, str]:
     return bool(_DIGIT.search(cell)), bool(_CODE.search(cell)), min(len(words), 3), case
 
 
-def _is_header(cells: list[dict[int, str]], columns: int) -> bool:
+def is_header(cells: list[dict[int, str]], columns: int) -> bool:
     """Whether the first row names the columns: a cell in each, none a number or code, and
     in more than half the columns unlike the cells under it ("Option" over "-c", "width"
     over "8 bits"; not "acadian" over "american")."""
