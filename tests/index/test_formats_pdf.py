@@ -61,6 +61,34 @@ def test_headings_get_levels_by_size_and_bold_counts_at_body_size() -> None:
     check_invariants(ex)
 
 
+def test_a_caption_is_no_heading() -> None:
+    caption = Para(["Figure 2-1: The coordinate system"], 10, "Helvetica-Bold")
+    ex = read_pdf(pdf([Page([Para(["Drawing"], 15), Para([BODY]), caption, Para([BODY])])]))
+    headings = [t for kind, t, _, _ in blocks_of(ex) if kind == "heading"]
+    assert headings == ["Drawing"]
+    assert "Figure 2-1: The coordinate system" in ex.text
+
+
+def test_in_a_long_document_a_size_set_once_is_no_heading() -> None:
+    # a word painted large in a figure pushed every chapter a level down and headed what
+    # followed it; the title keeps its size
+    from qa.index.formats.pdf import MANY_HEADINGS
+
+    names = [f"Topic {a}{b}" for a in "klmnop" for b in "abcdefgh"][:MANY_HEADINGS]
+    # headings at different heights, so none reads as a running header
+    pages = [
+        Page([Para([BODY])] * (n % 3) + [Para([name], 15), Para([BODY])])
+        for n, name in enumerate(names)
+    ]
+    pages[5] = Page([Para(["SPUMONI"], 40), Para([BODY])])
+    pages.insert(0, Page([Para(["Manual"], 22), Para([BODY])]))
+    headings = {
+        t: level for kind, t, level, _ in blocks_of(read_pdf(pdf(pages))) if kind == "heading"
+    }
+    assert "SPUMONI" not in headings
+    assert headings["Manual"] == 1 and headings["Topic ma"] == 2
+
+
 def test_a_paragraphs_lines_join_with_hyphenation_undone() -> None:
     lines = [
         "This is an exam-",

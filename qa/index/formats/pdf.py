@@ -10,7 +10,8 @@ blank line, also between pages:
 - a short box (≤ 15 words, ≤ 2 lines) set clearly larger than the body text (the
   character-weighted median size), or bold at body size, is a heading (also when pdfminer
   put it in one box with its paragraph); its level is the rank of its size among the
-  headings' sizes (largest = 1, at most 6);
+  headings' sizes (largest = 1, at most 6); a caption ("Figure 2-1: …") is no heading,
+  nor, in a long document, a size only one heading has past the title (a figure's word);
 - a box set in a monospaced font (or whose every line starts so) is code, lines kept;
 - boxes that start with a bullet or an item number form one list block, one item a line;
 - running headers and footers (boxes at the top or bottom edge whose text, digits aside,
@@ -52,6 +53,7 @@ from qa.index.formats.pdf_ruled import RuledTables
 from qa.index.formats.pdf_tables import join_tables
 
 NO_TEXT = "has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf in.pdf out.pdf"
+MANY_HEADINGS = 40  # headings in a long document, where a size set once is no level
 EDGE = 0.15  # the top and bottom share of a page where running headers and footers sit
 _WORD = re.compile(r"\w+(?:-\w+)*")
 _CONTENTS = re.compile(r"^(?:table of )?contents$", re.I)
@@ -192,10 +194,24 @@ def _classify(boxes: list[Box], body: float, vocab: frozenset[str]) -> None:
             b.text = "\n".join(_join_lines(item.split("\n"), vocab) for item in items)
         else:
             b.text = _join_lines(b.lines, vocab)
-    sizes = sorted({round(b.size * 2) / 2 for b in boxes if b.kind == "heading"}, reverse=True)
-    for b in boxes:
-        if b.kind == "heading":
-            b.level = min(6, sizes.index(round(b.size * 2) / 2) + 1)
+    _levels([b for b in boxes if b.kind == "heading"])
+
+
+def _levels(headings: list[Box]) -> None:
+    """Each heading's level: the rank of its size among the headings' sizes (largest = 1,
+    at most 6). In a long document (``MANY_HEADINGS``) a size only one heading has, past
+    the first (the title), is no heading's: a word painted large in a figure or a font
+    sample, which pushed every chapter a level down."""
+    size = {id(b): round(b.size * 2) / 2 for b in headings}
+    if len(headings) >= MANY_HEADINGS:
+        uses = Counter(size.values())
+        for b in headings[1:]:
+            if uses[size[id(b)]] == 1:
+                b.kind = "text"
+        headings = [b for b in headings if b.kind == "heading"]
+    sizes = sorted({size[id(b)] for b in headings}, reverse=True)
+    for b in headings:
+        b.level = min(6, sizes.index(size[id(b)]) + 1)
 
 
 def _prose(b: Box, body: float = 0.0) -> bool:

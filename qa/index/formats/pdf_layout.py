@@ -31,6 +31,8 @@ HEADING_MAX_WORDS = 15
 HEADING_SIZE = 1.15  # a heading's size over the body's: clearly larger, not a rounding step
 SPACE = re.compile(r"\s+")
 LEADER = re.compile(r"(?:\s*\.){4,}\s*")  # table-of-contents dot leaders
+# a figure's or table's caption ("Figure 2-1: ...", "Table 3. ..."): it labels, not heads
+CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Listing)\s+[\dA-Z]+(?:[.\-–]\d+)*\s*[:.–—]\s")
 BULLET = re.compile(r"^(?:[•◦▪▫●○■□‣⁃∙·*–-]|\(?(?:\d{1,2}|[a-z])[.)])\s+")
 # glyphs without a Unicode mapping, and control characters from broken font encodings
 JUNK = re.compile(r"\(cid:\d+\)|[\x00-\x08\x0e-\x1f\x7f]")
@@ -303,6 +305,7 @@ def is_heading(box: Box, body: float) -> bool:
         or box.words > HEADING_MAX_WORDS
         or sum(ch.isalpha() for ch in text) < 2  # not "1" or an option like "-c"
         or LEADER.search(text)
+        or CAPTION.match(text)
     ):
         return False
     if box.size >= body * HEADING_SIZE:
