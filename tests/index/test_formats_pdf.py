@@ -61,6 +61,29 @@ def test_headings_get_levels_by_size_and_bold_counts_at_body_size() -> None:
     check_invariants(ex)
 
 
+def test_a_column_of_bullets_boxed_apart_makes_its_items_a_list() -> None:
+    # pdfminer boxed the bullets apart from their items: the items ran together as one
+    # paragraph under a line of "• • •"
+    bullets = [(72, y, "•") for y in (700, 676, 664)]
+    items = [
+        (90, 700, "verbose: set to integer values to control"),
+        (90, 688, "diagnostic output."),
+        (90, 676, "shapeChecking: set this to zero."),
+        (90, 664, "defaultEncoding: set this to WinAnsiEncoding."),
+    ]
+    ex = read_pdf(pdf([Page(texts=bullets + items)]))
+    assert blocks_of(ex) == [
+        (
+            "list",
+            "• verbose: set to integer values to control diagnostic output.\n"
+            "• shapeChecking: set this to zero.\n"
+            "• defaultEncoding: set this to WinAnsiEncoding.",
+            0,
+            1,
+        )
+    ]
+
+
 def test_a_caption_is_no_heading() -> None:
     caption = Para(["Figure 2-1: The coordinate system"], 10, "Helvetica-Bold")
     ex = read_pdf(pdf([Page([Para(["Drawing"], 15), Para([BODY]), caption, Para([BODY])])]))

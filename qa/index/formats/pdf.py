@@ -14,6 +14,7 @@ blank line, also between pages:
   nor, in a long document, a size only one heading has past the title (a figure's word);
 - a box set in a monospaced font (or whose every line starts so) is code, lines kept;
 - boxes that start with a bullet or an item number form one list block, one item a line;
+  a column of bullets pdfminer boxed apart from their items splits the items' box there;
 - running headers and footers (boxes at the top or bottom edge whose text, digits aside,
   or whose position repeats across pages) and bare page numbers are dropped;
 - a table of contents (under a "Contents" heading, with dot leaders or page numbers) is
@@ -53,6 +54,7 @@ from qa.index.formats.pdf_ruled import RuledTables
 from qa.index.formats.pdf_tables import join_tables
 
 NO_TEXT = "has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf in.pdf out.pdf"
+BULLET_GAP = 4.0  # how far (in text sizes) a column of bullets may stand left of its items
 MANY_HEADINGS = 40  # headings in a long document, where a size set once is no level
 EDGE = 0.15  # the top and bottom share of a page where running headers and footers sit
 _WORD = re.compile(r"\w+(?:-\w+)*")
@@ -270,6 +272,40 @@ def _drop_contents(pages: list[Page], body: float) -> None:
         boxes[:] = [b for b in boxes if id(b) not in drop]
 
 
+def _bullet_columns(boxes: list[Box], vocab: frozenset[str]) -> None:
+    """Lists whose bullets pdfminer boxed apart from their items, in place: a column of
+    lone bullets beside a box of lines made that box's items one paragraph ("verbose:
+    set to … shapeChecking: set this …") under a line of "• • • •". Each line at a
+    bullet's height starts an item; the lines under it, up to the next, go on with it."""
+    bullets = [
+        b for b in boxes if b.kind == "text" and all(_LONE_BULLET.match(x.strip()) for x in b.lines)
+    ]
+    if not bullets:
+        return
+    used: set[int] = set()
+    for b in boxes:
+        if b.kind != "text" or any(b is x for x in bullets):
+            continue
+        tol = 0.5 * b.size
+        beside = [
+            (m, x) for x in bullets for m in x.mids
+            if x.x1 <= b.x0 + 1 and b.x0 - x.x1 <= BULLET_GAP * b.size
+            and min(b.mids) - tol <= m <= max(b.mids) + tol
+        ]  # fmt: skip
+        starts = [any(abs(m - mid) <= tol for m, _ in beside) for mid in b.mids]
+        if not beside or not starts[0]:
+            continue
+        items: list[list[str]] = []
+        for line, start in zip(b.lines, starts, strict=True):
+            if start:
+                items.append([])
+            items[-1].append(line)
+        bullet = beside[0][1].lines[0].strip()
+        b.text = "\n".join(f"{bullet} {_join_lines(item, vocab)}" for item in items)
+        used |= {id(x) for _, x in beside}
+    boxes[:] = [b for b in boxes if id(b) not in used]
+
+
 def _page_items(boxes: list[Box]) -> list[tuple[str, str, int]]:
     """A page's (text, kind, level) pieces, list items gathered into one list each."""
     out: list[tuple[str, str, int]] = []
@@ -365,6 +401,7 @@ def read_pdf(data: bytes) -> Extracted:
     _drop_contents(pages, body)
     ruled.place(pages, lambda lines: _join_lines(lines, vocab))
     for _, _, page in pages:
+        _bullet_columns(page, vocab)
         join_tables(page)
     text, blocks = _assemble([_page_items(page) for _, _, page in pages])
     if not text:
