@@ -92,9 +92,9 @@ def test_a_caption_is_no_heading() -> None:
     assert "Figure 2-1: The coordinate system" in ex.text
 
 
-def test_in_a_long_document_a_size_set_once_is_no_heading() -> None:
-    # a word painted large in a figure pushed every chapter a level down and headed what
-    # followed it; the title keeps its size
+def test_in_a_long_document_a_size_of_one_text_is_no_heading() -> None:
+    # a word painted large in a figure (shown twice) pushed every chapter a level down and
+    # headed what followed it; the title keeps its size
     from qa.index.formats.pdf import MANY_HEADINGS
 
     names = [f"Topic {a}{b}" for a in "klmnop" for b in "abcdefgh"][:MANY_HEADINGS]
@@ -103,7 +103,7 @@ def test_in_a_long_document_a_size_set_once_is_no_heading() -> None:
         Page([Para([BODY])] * (n % 3) + [Para([name], 15), Para([BODY])])
         for n, name in enumerate(names)
     ]
-    pages[5] = Page([Para(["SPUMONI"], 40), Para([BODY])])
+    pages[5] = pages[9] = Page([Para(["SPUMONI"], 40), Para([BODY])])
     pages.insert(0, Page([Para(["Manual"], 22), Para([BODY])]))
     headings = {
         t: level for kind, t, level, _ in blocks_of(read_pdf(pdf(pages))) if kind == "heading"

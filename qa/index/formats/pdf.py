@@ -11,7 +11,7 @@ blank line, also between pages:
   character-weighted median size), or bold at body size, is a heading (also when pdfminer
   put it in one box with its paragraph); its level is the rank of its size among the
   headings' sizes (largest = 1, at most 6); a caption ("Figure 2-1: …") is no heading,
-  nor, in a long document, a size only one heading has past the title (a figure's word);
+  nor, in a long document, a size at which one text alone is set (a figure's word);
 - a box set in a monospaced font (or whose every line starts so) is code, lines kept;
 - boxes that start with a bullet or an item number form one list block, one item a line;
   a column of bullets pdfminer boxed apart from their items splits the items' box there;
@@ -201,14 +201,17 @@ def _classify(boxes: list[Box], body: float, vocab: frozenset[str]) -> None:
 
 def _levels(headings: list[Box]) -> None:
     """Each heading's level: the rank of its size among the headings' sizes (largest = 1,
-    at most 6). In a long document (``MANY_HEADINGS``) a size only one heading has, past
-    the first (the title), is no heading's: a word painted large in a figure or a font
-    sample, which pushed every chapter a level down."""
+    at most 6). In a long document (``MANY_HEADINGS``) a size at which one text alone is
+    set, past the first heading (the title), is no heading's: a word painted large in a
+    figure ("SPUMONI", shown twice) or a font sample, which pushed every chapter a level
+    down and headed every passage after it."""
     size = {id(b): round(b.size * 2) / 2 for b in headings}
     if len(headings) >= MANY_HEADINGS:
-        uses = Counter(size.values())
+        texts: dict[float, set[str]] = {}
         for b in headings[1:]:
-            if uses[size[id(b)]] == 1:
+            texts.setdefault(size[id(b)], set()).add(b.text)
+        for b in headings[1:]:
+            if len(texts[size[id(b)]]) == 1:
                 b.kind = "text"
         headings = [b for b in headings if b.kind == "heading"]
     sizes = sorted({size[id(b)] for b in headings}, reverse=True)
