@@ -251,6 +251,17 @@ def test_markdown_front_matter_becomes_meta_and_title_not_text() -> None:
     json.dumps(out.meta)
 
 
+@pytest.mark.parametrize(
+    ("md", "title"),
+    [
+        ("# ![btop++](Img/logo.png)\n\nA monitor.\n", "btop++"),  # a logo for a title
+        ("# ![](logo.png)\n\nA monitor.\n\n# Usage\n\nRun it.\n", "Usage"),  # no alt text
+    ],
+)
+def test_a_heading_of_images_alone_titles_by_their_alt_text(md: str, title: str) -> None:
+    assert read_markdown(md.encode()).title == title
+
+
 def test_a_readmes_badges_are_not_in_its_title_or_heading() -> None:
     badge = "[![CI](https://example.org/ci.svg)](https://example.org/actions)"
     md = f"# uuid {badge} ![npm](https://example.org/npm.svg)\n\nText.\n\n# ![logo](l.png)\n"

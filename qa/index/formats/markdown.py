@@ -96,12 +96,20 @@ def _offsets(body: str) -> list[int]:
 
 
 # images, linked or not, at a heading's end: a README's badges ("uuid [![CI](…)](…)")
+_ALT = re.compile(r"!\[([^\]]*)\]")
 _BADGES = re.compile(r"(?:\s*\[?!\[[^\]]*\]\([^)\s]*\)(?:\]\([^)\s]*\))?)+\s*$")
 
 
 def _without_badges(heading: str) -> str:
     """A heading's text without the images at its end (all of it when it is only those)."""
     return _BADGES.sub("", heading) or heading
+
+
+def _title_of(heading: str) -> str:
+    """A heading as a title: without its badges; a heading of images alone (a README's
+    logo, ``![btop++](Img/logo.png)``) by their alt texts, none without (the next one)."""
+    text = _BADGES.sub("", heading) or " ".join(_ALT.findall(heading))
+    return " ".join(text.split())
 
 
 def _heading_span(body: str, starts: list[int], tok: Any, inline: Any) -> tuple[int, int]:
@@ -152,7 +160,7 @@ def markdown_blocks(body: str) -> tuple[tuple[Block, ...], str]:
             blocks.append(Block(*span, "table" if tok.type == "table_open" else "list"))
         elif tok.type == "heading_open":
             inline = tokens[i]
-            heading = heading or " ".join(_without_badges(inline.content).split())
+            heading = heading or _title_of(inline.content)
             blocks.append(
                 Block(*_heading_span(body, starts, tok, inline), "heading", int(tok.tag[1]))
             )
