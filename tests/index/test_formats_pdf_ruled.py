@@ -56,6 +56,16 @@ def test_a_ruled_table_reads_a_row_a_line_its_wrapped_cell_whole() -> None:
     assert "keep the input files." not in ex.text.replace(WANT, "")  # not read twice
 
 
+def test_a_cells_line_running_past_the_tables_edge_keeps_its_end() -> None:
+    # the characters past the border lay in no cell: "'noToggleToOff required ra"
+    long = "Write to standard output and keep every input file as it was"
+    rows = [(76, 656, "-c"), (164, 656, "off"), (264, 656, long)]
+    rows += [(76, 636, "-k"), (164, 636, "on"), (264, 636, "Keep the input files.")]
+    page = Page(texts=HEADER + rows, rules=grid([690, 670, 650, 630], (72.0, 160.0, 260.0, 400.0)))
+    [table] = tables(pdf([page]))
+    assert f"Meaning: {long}" in table
+
+
 def test_a_table_going_on_over_the_page_keeps_its_column_names() -> None:
     first = Page(texts=HEADER + ROWS, rules=grid(LINES))
     more = [(76, 676, "-v"), (164, 676, "off"), (264, 676, "Say what is done.")]

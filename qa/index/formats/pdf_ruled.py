@@ -69,8 +69,9 @@ def _page_of(page: Any, items: list[Any]) -> Any:
 def _fill(grid: list[list[Bounds | None]], lines: list[Any], bounds: Bounds) -> Rows:
     """The text of each cell of a table (``None`` where a cell spans into the next): the
     characters of ``lines`` (top first) whose middle lies in it, with pdfminer's spaces
-    and line breaks between them. No rows when text within the table's ``bounds`` lies
-    in no cell."""
+    and line breaks between them; a line that runs on past the table's edge keeps its
+    cell ("'noToggleToOff required ra" lost its end). No rows when text within the
+    table's ``bounds`` lies in no cell."""
     from pdfminer.layout import LTChar
 
     spots = [(r, k, b) for r, row in enumerate(grid) for k, b in enumerate(row) if b]
@@ -85,8 +86,11 @@ def _fill(grid: list[list[Bounds | None]], lines: list[Any], bounds: Bounds) -> 
         cell = None
         for item in line:
             if isinstance(item, LTChar):
-                cell = next((s[:2] for s in spots if _holds(s[2], item)), None)
-                missed += cell is None and _holds((x0, y0, x1, y1), item)
+                found = next((s[:2] for s in spots if _holds(s[2], item)), None)
+                inside = _holds(bounds, item)
+                # a line running on past the table's edge stays in the cell it began in
+                cell = found if found is not None or inside else cell
+                missed += cell is None and inside
                 placed += cell is not None
             if cell is not None:
                 texts.setdefault(cell, []).append(item.get_text())
