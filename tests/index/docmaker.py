@@ -38,7 +38,7 @@ class Para:
 class Page:
     paras: Sequence[Para] = ()
     image: bool = False  # draw an image (and nothing else unless paras)
-    texts: Sequence[tuple[float, float, str]] = ()  # (x, y, text) set anywhere, 10 pt
+    texts: Sequence[tuple[Any, ...]] = ()  # (x, y, text[, font]) set anywhere, 10 pt
     rules: Sequence[tuple[float, float, float, float]] = ()  # lines drawn (x0, y0, x1, y1)
 
 
@@ -112,8 +112,8 @@ def _content(page: Page, number: int, header: str, numbers: str) -> bytes:
             out.append(_line(para.font, para.size, x, y, text))
             y -= para.size * 1.25
         tops[para.column] = y - para.size * 1.2
-    for x, y, text in page.texts:
-        out.append(_line("Helvetica", 10, x, y, text))
+    for x, y, text, *font in page.texts:
+        out.append(_line(font[0] if font else "Helvetica", 10, x, y, text))
     for x0, y0, x1, y1 in page.rules:
         out.append(b"%g %g m %g %g l S\n" % (x0, y0, x1, y1))
     if numbers:

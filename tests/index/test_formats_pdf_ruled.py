@@ -66,6 +66,21 @@ def test_a_cells_line_running_past_the_tables_edge_keeps_its_end() -> None:
     assert f"Meaning: {long}" in table
 
 
+def test_a_framed_listing_stays_code_a_named_table_of_code_is_a_table() -> None:
+    code = [(76, 676, "push", "Courier"), (164, 676, "acc", "Courier")]
+    code += [(76, 656, "pop", "Courier"), (164, 656, "psw", "Courier")]
+    code += [(76, 636, "reti", "Courier"), (164, 636, "", "Courier")]
+    frame = grid([690, 670, 650, 630], (72.0, 160.0, 260.0))
+    assert tables(pdf([Page(texts=code, rules=frame)])) == []
+    names = [(76, 676, "Attribute"), (164, 676, "Synonyms")]
+    cells = [(76, 656, "fontName", "Courier"), (164, 656, "face, font", "Courier")]
+    cells += [(76, 636, "fontSize", "Courier"), (164, 636, "size", "Courier")]
+    assert tables(pdf([Page(texts=names + cells, rules=frame)])) == [
+        "Attribute; Synonyms\nAttribute: fontName; Synonyms: face, font\n"
+        "Attribute: fontSize; Synonyms: size"
+    ]
+
+
 def test_a_table_going_on_over_the_page_keeps_its_column_names() -> None:
     first = Page(texts=HEADER + ROWS, rules=grid(LINES))
     more = [(76, 676, "-v"), (164, 676, "off"), (264, 676, "Say what is done.")]

@@ -168,12 +168,13 @@ class RuledTables:
                     titles.append(cells.pop(0).popitem()[1])
                 columns = {k for row in cells for k in row}
                 above = None
-                if is_header(cells, len(columns)):
+                named = is_header(cells, len(columns))
+                if named:
                     names = (number, cells[0])
                 elif n == 0 and names[0] == number - 1 and set(names[1]) == columns:
                     above = names[1]  # going on from the page before, its names not repeated
                 text = "\n".join([*titles, rows_text(cells, len(columns), above)])
-                _place(boxes, number, bounds, text, join)
+                _place(boxes, number, bounds, text, join, named or above is not None)
 
 
 def _clean(text: str) -> str:
@@ -218,16 +219,22 @@ def _within(b: Box, bounds: Bounds) -> list[bool]:
 
 
 def _place(
-    boxes: list[Box], number: int, bounds: Bounds, text: str, join: Callable[[list[str]], str]
+    boxes: list[Box],
+    number: int,
+    bounds: Bounds,
+    text: str,
+    join: Callable[[list[str]], str],
+    named: bool,
 ) -> None:
     """Put a table's block where the first of the boxes inside it stood, and take the
     table's lines out of the boxes (a paragraph pdfminer boxed with the table's last row
     keeps its own lines); with no box inside (its text was a figure's), the block goes
-    where it lies among the others. A frame around code alone is left as it is."""
+    where it lies among the others. A frame around code alone is left as it is, unless
+    its columns are ``named`` (a table of names set in a monospaced font)."""
     within = {id(b): _within(b, bounds) for b in boxes}
     inside = [b for b in boxes if any(within[id(b)])]
     whole = [b for b in inside if all(within[id(b)])]
-    if whole and all(b.kind == "code" for b in whole):
+    if not named and whole and all(b.kind == "code" for b in whole):
         return  # a listing in a frame: its lines read as code already
     x0, y0, x1, y1 = bounds
     size = sorted(b.size for b in inside)[len(inside) // 2] if inside else 0.0
