@@ -72,7 +72,7 @@ def test_a_framed_listing_stays_code_a_named_table_of_code_is_a_table() -> None:
     code += [(76, 636, "reti", "Courier"), (164, 636, "", "Courier")]
     frame = grid([690, 670, 650, 630], (72.0, 160.0, 260.0))
     assert tables(pdf([Page(texts=code, rules=frame)])) == []
-    names = [(76, 676, "Attribute"), (164, 676, "Synonyms")]
+    names = [(76, 676, "Attribute", "Courier"), (164, 676, "Synonyms", "Courier")]
     cells = [(76, 656, "fontName", "Courier"), (164, 656, "face, font", "Courier")]
     cells += [(76, 636, "fontSize", "Courier"), (164, 636, "size", "Courier")]
     assert tables(pdf([Page(texts=names + cells, rules=frame)])) == [
