@@ -77,6 +77,12 @@ def _fill(grid: list[list[Bounds | None]], lines: list[Any], bounds: Bounds) -> 
     spots = [(r, k, b) for r, row in enumerate(grid) for k, b in enumerate(row) if b]
     if len(spots) > MAX_CELLS:
         return []
+    # each row's height and its cells: a character is looked for in the rows at its height
+    bands = [
+        (min(b[1] for _, b in cells), max(b[3] for _, b in cells), r, cells)
+        for r, row in enumerate(grid)
+        if (cells := [(k, b) for k, b in enumerate(row) if b])
+    ]
     x0, y0, x1, y1 = bounds
     texts: dict[tuple[int, int], list[str]] = {}
     missed = placed = 0
@@ -86,7 +92,7 @@ def _fill(grid: list[list[Bounds | None]], lines: list[Any], bounds: Bounds) -> 
         cell = None
         for item in line:
             if isinstance(item, LTChar):
-                found = next((s[:2] for s in spots if _holds(s[2], item)), None)
+                found = _cell_of(bands, item)
                 inside = _holds(bounds, item)
                 # a line running on past the table's edge stays in the cell it began in
                 cell = found if found is not None or inside else cell
@@ -100,6 +106,19 @@ def _fill(grid: list[list[Bounds | None]], lines: list[Any], bounds: Bounds) -> 
         [None if b is None else "".join(texts.get((r, k), [])).strip() for k, b in enumerate(row)]
         for r, row in enumerate(grid)
     ]
+
+
+def _cell_of(
+    bands: list[tuple[float, float, int, list[tuple[int, Bounds]]]], char: Any
+) -> tuple[int, int] | None:
+    """The (row, column) of the cell holding a character's middle, if one does."""
+    y = (char.y0 + char.y1) / 2
+    for lo, hi, r, cells in bands:
+        if lo - 1 <= y <= hi + 1:
+            for k, b in cells:
+                if _holds(b, char):
+                    return r, k
+    return None
 
 
 def _holds(bounds: Bounds, char: Any) -> bool:
