@@ -106,6 +106,21 @@ def test_a_frame_a_mostly_empty_grid_and_a_drawing_are_no_tables() -> None:
         assert tables(pdf([page])) == []
 
 
+def test_a_dense_grid_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pdfplumber's cell search grows with the square of the crossings: 11 s for this page
+    import pdfplumber
+
+    opened: list[object] = []
+    monkeypatch.setattr(pdfplumber, "open", lambda *a, **k: opened.append(a))
+    across = [(10, 10 + 5 * i, 760, 10 + 5 * i) for i in range(150)]
+    down = [(10 + 5 * i, 10, 10 + 5 * i, 760) for i in range(150)]
+    text = "A page drawn over with a fine grid, and this paragraph."
+    assert "fine grid" in read_pdf(pdf([Page([Para([text])], rules=across + down)])).text
+    assert opened == []
+    read_pdf(pdf([Page([Para([text])], rules=grid(LINES))]))  # a table's page is searched
+    assert len(opened) == 1
+
+
 def test_text_inside_the_frame_but_outside_every_cell_keeps_the_table_unread(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

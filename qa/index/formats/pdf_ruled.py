@@ -6,11 +6,12 @@ its rows nor the column a value stood in could be read.
 
 pdfplumber reads the page pdfminer has already laid out (no second pass over the file),
 and only pages that draw lines or rectangles, not more than any table needs
-(``MAX_RULES``: a drawing is not searched). A table found replaces the text boxes inside
-it with one block of kind ``table``, a row a line, cells joined by "; " after their
-column's name when the first row names the columns (``pdf_tables``); a table going on
-from the page before without its names repeated takes that table's names. A grid whose
-cells are mostly empty or single letters (a chart, a drawing's frame) is no table.
+(``MAX_RULES``, ``MAX_CROSSINGS``: a drawing or a dense grid is not searched). A table
+found replaces the text boxes inside it with one block of kind ``table``, a row a line,
+cells joined by "; " after their column's name when the first row names the columns
+(``pdf_tables``); a table going on from the page before without its names repeated takes
+that table's names. A grid whose cells are mostly empty or single letters (a chart, a
+drawing's frame) is no table.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 MIN_RULES = 3  # lines or rectangles a page draws before it is searched for tables
 MAX_RULES = 3000  # more than any page of tables draws: a drawing, not searched
+# where rules across meet rules down: a 100 x 50 grid; pdfplumber's cell search grows with
+# their number faster than linearly (a 150 x 150 grid took 11 s a page)
+MAX_CROSSINGS = 5000
 MIN_FILLED = 0.5  # the share of a table's cells that hold text
 MAX_CELLS = 2000  # more cells than any table has: a drawing's grid, not read
 MAX_MISSED = 0.02  # the share of a table's characters outside its cells it may leave out
@@ -54,6 +58,34 @@ def _objects(item: Any) -> tuple[list[Any], list[Any]]:
             rules += more[0]
             lines += more[1]
     return rules, lines
+
+
+def _crossings(rules: list[Any]) -> int:
+    """Where rules across meet rules down (a rectangle's sides count), within the snap
+    pdfplumber allows."""
+    import numpy as np
+
+    across: list[tuple[float, float, float]] = []  # (y, x0, x1)
+    down: list[tuple[float, float, float]] = []  # (x, y0, y1)
+    for r in rules:
+        box = r.height > 1 and r.width > 1  # a rectangle: two sides each way
+        if r.height <= 1 or box:
+            across += [(r.y0, r.x0, r.x1), (r.y1, r.x0, r.x1)] if box else [(r.y0, r.x0, r.x1)]
+        if r.width <= 1 or box:
+            down += [(r.x0, r.y0, r.y1), (r.x1, r.y0, r.y1)] if box else [(r.x0, r.y0, r.y1)]
+    if not across or not down:
+        return 0
+    if len(across) * len(down) > 100 * MAX_CROSSINGS:
+        return len(across) * len(down)  # not counted: the count alone would take 100 MB
+    h, v = np.array(across)[:, None, :], np.array(down)[None, :, :]
+    tol = 3.0
+    meet = (
+        (v[..., 0] >= h[..., 1] - tol)
+        & (v[..., 0] <= h[..., 2] + tol)
+        & (h[..., 0] >= v[..., 1] - tol)
+        & (h[..., 0] <= v[..., 2] + tol)
+    )
+    return int(meet.sum())
 
 
 def _page_of(page: Any, items: list[Any]) -> Any:
@@ -146,7 +178,7 @@ class RuledTables:
 
     def __call__(self, number: int, laid_out: Any) -> None:
         rules, lines = _objects(laid_out)
-        if not MIN_RULES <= len(rules) <= MAX_RULES:
+        if not MIN_RULES <= len(rules) <= MAX_RULES or _crossings(rules) > MAX_CROSSINGS:
             return
         try:
             if self._pdf is None:
