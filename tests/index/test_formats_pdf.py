@@ -84,6 +84,14 @@ def test_a_column_of_bullets_boxed_apart_makes_its_items_a_list() -> None:
     ]
 
 
+def test_a_column_of_dashes_beside_cells_is_no_list() -> None:
+    # "-" is a table's empty cell as often as a bullet: only bullet glyphs make a column
+    dashes = [(72, y, "-") for y in (700, 688, 676)]
+    cells = [(90, 700, "first value"), (90, 688, "second value"), (90, 676, "third value")]
+    kinds = {kind for kind, _, _, _ in blocks_of(read_pdf(pdf([Page(texts=dashes + cells)])))}
+    assert "list" not in kinds
+
+
 def test_a_caption_is_no_heading() -> None:
     caption = Para(["Figure 2-1: The coordinate system"], 10, "Helvetica-Bold")
     ex = read_pdf(pdf([Page([Para(["Drawing"], 15), Para([BODY]), caption, Para([BODY])])]))

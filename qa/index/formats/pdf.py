@@ -65,6 +65,8 @@ _NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s")  # a section's number
 _NUMBERS = re.compile(r"^[\d\s.]+$")  # a column of page numbers
 _ITEM = re.compile(rf"\n(?={BULLET.pattern[1:]})")  # a line break before a list item
 _LONE_BULLET = re.compile(r"^[•◦▪▫●○■□‣⁃∙·*–-]$")
+# a bullet glyph alone: not "-" or "*", which a column of a table's empty cells also holds
+_BULLET_GLYPH = re.compile(r"^[•◦▪▫●○■□‣⁃∙·]$")
 _ROMAN = r"m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 _PAGE_NUMBER = re.compile(
     rf"^[\s\-–—\[(]*(?:page\s*)?(?:\d+|{_ROMAN})(?:\s*(?:/|of)\s*\d+)?[\s\-–—\])]*$", re.I
@@ -281,13 +283,16 @@ def _bullet_columns(boxes: list[Box], vocab: frozenset[str]) -> None:
     set to … shapeChecking: set this …") under a line of "• • • •". Each line at a
     bullet's height starts an item; the lines under it, up to the next, go on with it."""
     bullets = [
-        b for b in boxes if b.kind == "text" and all(_LONE_BULLET.match(x.strip()) for x in b.lines)
+        b
+        for b in boxes
+        if b.kind == "text" and all(_BULLET_GLYPH.match(x.strip()) for x in b.lines)
     ]
     if not bullets:
         return
     used: set[int] = set()
+    apart = {id(x) for x in bullets}
     for b in boxes:
-        if b.kind != "text" or any(b is x for x in bullets):
+        if b.kind != "text" or id(b) in apart:
             continue
         tol = 0.5 * b.size
         beside = [

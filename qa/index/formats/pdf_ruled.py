@@ -35,7 +35,7 @@ MAX_CROSSINGS = 5000
 MIN_FILLED = 0.5  # the share of a table's cells that hold text
 MAX_CELLS = 2000  # more cells than any table has: a drawing's grid, not read
 MAX_MISSED = 0.02  # the share of a table's characters outside its cells it may leave out
-MAX_CELL_LINES = 4  # lines in the middle cell: more, and the rows were not ruled apart
+MAX_CELL_LINES = 4  # two cells of a row over this many lines: its rows were not ruled apart
 
 Rows = list[list[str | None]]
 Bounds = tuple[float, float, float, float]  # x0, y0, x1, y1 in pdfminer's coordinates
@@ -106,15 +106,14 @@ def _fill(grid: list[list[Bounds | None]], lines: list[Any], bounds: Bounds) -> 
     table's ``bounds`` lies in no cell."""
     from pdfminer.layout import LTChar
 
-    spots = [(r, k, b) for r, row in enumerate(grid) for k, b in enumerate(row) if b]
-    if len(spots) > MAX_CELLS:
-        return []
     # each row's height and its cells: a character is looked for in the rows at its height
     bands = [
         (min(b[1] for _, b in cells), max(b[3] for _, b in cells), r, cells)
         for r, row in enumerate(grid)
         if (cells := [(k, b) for k, b in enumerate(row) if b])
     ]
+    if sum(len(cells) for *_, cells in bands) > MAX_CELLS:
+        return []
     x0, y0, x1, y1 = bounds
     texts: dict[tuple[int, int], list[str]] = {}
     missed = placed = 0
@@ -257,7 +256,7 @@ def _is_table(rows: Rows, cells: list[dict[int, str]]) -> bool:
         and len(columns) >= 2
         and len(texts) >= MIN_FILLED * max(1, slots)
         and sum(map(len, texts)) >= 2 * len(texts)
-        and not any(sum(c.count("\n") >= MAX_CELL_LINES for c in row if c) >= 2 for row in rows)
+        and not any(sum(c.count("\n") + 1 > MAX_CELL_LINES for c in row if c) >= 2 for row in rows)
     )
 
 
