@@ -35,8 +35,7 @@ SUMS = HERE / "SHA256SUMS"
 KINDS = ("table-cell", "prose", "none")
 
 sys.path.insert(0, str(ROOT))  # run as a file: the repository, for the scripts package
-from scripts import docheld  # noqa: E402
-from scripts import doctune  # noqa: E402
+from scripts import docheld, doctune  # noqa: E402
 from scripts import realdocs as rd  # noqa: E402
 
 Source = rd.Source
