@@ -1,0 +1,135 @@
+"""data/doctables (the held-out evaluation set of questions on tables): well-formed, its
+files exist and hold their answers, most answers are table cells, and it is kept apart from
+every other documentation set: no package, no file sha256 and no question text shared with
+data/realdocs, data/doctune, data/docheld or data/doctrain.
+
+Fast (no models): the light formats (text, Markdown, HTML) are read with qa's own readers;
+PDF and DOCX, whose readers take seconds over the folder, are checked under ``slow``.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import doctables, make_doctrain
+from tests.test_doctune_data import FORMATS, LIGHT, check_each_question, check_formats
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "data" / "doctables"
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.lower().split())
+
+
+def _sums(path: Path) -> dict[str, str]:
+    """sha256 → file name, from a SHA256SUMS file."""
+    pairs = (line.split("  ", 1) for line in path.read_text().splitlines() if line)
+    return {digest: name for digest, name in pairs}
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[dict[str, Any]]:
+    return _load(HERE / "questions.jsonl")
+
+
+def test_questions_are_well_formed(questions: list[dict[str, Any]]) -> None:
+    """doctune's checks of each question (fields, file, format, page, 1-8 word golds), plus
+    a ``kind`` that agrees with the answers: ``none`` exactly when there is none."""
+    ids = [q["id"] for q in questions]
+    assert len(ids) == len(set(ids)), "question ids repeat"
+    texts = [_norm(q["question"]) for q in questions]
+    assert len(texts) == len(set(texts)), "question texts repeat"
+    for q in questions:
+        assert q.get("kind") in doctables.KINDS, q["id"]
+        assert (q["kind"] == "none") == (not q["answers"]), q["id"]
+    check_each_question([{k: v for k, v in q.items() if k != "kind"} for q in questions], HERE)
+
+
+def test_enough_questions_mostly_table_cells_some_unanswerable(
+    questions: list[dict[str, Any]],
+) -> None:
+    """90-130 questions, every format and every file asked about; at least 65% table cells,
+    some prose, about 10% unanswerable."""
+    assert 90 <= len(questions) <= 130
+    counts = collections.Counter(q["format"] for q in questions)
+    assert all(counts[f] >= 10 for f in FORMATS), counts
+    kinds = collections.Counter(q["kind"] for q in questions)
+    assert kinds["table-cell"] / len(questions) >= 0.65, kinds
+    assert 0.10 <= kinds["prose"] / len(questions) <= 0.30, kinds
+    assert 0.08 <= kinds["none"] / len(questions) <= 0.20, kinds
+    asked = {Path(q["file"]).name for q in questions}
+    assert asked == {p.name for p in (HERE / "docs").iterdir()}, "a file has no question"
+
+
+def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
+    """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
+    files = {p.name for p in (HERE / "docs").iterdir()}
+    assert 12 <= len(files) <= 18
+    assert files == {s.name for s in doctables.FILES}
+    sources = (HERE / "SOURCES.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in sources for name in files)
+    assert all(f"`{s.package}`" in sources and s.licence for s in doctables.FILES)
+    sums = {name: digest for digest, name in _sums(HERE / "SHA256SUMS").items()}
+    assert set(sums) == {f"docs/{name}" for name in files}
+    for name in files:
+        got = hashlib.sha256((HERE / "docs" / name).read_bytes()).hexdigest()
+        assert sums.get(f"docs/{name}") == got, f"{name} differs from SHA256SUMS"
+
+
+def test_folder_stays_small() -> None:
+    sizes = [p.stat().st_size for p in (HERE / "docs").iterdir()]
+    assert sum(sizes) <= 10 * 2**20
+    assert max(sizes) <= 1.5 * 2**20
+
+
+def test_kept_apart_from_every_other_set(questions: list[dict[str, Any]]) -> None:
+    """No package, no file bytes and no question text in common with realdocs and docheld
+    (evaluation), doctune (tuning) or doctrain (training)."""
+    ours = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name for p in (HERE / "docs").iterdir()}
+    for other in ("realdocs", "doctune", "docheld", "doctrain"):
+        theirs = _sums(ROOT / "data" / other / "SHA256SUMS")
+        shared = {ours[h]: theirs[h] for h in set(ours) & set(theirs)}
+        assert not shared, f"same bytes in doctables and {other}: {shared}"
+    packages = {s.package for s in doctables.FILES}
+    for name, files in (
+        ("realdocs", doctables.rd.FILES),
+        ("doctune", doctables.doctune.FILES),
+        ("docheld", doctables.docheld.FILES),
+        ("doctrain", make_doctrain.FILES),
+    ):
+        common = packages & {s.package for s in files}
+        assert not common, f"packages shared with {name}: {common}"
+    asked = {_norm(q["question"]) for q in questions}
+    for other in ("realdocs", "doctune", "docheld"):
+        theirs = {_norm(q["question"]) for q in _load(ROOT / "data" / other / "questions.jsonl")}
+        assert not asked & theirs, f"asked in {other} too: {asked & theirs}"
+    train = json.loads((ROOT / "data" / "doctrain" / "train.json").read_text(encoding="utf-8"))
+    trained = {
+        _norm(q["question"]) for a in train["data"] for p in a["paragraphs"] for q in p["qas"]
+    }
+    assert not asked & trained, f"asked in doctrain too: {asked & trained}"
+
+
+@pytest.mark.parametrize("fmt", LIGHT)
+def test_gold_answers_occur_in_light_formats(questions: list[dict[str, Any]], fmt: str) -> None:
+    check_formats(questions, (fmt,), HERE)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ("pdf", "docx"))
+def test_gold_answers_occur_in_pdf_and_docx(questions: list[dict[str, Any]], fmt: str) -> None:
+    """PDF answers on the stated page too (the blocks carry pages)."""
+    check_formats(questions, (fmt,), HERE)
