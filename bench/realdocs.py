@@ -4,6 +4,7 @@
     .venv/bin/python bench/realdocs.py --json out.json
     .venv/bin/python bench/run.py --only realdocs     # the same as a section of BENCHMARKS.md
     .venv/bin/python bench/realdocs.py --set docheld  # the second held-out set (--only docheld)
+    .venv/bin/python bench/realdocs.py --set doctables  # questions on tables (--only doctables)
 
 The folder holds real PDFs, DOCX, HTML pages, Markdown with front matter and cp1252 text
 (data/realdocs/SOURCES.md). Every file there is meant to be indexed; the ingest summary
@@ -36,8 +37,9 @@ HERE = ROOT / "data" / "realdocs"
 DOCS = HERE / "docs"
 QUESTIONS = HERE / "questions.jsonl"
 # data/doctune is the tuning twin (decoding rules, calibrators, domain adaptation are judged
-# there); data/realdocs and data/docheld are evaluation sets and are only ever measured
-SETS = {name: ROOT / "data" / name for name in ("realdocs", "docheld", "doctune")}
+# there); data/realdocs, data/docheld and data/doctables are evaluation sets and are only
+# ever measured
+SETS = {name: ROOT / "data" / name for name in ("realdocs", "docheld", "doctables", "doctune")}
 FORMATS = ("pdf", "docx", "html", "markdown", "text")
 K = 5
 SHORT_WORDS = 5  # a passage of fewer words counts as short
@@ -176,6 +178,10 @@ def run(
         engine.ask(q["question"], K)
     rows = [ask_one(engine, q) for q in questions]
     by_fmt = {f: [r for r in rows if r["format"] == f] for f in FORMATS}
+    kinds: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+    for q, r in zip(questions, rows, strict=True):
+        if "kind" in q:  # data/doctables: table cells, prose
+            kinds["unanswerable" if not q["answers"] else q["kind"]].append(r)
     return {
         "corpus": f"data/{folder.name}/docs (SOURCES.md): real PDF, DOCX, HTML, Markdown "
         "and text documents from Debian and npm packages",
@@ -183,6 +189,7 @@ def run(
         "ingest": record,
         "formats": {f: _summary(rs) for f, rs in by_fmt.items() if rs},
         "overall": _summary(rows),
+        "kinds": {k: _summary(rs) for k, rs in sorted(kinds.items())},
         "questions": rows,
         "sample": f"first {per_format} questions a format" if per_format else "all questions",
         "command": ".venv/bin/python bench/realdocs.py"
@@ -198,13 +205,14 @@ def _rank(questions: Sequence[dict[str, Any]], i: int) -> int:
 def render(part: dict[str, Any]) -> list[str]:
     """Markdown lines: the table (a row a format, then all) and the ingest summary."""
     ing = part["ingest"]
-    header = ["format", "questions", "EM", "F1", f"recall@{K}", "right file", "abstained"]
+    first = "format or kind" if part.get("kinds") else "format"
+    header = [first, "questions", "EM", "F1", f"recall@{K}", "right file", "abstained"]
     header += ["page accuracy (PDF)", "ask p50 ms"]
     unanswerable = "unanswerable" in part["overall"]
     if unanswerable:
         header.append("unanswerable left unanswered")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    rows = [*part["formats"].items(), ("all", part["overall"])]
+    rows = [*part["formats"].items(), *part.get("kinds", {}).items(), ("all", part["overall"])]
     for name, s in rows:
         page = f"{s['page_accuracy']}%" if "page_accuracy" in s else "–"
         cells = [name, s["questions"], s["em"], s["f1"], f"{s[f'recall@{K}']}%"]

@@ -65,6 +65,7 @@ SECTIONS = (
     "load",
     "realdocs",
     "docheld",
+    "doctables",
     "followups",
     "calibration",
     "stores",
@@ -693,13 +694,18 @@ def section_realdocs(ctx: Context) -> dict[str, Any]:
     return realdocs.run(ctx.args.reader, encoder=ctx.encoder, per_format=quick)
 
 
-def section_docheld(ctx: Context) -> dict[str, Any]:
+def section_docheld(ctx: Context, name: str = "docheld") -> dict[str, Any]:
     """bench/realdocs.py --set docheld: the second held-out documentation set."""
     import realdocs  # bench/realdocs.py
 
     quick = 2 if ctx.args.quick else None
-    folder = realdocs.SETS["docheld"]
+    folder = realdocs.SETS[name]
     return realdocs.run(ctx.args.reader, encoder=ctx.encoder, per_format=quick, folder=folder)
+
+
+def section_doctables(ctx: Context) -> dict[str, Any]:
+    """bench/realdocs.py --set doctables: held-out questions on tables."""
+    return section_docheld(ctx, "doctables")
 
 
 def section_followups(ctx: Context) -> dict[str, Any]:
@@ -741,6 +747,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "load": section_load,
     "realdocs": section_realdocs,
     "docheld": section_docheld,
+    "doctables": section_doctables,
     "followups": section_followups,
     "calibration": section_calibration,
     "stores": section_stores,
@@ -1006,6 +1013,7 @@ def render(
 
     L += render_realdocs(parts.get("realdocs"))
     L += render_realdocs(parts.get("docheld"), "docheld")
+    L += render_realdocs(parts.get("doctables"), "doctables")
     L += render_followups(parts.get("followups"))
     L += render_calibration(parts.get("calibration"))
 
@@ -1342,10 +1350,15 @@ def render(
 
 
 def render_realdocs(part: dict[str, Any] | None, name: str = "realdocs") -> list[str]:
-    """A real-documents section (data/realdocs or data/docheld): bench/realdocs.py's table."""
+    """A real-documents section (data/realdocs, docheld or doctables): bench/realdocs.py's
+    table."""
     import realdocs  # bench/realdocs.py
 
-    title = {"realdocs": "Real documents", "docheld": "More real documents, held out"}[name]
+    title = {
+        "realdocs": "Real documents",
+        "docheld": "More real documents, held out",
+        "doctables": "Questions on tables, held out",
+    }[name]
     L = [f"## {title}: PDF, DOCX, HTML, Markdown, text (`data/{name}`)", ""]
     if not part:
         return [*L, "_not run_", ""]
