@@ -9,7 +9,8 @@ held-out tuning articles and data/doctune):
 - SQuAD: the seed-0 sample of evaluation questions ``qa eval --mode open`` uses, asked
   with K=3 over every paragraph of SQuAD v1.1 dev (the quality section's open setting);
 - real documents: ``data/realdocs`` (bench/realdocs.py), K=5;
-- more real documents: ``data/docheld`` (bench/realdocs.py --set docheld), K=5; an
+- more real documents: ``data/docheld`` (bench/realdocs.py --set docheld), K=5, and
+  questions on tables, ``data/doctables`` (--set doctables); an
   unanswerable question answered counts as a wrong answer.
 
 An answer is right when its SQuAD F1 against the golds is at least 0.5. "Before" treats
@@ -37,7 +38,7 @@ COVERAGE_PNG = "calibration-coverage.png"
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # QA_MIN_CONFIDENCE values reported
 GOALS = {"ece": 0.05, "wrong_among_sure_pct": 3.0, "false_abstention_pct": 10.0}
 SQUAD_K = 3
-DOC_SETS = ("realdocs", "docheld")  # bench/realdocs.py's evaluation sets
+DOC_SETS = ("realdocs", "docheld", "doctables")  # bench/realdocs.py's evaluation sets
 
 
 def squad_rows(reader_dir: Path, encoder: Any, limit: int) -> list[Any]:
@@ -201,7 +202,7 @@ def run(
         "squad": domain(squad_rows(reader_dir, encoder, limit), default),
         **{n: domain(realdocs_rows(reader_dir, encoder, n), default) for n in DOC_SETS},
         "sample": f"SQuAD: seed-0 sample of {limit} evaluation questions, K={SQUAD_K}; "
-        "realdocs and docheld: all questions, K=5",
+        "realdocs, docheld and doctables: all questions, K=5",
         "command": ".venv/bin/python bench/calibration.py",
     }
     if plots:

@@ -180,8 +180,8 @@ def run(
     by_fmt = {f: [r for r in rows if r["format"] == f] for f in FORMATS}
     kinds: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
     for q, r in zip(questions, rows, strict=True):
-        if "kind" in q:  # data/doctables: table cells, prose
-            kinds["unanswerable" if not q["answers"] else q["kind"]].append(r)
+        if "kind" in q and q["answers"]:  # data/doctables: table cells, prose
+            kinds[q["kind"]].append(r)
     return {
         "corpus": f"data/{folder.name}/docs (SOURCES.md): real PDF, DOCX, HTML, Markdown "
         "and text documents from Debian and npm packages",
@@ -218,7 +218,8 @@ def render(part: dict[str, Any]) -> list[str]:
         cells = [name, s["questions"], s["em"], s["f1"], f"{s[f'recall@{K}']}%"]
         cells += [f"{s['right_file']}%", s["abstained"], page, s["p50_ms"]]
         if unanswerable:
-            cells.append(f"{s.get('unanswerable_abstained', 0)} of {s.get('unanswerable', 0)}")
+            none = s.get("unanswerable")  # a kind's row (table cells, prose) has none
+            cells.append(f"{s['unanswerable_abstained']} of {none}" if none else "–")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     skipped = ", ".join(f"{r['file']} ({r['reason']})" for r in ing["skipped_files"]) or "none"
     by_fmt = ", ".join(f"{n} {f}" for f, n in ing.get("indexed_by_format", {}).items())
