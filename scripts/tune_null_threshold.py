@@ -41,7 +41,7 @@ from scripts.doctune_reader_train import untrained_questions  # noqa: E402
 
 DOCTUNE = ROOT / "data" / "doctune"
 MAX_TURNED_AWAY = 0.10  # share of doctune's answerable questions a threshold may turn away
-GRID = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 8.0)
+GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 8.0)
 Asked = tuple[list[str], Any, Any]  # golds, proposal from the passages read, from all K
 
 
