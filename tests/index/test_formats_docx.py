@@ -143,6 +143,36 @@ def test_tables_without_a_header_join_cells() -> None:
     ]
 
 
+def test_a_table_whose_look_has_no_header_row_joins_cells() -> None:
+    """pandoc writes a Markdown table with an empty header row as rows of data with header
+    styling off (``w:firstRow="0"``); the first row is data, not column names. A row marked
+    ``w:tblHeader`` is a header whatever the look says."""
+    from docx.oxml.ns import qn
+    from docx.oxml.parser import OxmlElement
+
+    def build(d: Any) -> None:
+        plain = table(d, [["uuid.NIL", "The nil UUID"], ["uuid.MAX", "The max UUID"]])
+        plain._tbl.tblPr.find(qn("w:tblLook")).set(qn("w:firstRow"), "0")
+        old_style = table(d, [["-a", "all"], ["-l", "long"]])  # Word 2007: a bitmask only
+        look = old_style._tbl.tblPr.find(qn("w:tblLook"))
+        for name in ("w:firstRow", "w:lastRow", "w:firstColumn", "w:lastColumn"):
+            look.attrib.pop(qn(name), None)
+        look.set(qn("w:val"), "0480")  # first-row bit (0x20) off
+        marked = table(d, [["Flag", "Meaning"], ["-v", "verbose"]])
+        marked._tbl.tblPr.find(qn("w:tblLook")).set(qn("w:firstRow"), "0")
+        marked.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        # unmarked, but plainly names over cells unlike them (a man page's table via pandoc)
+        named = table(d, [["Operator", "Associativity"], ["* / %", "left"], ["= +=", "right"]])
+        named._tbl.tblPr.find(qn("w:tblLook")).set(qn("w:firstRow"), "0")
+
+    assert blocks_of(read_docx(docx(build))) == [
+        ("table", "uuid.NIL; The nil UUID\nuuid.MAX; The max UUID", 0),
+        ("table", "-a; all\n-l; long", 0),
+        ("table", "Flag: -v; Meaning: verbose", 0),
+        ("table", "Operator: * / %; Associativity: left\nOperator: = +=; Associativity: right", 0),
+    ]
+
+
 def test_merged_cells_count_once_in_a_row_and_nested_tables_flatten() -> None:
     def build(d: Any) -> None:
         t = table(

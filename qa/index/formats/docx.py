@@ -9,7 +9,9 @@ Blocks, separated by one blank line:
   one list block, one item a line, nested items indented two spaces a level;
 - a table is one block: its first row is the header and every other row one line whose
   cells carry their header (``Header1: cell1; Header2: cell2``, empty cells left out);
-  without a header (one row, or an empty first row) a row's cells are joined by "; ".
+  without a header (one row, an empty first row, or a table whose look says its first row
+  is not one, ``w:tblLook w:firstRow="0"`` with no ``w:tblHeader`` row, unless that row
+  reads as column names by the PDF tables' rule) a row's cells are joined by "; ".
   A merged cell counts once in its row; a nested table's text is flattened into its cell;
 - consecutive paragraphs in a code style ("Source Code", "HTML Preformatted", "Plain
   Text", ...) form one code block, their line breaks and indentation kept;
@@ -28,6 +30,7 @@ from typing import Any
 
 from qa.core.types import Block
 from qa.index.formats import Extracted, Unreadable, Unsupported
+from qa.index.formats.pdf_tables import is_header
 
 DAMAGED = "is damaged or not a DOCX file ({why}); open and save it again in a word processor"
 ENCRYPTED = "is encrypted with a password; remove the password in a word processor and save it"
@@ -213,11 +216,34 @@ def _grid(tbl: Any) -> list[list[tuple[int, str]]]:
     return rows
 
 
+def _first_row_is_header(tbl: Any) -> bool:
+    """Unless the table says otherwise, its first row names the columns. A writer marks a
+    header row with ``w:tblHeader``; a table without one whose look turns header styling off
+    (``w:firstRow="0"``, or bit 0x20 of the older ``w:val``) has rows of data only, as
+    pandoc writes a Markdown table with an empty header row."""
+    if tbl.xpath("./w:tr[1]/w:trPr/w:tblHeader"):
+        return True
+    look = tbl.xpath("./w:tblPr/w:tblLook")
+    if not look:
+        return True
+    first = look[0].get(_qn("w:firstRow"))
+    if first is not None:
+        return first not in ("0", "false", "off")
+    val = look[0].get(_qn("w:val"))
+    try:
+        return val is None or bool(int(val, 16) & 0x20)
+    except ValueError:
+        return True
+
+
 def _table_text(tbl: Any) -> str:
     """A table as lines: each row's cells with their header (see the module)."""
     rows = _grid(tbl)
     header = dict(rows[0]) if rows else {}
     keyed = len(rows) > 1 and any(header.values())
+    if keyed and not _first_row_is_header(tbl):
+        # styled as data; still column names when it reads as names over unlike cells
+        keyed = is_header([{c: t for c, t in row if t} for row in rows], len(header))
     lines = []
     for row in rows[1:] if keyed else rows:
         cells = []
