@@ -81,6 +81,8 @@ CANDIDATES = {
     "all+code+section": (*_ALL, "code_share", "answer_code", "sectioned"),
     # and how much of the question the answer's sentence restates
     "all+code+overlap": (*_ALL, "code_share", "answer_code", "question_overlap"),
+    # and whether the answer is a cell of a table row (read among its neighbours' values)
+    "all+code+section+table": (*_ALL, "code_share", "answer_code", "sectioned", "table_row"),
 }
 PENALTIES = (0.1, 1.0, 10.0)
 # times a data/doctune row counts in a fit (its rows are about a fifth of SQuAD's)

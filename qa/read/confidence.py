@@ -39,9 +39,13 @@ FEATURES = (
     "answer_code",  # 1 when the answer holds a code-like word (a command, option, path)
     "sectioned",  # 1 when the answer's passage sits under a heading: a structured document
     "question_overlap",  # share of the question's terms in the answer's sentence
+    "table_row",  # 1 when the answer's line is a table row: a cell read among its neighbours
 )
 # a sentence ends at . ! or ? before a space, or at a line break (a list item, a table row)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# a table row as qa lays rows out: "Name: value; Name: value" cells, "| a | b |" (Markdown),
+# tab-separated cells, or columns aligned by runs of spaces (plain text)
+_TABLE_ROW = re.compile(r"[^;\n]{1,60}: [^\n]*; [^;\n]{1,60}: |^\s*\|.*\||\t|\S {3,}\S.* {3,}\S")
 
 
 def _logit(p: float) -> float:
@@ -57,6 +61,12 @@ def sentence_at(text: str, offset: int) -> str:
             return text[start : m.start()]
         start = m.end()
     return text[start:]
+
+
+def line_at(text: str, offset: int) -> str:
+    """The line of ``text`` that holds character ``offset``."""
+    end = text.find("\n", offset)
+    return text[text.rfind("\n", 0, offset) + 1 : len(text) if end < 0 else end]
 
 
 def question_overlap(question: str, sentence: str) -> float:
@@ -96,6 +106,9 @@ def features(
         "sectioned": float(bool(hit.passage.section)),
         "question_overlap": question_overlap(
             question, sentence_at(hit.passage.text, answer.start - hit.passage.start)
+        ),
+        "table_row": float(
+            bool(_TABLE_ROW.search(line_at(hit.passage.text, answer.start - hit.passage.start)))
         ),
     }
 

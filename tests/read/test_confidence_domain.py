@@ -37,6 +37,18 @@ def test_sectioned_tells_a_passage_under_a_heading() -> None:
     assert features(a, 2.0, (0.6,), 1, under)["sectioned"] == 1.0
 
 
+def test_table_row_tells_a_cell_among_its_neighbours() -> None:
+    """An answer on a table row (qa's ``Name: value;`` cells, a Markdown row, tab-separated or
+    space-aligned columns) is a cell read among other cells; prose is not."""
+    rows = "Types\nName: smallint; Size: 2 bytes; Range: -32768 to +32767\nSee the manual."
+    assert evidence(rows, "2 bytes")["table_row"] == 1.0
+    assert evidence(rows, "See the manual")["table_row"] == 0.0
+    assert evidence("Codes\n| 200 | OK |\n| 404 | Not Found |", "Not Found")["table_row"] == 1.0
+    assert evidence("-a      all       show hidden files", "show hidden files")["table_row"] == 1.0
+    prose = "Note: the default is 8; larger values use more memory."
+    assert evidence(prose, "8")["table_row"] == 0.0
+
+
 def test_question_overlap_reads_the_answers_own_sentence() -> None:
     text = "Paris is large. The tower was built in 1889 by Eiffel.\n- Height: 330 m"
     hits = whole_hits([text])
