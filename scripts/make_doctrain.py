@@ -276,14 +276,16 @@ def select(found: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return kept
 
 
-def to_squad(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """SQuAD v1 JSON: one article per file, one paragraph per passage."""
+def to_squad(
+    items: list[dict[str, Any]], prefix: str = "doctrain", version: str = "doctrain-1"
+) -> dict[str, Any]:
+    """SQuAD v1 JSON: one article per file, one paragraph per passage (ids ``prefix-N``)."""
     articles: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for n, it in enumerate(items):
         paras = articles.setdefault(it["file"], {})
         paras.setdefault(it["context"], []).append(
             {
-                "id": f"doctrain-{n}",
+                "id": f"{prefix}-{n}",
                 "question": it["question"],
                 "rule": it["rule"],
                 "answers": [{"text": it["text"], "answer_start": it["start"]}],
@@ -293,7 +295,7 @@ def to_squad(items: list[dict[str, Any]]) -> dict[str, Any]:
         {"title": f, "paragraphs": [{"context": c, "qas": qs} for c, qs in paras.items()]}
         for f, paras in sorted(articles.items())
     ]
-    return {"version": "doctrain-1", "data": data}
+    return {"version": version, "data": data}
 
 
 # -- rules ------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ PER_FILE = 24
 PER_PACKAGE = 300  # so that no manual dominates
 
 sys.path.insert(0, str(ROOT))  # run as a file: the repository, for the scripts package
+from scripts import make_doctrain as dt  # noqa: E402
 from scripts import realdocs as rd  # noqa: E402
 
 # (package, version, folder of its HTML pages inside the package, licence)
@@ -200,26 +201,6 @@ def select(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def to_squad(items: list[dict[str, Any]], prefix: str = "tabletrain") -> dict[str, Any]:
-    """SQuAD v1 JSON: one article per page, one paragraph per passage."""
-    articles: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for n, it in enumerate(items):
-        paras = articles.setdefault(it["file"], {})
-        paras.setdefault(it["context"], []).append(
-            {
-                "id": f"{prefix}-{n}",
-                "question": it["question"],
-                "rule": it["rule"],
-                "answers": [{"text": it["text"], "answer_start": it["start"]}],
-            }
-        )
-    data = [
-        {"title": f, "paragraphs": [{"context": c, "qas": qs} for c, qs in paras.items()]}
-        for f, paras in sorted(articles.items())
-    ]
-    return {"version": "tabletrain-1", "data": data}
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/qa-tabletrain"))
@@ -228,8 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     items, sums = generate(args.cache)
     kept = select(items)
-    made = to_squad([it for it in kept if it["package"] not in TUNE_PACKAGES])
-    tune = to_squad([it for it in kept if it["package"] in TUNE_PACKAGES], "tabletune")
+    # SQuAD v1 JSON as data/doctrain's: one article per page, one paragraph per passage
+    made = dt.to_squad(
+        [it for it in kept if it["package"] not in TUNE_PACKAGES], "tabletrain", "tabletrain-1"
+    )
+    tune = dt.to_squad(
+        [it for it in kept if it["package"] in TUNE_PACKAGES], "tabletune", "tabletrain-1"
+    )
     counts = collections.Counter(it["package"] for it in kept)
     rules = collections.Counter(it["rule"] for it in kept)
     print(f"{len(items)} questions found, {len(kept)} kept on {len(sums)} pages")

@@ -18,26 +18,11 @@ from typing import Any
 import pytest
 
 from scripts import doctables, make_doctrain
+from tests.test_docheld_data import _load, _norm, _sums
 from tests.test_doctune_data import FORMATS, LIGHT, check_each_question, check_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "doctables"
-
-
-def _load(path: Path) -> list[dict[str, Any]]:
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-
-
-def _norm(s: str) -> str:
-    return " ".join(s.lower().split())
-
-
-def _sums(path: Path) -> dict[str, str]:
-    """sha256 → file name, from a SHA256SUMS file."""
-    pairs = (line.split("  ", 1) for line in path.read_text().splitlines() if line)
-    return {digest: name for digest, name in pairs}
 
 
 @pytest.fixture(scope="module")
