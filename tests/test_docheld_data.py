@@ -17,7 +17,13 @@ from typing import Any
 import pytest
 
 from scripts import docheld, make_doctrain
-from tests.test_doctune_data import FORMATS, LIGHT, check_each_question, check_formats
+from tests.test_doctune_data import (
+    FORMATS,
+    LIGHT,
+    check_each_question,
+    check_files_recorded,
+    check_formats,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "docheld"
@@ -68,17 +74,7 @@ def test_enough_questions_per_format_and_some_unanswerable(
 
 def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
     """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
-    files = {p.name for p in (HERE / "docs").iterdir()}
-    assert 25 <= len(files) <= 40
-    assert files == {s.name for s in docheld.FILES}
-    sources = (HERE / "SOURCES.md").read_text(encoding="utf-8")
-    assert all(f"`{name}`" in sources for name in files)
-    assert all(f"`{s.package}`" in sources and s.licence for s in docheld.FILES)
-    sums = {name: digest for digest, name in _sums(HERE / "SHA256SUMS").items()}
-    assert set(sums) == {f"docs/{name}" for name in files}
-    for name in files:
-        got = hashlib.sha256((HERE / "docs" / name).read_bytes()).hexdigest()
-        assert sums.get(f"docs/{name}") == got, f"{name} differs from SHA256SUMS"
+    check_files_recorded(HERE, docheld.FILES, 25, 40)
 
 
 def test_folder_stays_small() -> None:

@@ -19,7 +19,13 @@ import pytest
 
 from scripts import doctables, make_doctrain
 from tests.test_docheld_data import _load, _norm, _sums
-from tests.test_doctune_data import FORMATS, LIGHT, check_each_question, check_formats
+from tests.test_doctune_data import (
+    FORMATS,
+    LIGHT,
+    check_each_question,
+    check_files_recorded,
+    check_formats,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "doctables"
@@ -61,17 +67,7 @@ def test_enough_questions_mostly_table_cells_some_unanswerable(
 
 def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
     """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
-    files = {p.name for p in (HERE / "docs").iterdir()}
-    assert 12 <= len(files) <= 18
-    assert files == {s.name for s in doctables.FILES}
-    sources = (HERE / "SOURCES.md").read_text(encoding="utf-8")
-    assert all(f"`{name}`" in sources for name in files)
-    assert all(f"`{s.package}`" in sources and s.licence for s in doctables.FILES)
-    sums = {name: digest for digest, name in _sums(HERE / "SHA256SUMS").items()}
-    assert set(sums) == {f"docs/{name}" for name in files}
-    for name in files:
-        got = hashlib.sha256((HERE / "docs" / name).read_bytes()).hexdigest()
-        assert sums.get(f"docs/{name}") == got, f"{name} differs from SHA256SUMS"
+    check_files_recorded(HERE, doctables.FILES, 12, 18)
 
 
 def test_folder_stays_small() -> None:

@@ -84,23 +84,29 @@ def test_enough_questions_per_format_and_some_unanswerable(
     assert asked == {p.name for p in (HERE / "docs").iterdir()}, "a file has no question"
 
 
-def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
-    """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
-    files = {p.name for p in (HERE / "docs").iterdir()}
-    assert 25 <= len(files) <= 90
-    assert files == {s.name for s in doctune.FILES}
-    sources = (HERE / "SOURCES.md").read_text(encoding="utf-8")
+def check_files_recorded(folder: Path, files_of: Any, least: int, most: int) -> None:
+    """Each file of ``folder``/docs is in ``files_of`` (how to re-create it), SOURCES.md and
+    SHA256SUMS with its bytes' sha256; between ``least`` and ``most`` files."""
+    files = {p.name for p in (folder / "docs").iterdir()}
+    assert least <= len(files) <= most
+    assert files == {s.name for s in files_of}
+    sources = (folder / "SOURCES.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in sources for name in files)
-    assert all(f"`{s.package}`" in sources and s.licence for s in doctune.FILES)
+    assert all(f"`{s.package}`" in sources and s.licence for s in files_of)
     sums = dict(
         reversed(line.split("  ", 1))
-        for line in (HERE / "SHA256SUMS").read_text().splitlines()
+        for line in (folder / "SHA256SUMS").read_text().splitlines()
         if line
     )
     assert set(sums) == {f"docs/{name}" for name in files}
     for name in files:
-        got = hashlib.sha256((HERE / "docs" / name).read_bytes()).hexdigest()
+        got = hashlib.sha256((folder / "docs" / name).read_bytes()).hexdigest()
         assert sums.get(f"docs/{name}") == got, f"{name} differs from SHA256SUMS"
+
+
+def test_every_file_has_provenance_and_the_bytes_recorded() -> None:
+    """Each file of docs/ is in FILES (how to re-create it), SOURCES.md and SHA256SUMS."""
+    check_files_recorded(HERE, doctune.FILES, 25, 90)
 
 
 def test_folder_stays_small() -> None:
