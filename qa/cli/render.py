@@ -40,7 +40,7 @@ _STAGES = {
     "read": ("reading", "files", 1),
     "chunk": ("chunking", "MB of text", 1e6),
     "embed": ("embedding", "passages", 1),
-    "index": ("indexing", "files", 1),
+    "index": ("indexing", "MB of files", 1e6),
 }
 
 
@@ -68,9 +68,10 @@ def with_progress(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
     def progress(stage: str, done: int, total: int) -> None:
         label, unit, scale = _STAGES.get(stage, (stage, "", 1))
+        places = 1 if total >= scale else 3  # a small folder is not "0.0 / 0.0 MB"
         shown = {
-            "done": f"{done / scale:,.1f}" if scale > 1 else f"{done:,}",
-            "total": f"{total / scale:,.1f}" if scale > 1 else f"{total:,}",
+            "done": f"{done / scale:,.{places}f}" if scale > 1 else f"{done:,}",
+            "total": f"{total / scale:,.{places}f}" if scale > 1 else f"{total:,}",
             "unit": unit,
         }
         if stage not in tasks:

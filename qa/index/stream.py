@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.core.config import Settings
-from qa.core.progress import Progress
+from qa.core.progress import Progress, within_file
 from qa.core.types import Document, Passage
 from qa.index.backend import FolderLocation, Location, StoreBackend
 from qa.index.chunk import passages
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BATCH_PASSAGES = 2048  # passages a batch embeds and writes (about 25 s at 80 passages/s)
 JOURNAL_BYTES = 48_000  # a batch's journal entries fit one Milvus VARCHAR (65,535 bytes)
+READ_SHARE = 0.5  # of a file's share of the progress, reading it; the rest, embedding it
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,11 @@ def prescan(files: Sequence[Path], strict: bool) -> None:
 
 
 class _Batcher:
-    """Collects files' documents and passages; embeds and writes them a batch at a time."""
+    """Collects files' documents and passages; embeds and writes them a batch at a time.
+
+    Progress is in bytes of files: half of a file's size once it is read (a PDF's pages as
+    they go), the other half as its batch is embedded, so the estimate follows the work
+    whether the time goes to reading large PDFs or to embedding many small files."""
 
     def __init__(
         self,
@@ -87,26 +92,54 @@ class _Batcher:
         limit: int,
         progress: Progress | None,
         files: tuple[int, int],
+        size: tuple[int, int],
     ) -> None:
         self.staging, self.encoder, self.settings = staging, encoder, settings
         self.limit, self.progress = max(1, limit), progress
         self.done, self.total = files  # files done (before this run too), files in all
+        self.done_bytes, self.total_bytes = size  # the same, in bytes of files
         self.pending: list[tuple[Document, list[Passage]]] = []
         self.entries: list[Entry] = []
         self.passages = self.bytes = self.files = self.embedded = 0
+        self.read_bytes = 0  # the files of the batch being collected
+        self.reading_bytes = 0.0  # of the file being read: the part read so far
         self.started = time.monotonic()
 
-    def add(self, entry: Entry, doc: Document | None = None, passages: Sequence[Passage] = ()):
-        size = len(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
-        full = self.passages + len(passages) > self.limit or self.bytes + size > JOURNAL_BYTES
+    def _report(self, embedded: float = 0.0) -> None:
+        """Progress: the files written, the batch's files read (``embedded``: the share of
+        its passages embedded) and the part read of the file being read."""
+        if self.progress:
+            read = self.read_bytes * (READ_SHARE + (1 - READ_SHARE) * embedded)
+            done = self.done_bytes + int(read + self.reading_bytes)
+            self.progress("index", min(done, max(self.total_bytes - 1, 0)), self.total_bytes)
+
+    def reading(self, size: int, fraction: float) -> None:
+        """The file being read (``size`` bytes) is ``fraction`` read."""
+        self.reading_bytes = READ_SHARE * size * min(max(fraction, 0.0), 1.0)
+        self._report()
+
+    def add(
+        self,
+        entry: Entry,
+        doc: Document | None = None,
+        passages: Sequence[Passage] = (),
+        size: int = 0,
+    ) -> None:
+        """One file's journal entry (``size``: its bytes), with its document and passages
+        unless it was skipped; the batch goes out first when it would grow too big."""
+        n = len(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        full = self.passages + len(passages) > self.limit or self.bytes + n > JOURNAL_BYTES
         if self.entries and full:
             self.flush()
         self.entries.append(entry)
-        self.bytes += size
+        self.bytes += n
         self.files += not entry["key"].startswith("doc:")
+        self.read_bytes += max(size, 0)
+        self.reading_bytes = 0.0
         if doc is not None:
             self.pending.append((doc, list(passages)))
             self.passages += len(passages)
+        self._report()
 
     def flush(self) -> None:
         if not self.entries:
@@ -117,8 +150,8 @@ class _Batcher:
         def tick(n: int) -> None:  # within a batch: its files counted as its passages go
             nonlocal embedded
             embedded += n
-            if self.progress and embedded < len(texts):  # the batch is done once written
-                self.progress("index", self.done + self.files * embedded // len(texts), self.total)
+            if embedded < len(texts):  # the batch is done once written
+                self._report(embedded / len(texts))
 
         vectors = (
             self.encoder.encode(texts, batch_size=self.settings.batch_size, progress=tick)
@@ -132,11 +165,14 @@ class _Batcher:
         self.staging.write(self.staging.next_batch, self.entries, batch)
         self.staging.next_batch += 1
         self.done += self.files
+        self.done_bytes += self.read_bytes
         self.embedded += len(texts)
         self.pending, self.entries = [], []
-        self.passages = self.bytes = self.files = 0
-        if self.progress:
-            self.progress("index", self.done, self.total)
+        self.passages = self.bytes = self.files = self.read_bytes = 0
+        if self.progress and self.done >= self.total:
+            self.progress("index", self.total_bytes, self.total_bytes)
+        else:
+            self._report()
         rate = self.embedded / max(time.monotonic() - self.started, 1e-9)
         log.info(
             "read %s of %s files: %s passages embedded, %.0f passages/s",
@@ -191,10 +227,15 @@ def _rebuild(
     resumed = reconcile(journal, stats)
     staging.drop(resumed.stale)
     if resumed.files:
-        log.warning("resuming: %s of %s files already indexed", len(resumed.files), len(files))
-    b = _Batcher(staging, encoder, settings, batch, progress, (len(resumed.files), len(files)))
+        log.warning(
+            "resuming: %s of %s files already indexed", f"{len(resumed.files):,}", f"{len(files):,}"
+        )
+    sizes = {src: max(st[1], 0) for src, st in stats.items()}
+    done = (len(resumed.files), len(files))
+    size = (sum(sizes.get(src, 0) for src in resumed.files), sum(sizes.values()))
+    b = _Batcher(staging, encoder, settings, batch, progress, done, size)
     if progress:
-        progress("index", b.done, b.total)
+        progress("index", b.done_bytes, b.total_bytes)
     seen: dict[str, str] = {}  # id → source of the files' documents, for duplicates
     order: list[str] = []  # their ids in the files' order: the report's added
     skipped: list[Skipped] = []
@@ -209,14 +250,15 @@ def _rebuild(
                 seen[done["doc"]] = src
                 order.append(done["doc"])
             continue
-        got = read_or_skip(f, seen)
+        with within_file(lambda part, n=sizes[src]: b.reading(n, part)):
+            got = read_or_skip(f, seen)
         if isinstance(got, Skipped):
             skipped.append(got)
-            b.add(file_entry(src, stats[src], skip=(got.reason, got.detail)))
+            b.add(file_entry(src, stats[src], skip=(got.reason, got.detail)), size=sizes[src])
             continue
         ps = passages(got, s)
         order.append(got.id)
-        b.add(file_entry(src, stats[src], got, len(ps)), got, ps)
+        b.add(file_entry(src, stats[src], got, len(ps)), got, ps, sizes[src])
     others = other_documents(location, paths, set(stats), set(seen))
     kept = [] if replace else others
     ids = {d.id for d in kept} | set(seen)

@@ -61,6 +61,17 @@ def test_headings_get_levels_by_size_and_bold_counts_at_body_size() -> None:
     check_invariants(ex)
 
 
+def test_reading_tells_how_far_through_its_pages_it_is() -> None:
+    """A long PDF moves an index's progress page by page (`file_part_done`)."""
+    from qa.core.progress import within_file
+
+    parts: list[float] = []
+    with within_file(parts.append):
+        read_pdf(report())
+    assert parts == [1 / 3, 2 / 3, 1.0]
+    read_pdf(report())  # outside an index, nobody is told
+
+
 def test_a_column_of_bullets_boxed_apart_makes_its_items_a_list() -> None:
     # pdfminer boxed the bullets apart from their items: the items ran together as one
     # paragraph under a line of "• • •"

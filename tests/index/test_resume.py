@@ -184,6 +184,37 @@ def test_batches_bound_what_is_read_and_embedded_at_once(settings_for, tmp_path,
     assert read_at_call[0] < 20 and len(read_at_call) >= len(built.store.passages) / BATCH
 
 
+def test_progress_goes_by_bytes_and_moves_while_a_long_file_is_read(tmp_path, monkeypatch):
+    """A rebuild's progress counts bytes of files, half for reading a file (a reader's
+    `file_part_done` moves it within the file) and half for embedding it: it never goes
+    back, ends at the total, and one large file weighs as much as its size."""
+    import qa.index.stream as stream
+    from qa.core.progress import file_part_done
+
+    d = _corpus(tmp_path, n=4)
+    big = d / "f00.txt"
+    big.write_text(big.read_text() + "\n\n" + "A long appendix of measurements. " * 300)
+    real = stream.read_or_skip
+
+    def slow_read(path: Path, seen: dict[str, str]):  # a reader going through its pages
+        for part in (0.25, 0.5, 0.75):
+            file_part_done(part)
+        return real(path, seen)
+
+    monkeypatch.setattr(stream, "read_or_skip", slow_read)
+    seen: list[tuple[int, int]] = []
+    s = Settings(index_dir=tmp_path / "i", reader_dir=None, max_passage_words=30)
+    _engine(s, Encoder()).index([d], progress=lambda stage, done, total: seen.append((done, total)))
+    total = sum(f.stat().st_size for f in d.iterdir())
+    assert {t for _, t in seen} == {total}
+    done = [x for x, _ in seen]
+    assert done == sorted(done) and done[-1] == total and done[0] == 0
+    size = big.stat().st_size
+    # while the big file (read first) is read: a quarter of its reading half, then more
+    assert int(0.5 * size * 0.25) in done and int(0.5 * size * 0.75) in done
+    assert size > 0.8 * total and any(0.5 * size <= x < 0.6 * size for x in done)
+
+
 def test_a_reader_answers_from_the_old_generation_until_the_flip(tmp_path, milvus_uri):
     from qa.index.milvus import MilvusLocation
 

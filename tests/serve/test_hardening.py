@@ -368,6 +368,14 @@ def test_progress_lines_say_the_size_first_then_every_few_seconds(
     assert lines[3] == "embedding: 50% of 1,000 passages, about 5 s left"
     assert lines[-1] == "embedded 1,000 passages in 10 s"
     assert len(lines) == 5  # start and end of each stage, and one line 5 s in
+    lines.clear()
+    report("index", 400_000, 1_000_000)  # a resumed rebuild: 40% was done before
+    clock[0] += 6
+    report("index", 700_000, 1_000_000)
+    assert lines == [
+        "indexing 1.0 MB of files…",
+        "indexing: 70% of 1.0 MB of files, about 6 s left",  # 300 KB in 6 s, not 700 KB
+    ]
 
 
 def test_qa_index_shows_progress_when_stderr_is_not_a_terminal(
@@ -383,8 +391,8 @@ def test_qa_index_shows_progress_when_stderr_is_not_a_terminal(
     r = CliRunner().invoke(cli.app, ["index", str(corpus_dir)])
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
-    n = len(list(corpus_dir.iterdir()))
-    assert f"indexing {n} files…" in out and f"read {n} files in 0 s" in out
+    n = sum(f.stat().st_size for f in corpus_dir.iterdir())
+    assert f"indexing {n} bytes of files…" in out and f"read {n} bytes of files in 0 s" in out
 
 
 # -- logs ------------------------------------------------------------------------------------

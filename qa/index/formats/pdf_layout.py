@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
+from qa.core.progress import file_part_done
 from qa.index.formats import Unreadable
 from qa.index.formats.pdf_fonts import LIGATURES, accents, line_text, resources, underscore_rules
 
@@ -291,6 +292,7 @@ def layout(
             out.append((found.y0, found.y1, boxes))
             if visit is not None:
                 visit(number, found)
+            file_part_done(number / len(pages))
         info = doc.info[0] if doc.info else {}
     if len(failed) == len(pages):
         raise Unreadable(DAMAGED.format(why=_why(failed[0])))
