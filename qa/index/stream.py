@@ -145,13 +145,15 @@ class _Batcher:
         if not self.entries:
             return
         texts = [p.search_text for _, ps in self.pending for p in ps]
+        # the encoder embeds the longest texts first: the share done is that of characters
+        chars = np.cumsum(sorted((len(t) for t in texts), reverse=True)) if texts else None
         embedded = 0
 
         def tick(n: int) -> None:  # within a batch: its files counted as its passages go
             nonlocal embedded
             embedded += n
-            if embedded < len(texts):  # the batch is done once written
-                self._report(embedded / len(texts))
+            if chars is not None and embedded < len(texts):  # done once written
+                self._report(float(chars[embedded - 1] / max(chars[-1], 1)))
 
         vectors = (
             self.encoder.encode(texts, batch_size=self.settings.batch_size, progress=tick)
