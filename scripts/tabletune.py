@@ -96,6 +96,7 @@ FILES: tuple[Any, ...] = (
     Source(
         "docutils-smartquotes.html", *DOCUTILS, DU + "smartquotes.html", "copy", "public domain"
     ),
+    Source("xlfd.html", *XORG, D + "xorg-docs/xlfd/xlfd.html", "copy", "X11 (MIT)"),
     Source("ps.1.html", *PROCPS, M + "man1/ps.1.gz", "man-html", "GPL-2+"),
     # Markdown
     Source("picomatch-readme.md", *PICOMATCH, "package/README.md", "copy", MIT),
