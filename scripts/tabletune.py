@@ -63,9 +63,7 @@ MIT = "MIT"
 
 FILES: tuple[Any, ...] = (
     # PDF
-    Source(
-        "gnuplot-manual.pdf", *GNUPLOT, D + "gnuplot/gnuplot.pdf", "copy", "gnuplot licence"
-    ),
+    Source("gnuplot-manual.pdf", *GNUPLOT, D + "gnuplot/gnuplot.pdf", "copy", "gnuplot licence"),
     Source(
         "fhs-3.0.pdf",
         *POLICY,
@@ -79,12 +77,12 @@ FILES: tuple[Any, ...] = (
         *XTABLE,
         "usr/lib/R/site-library/xtable/doc/xtableGallery.pdf",
         "copy",
-        "GPL-2+",
+        "GPL-2",
     ),
     # DOCX (pandoc conversions)
     Source("bcrypt-readme.docx", *BCRYPT, "package/README.md", "docx-from-markdown", MIT),
     Source("fast-glob-readme.docx", *FASTGLOB, "package/README.md", "docx-from-markdown", MIT),
-    Source("nft.8.docx", *NFTABLES, M + "man8/nft.8.gz", "man-docx", "GPL-2"),
+    Source("nft.8.docx", *NFTABLES, M + "man8/nft.8.gz", "man-docx", "CC-BY-SA-4.0"),
     # HTML
     Source(
         "psycopg2-usage.html",
@@ -94,16 +92,20 @@ FILES: tuple[Any, ...] = (
         "LGPL-3+",
     ),
     Source(
-        "docutils-smartquotes.html", *DOCUTILS, DU + "smartquotes.html", "copy", "public domain"
+        "docutils-smartquotes.html",
+        *DOCUTILS,
+        DU + "smartquotes.html",
+        "copy",
+        "BSD-2-Clause and BSD-3-Clause",
     ),
     Source("xlfd.html", *XORG, D + "xorg-docs/xlfd/xlfd.html", "copy", "X11 (MIT)"),
-    Source("ps.1.html", *PROCPS, M + "man1/ps.1.gz", "man-html", "GPL-2+"),
+    Source("ps.1.html", *PROCPS, M + "man1/ps.1.gz", "man-html", "LGPL-2.1+"),
     # Markdown
     Source("picomatch-readme.md", *PICOMATCH, "package/README.md", "copy", MIT),
     Source("cron-parser-readme.md", *CRONPARSER, "package/README.md", "copy", MIT),
     Source("qrcode-readme.md", *QRCODE, "package/README.md", "copy", MIT),
     # plain text
-    Source("terminfo.5.txt", *NCURSES, M + "man5/terminfo.5.gz", "man-text", "X11 (MIT)"),
+    Source("terminfo.5.txt", *NCURSES, M + "man5/terminfo.5.gz", "man-text", "MIT/X11"),
     Source("man.1.txt", *MANDB, M + "man1/man.1.gz", "man-text", "GPL-2+"),
     Source(
         "docutils-cheatsheet.txt",
