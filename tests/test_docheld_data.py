@@ -87,7 +87,7 @@ def test_kept_apart_from_every_other_set(questions: list[dict[str, Any]]) -> Non
     """No package, no file bytes and no question text in common with realdocs (evaluation),
     doctune (tuning) or doctrain (training): nothing tuned or trained has seen docheld."""
     ours = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name for p in (HERE / "docs").iterdir()}
-    for other in ("realdocs", "doctune", "doctrain", "doctables"):
+    for other in ("realdocs", "doctune", "doctrain", "doctables", "tabletune"):
         theirs = _sums(ROOT / "data" / other / "SHA256SUMS")
         shared = {ours[h]: theirs[h] for h in set(ours) & set(theirs)}
         assert not shared, f"same bytes in docheld and {other}: {shared}"

@@ -1,8 +1,9 @@
 """data/tabletrain (rule-made training questions on table rows): well-formed SQuAD JSON whose
 answers are verbatim spans of their contexts, capped per passage, page and package, its
 tuning packages apart from its training ones, and kept apart from every question set:
-no package that data/realdocs, data/docheld, data/doctables, data/doctune or data/doctrain
-uses, no question text asked there. Also the rules themselves on a small passage.
+no package that data/realdocs, data/docheld, data/doctables, data/tabletune, data/doctune
+or data/doctrain uses, no question text asked there. Also the rules themselves on a small
+passage.
 
 Fast: no models, no downloads (re-creating the folder needs apt; see its README).
 """
@@ -17,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from scripts import docheld, doctables, doctune, make_doctrain, make_tabletrain
+from scripts import docheld, doctables, doctune, make_doctrain, make_tabletrain, tabletune
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "tabletrain"
-SETS = ("realdocs", "docheld", "doctables", "doctune")
+SETS = ("realdocs", "docheld", "doctables", "doctune", "tabletune")
 
 
 def norm(s: str) -> str:
@@ -92,6 +93,7 @@ def test_kept_apart_from_every_question_set(rows: dict[str, list[dict[str, Any]]
     ours = {p for p, _, _, _ in make_tabletrain.PACKAGES}
     theirs = {s.package for s in (*doctune.FILES, *doctune.rd.FILES, *docheld.FILES)}
     theirs |= {s.package for s in doctables.FILES}
+    theirs |= {s.package for s in tabletune.FILES}
     theirs |= {s.package for s in make_doctrain.FILES}
     assert not ours & theirs
     asked = set()
