@@ -36,10 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "data" / "realdocs"
 DOCS = HERE / "docs"
 QUESTIONS = HERE / "questions.jsonl"
-# data/doctune is the tuning twin (decoding rules, calibrators, domain adaptation are judged
-# there); data/realdocs, data/docheld and data/doctables are evaluation sets and are only
-# ever measured
-SETS = {name: ROOT / "data" / name for name in ("realdocs", "docheld", "doctables", "doctune")}
+# data/doctune and data/tabletune (tables) are the tuning twins (decoding rules, renderings,
+# calibrators, domain adaptation are judged there); data/realdocs, data/docheld and
+# data/doctables are evaluation sets and are only ever measured
+SETS = {
+    name: ROOT / "data" / name
+    for name in ("realdocs", "docheld", "doctables", "doctune", "tabletune")
+}
 FORMATS = ("pdf", "docx", "html", "markdown", "text")
 K = 5
 SHORT_WORDS = 5  # a passage of fewer words counts as short

@@ -22,6 +22,7 @@ import numpy as np
 from qa.core.text import terms
 from qa.core.types import Answer, Hit
 from qa.read.answer_type import looks_like_code
+from qa.read.rows import is_row
 
 CONFIDENCE_JSON = "confidence.json"
 # Everything ``features`` measures; a calibrator uses the subset its file names.
@@ -43,9 +44,6 @@ FEATURES = (
 )
 # a sentence ends at . ! or ? before a space, or at a line break (a list item, a table row)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-# a table row as qa lays rows out: "Name: value; Name: value" cells, "| a | b |" (Markdown),
-# tab-separated cells, or columns aligned by runs of spaces (plain text)
-_TABLE_ROW = re.compile(r"[^;\n]{1,60}: [^\n]*; [^;\n]{1,60}: |^\s*\|.*\||\t|\S {3,}\S.* {3,}\S")
 
 
 def _logit(p: float) -> float:
@@ -107,9 +105,7 @@ def features(
         "question_overlap": question_overlap(
             question, sentence_at(hit.passage.text, answer.start - hit.passage.start)
         ),
-        "table_row": float(
-            bool(_TABLE_ROW.search(line_at(hit.passage.text, answer.start - hit.passage.start)))
-        ),
+        "table_row": float(is_row(line_at(hit.passage.text, answer.start - hit.passage.start))),
     }
 
 

@@ -67,6 +67,7 @@ class SpanRules:
     complete_dates: bool = True
     kind_weight: float = 2.0
     whole_token: bool = True
+    row_weight: float = 8.0
 
 
 @dataclass(frozen=True, eq=False)

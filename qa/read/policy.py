@@ -6,7 +6,9 @@
 2. ``code_core``: to a question asking for a command, option or other code-like name
    (``qa.read.answer_type``), a span keeps only its run of code-like words;
 3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends;
-4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``).
+4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``);
+5. ``row_weight``: spans in the table row the question names (its rare words outside the
+   span) gain (``qa.read.rows.prefer_named_rows``).
 
 Spans that become alike then fall in one answer group and add their probabilities.
 After the choice, ``finish_span`` takes in the year after a month and day
@@ -24,7 +26,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from qa.core.types import Hit
-from qa.read import answer_type, edges
+from qa.read import answer_type, edges, rows
 
 if TYPE_CHECKING:
     from qa.read.decide import Candidate, SpanRules
@@ -49,6 +51,8 @@ def reshape(
         out = [_moved(c, hits, edges.strip_marks) for c in out]
     if rules.kind_weight and kind is not None:
         out = answer_type.prefer_kind(out, hits, question, rules.kind_weight)
+    if rules.row_weight:
+        out = rows.prefer_named_rows(out, hits, question, rules.row_weight)
     return out
 
 

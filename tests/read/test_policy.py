@@ -13,7 +13,7 @@ from qa.read.decide import Candidate, SpanRules
 
 ON = SpanRules()
 OFF = replace(ON, one_block=False, code_core=False, strip_marks=False, complete_dates=False,
-              kind_weight=0.0, whole_token=False)  # fmt: skip
+              kind_weight=0.0, whole_token=False, row_weight=0.0)  # fmt: skip
 
 
 def hits_over(*texts: str) -> list[Hit]:
@@ -38,7 +38,7 @@ def answer(cands: list[Candidate], hits: list[Hit], question: str, rules: SpanRu
 
 def test_defaults_are_the_kept_rules() -> None:
     assert ON.one_block and ON.code_core and ON.strip_marks and ON.complete_dates
-    assert ON.kind_weight == 2.0 and ON.whole_token
+    assert ON.kind_weight == 2.0 and ON.whole_token and ON.row_weight == 8.0
     assert decide.choose([], hits_over("x"), "q?", ON) is None
 
 
@@ -47,7 +47,7 @@ def test_one_block_drops_a_span_across_table_cells() -> None:
     cands = [cand(hits, "Path\tDescription\tX-Ref\n./obashdb", 0.5), cand(hits, "./obashdb", 0.3)]
     q = "Which bash example is a bash debugger?"
     assert answer(cands, hits, q, ON) == "./obashdb"
-    assert answer(cands, hits, q, replace(ON, one_block=False)).startswith("Path")
+    assert answer(cands, hits, q, replace(ON, one_block=False, row_weight=0.0)).startswith("Path")
     # no span left inside one block: the spans are kept as they are
     assert answer(cands[:1], hits, q, ON).startswith("Path")
 

@@ -1,0 +1,124 @@
+"""Table rows in a passage: which row a question names.
+
+A question about a table names its row by a cell ("What is the default of maxLength?",
+"Which code means Reverse Oblique?") and asks for another cell of the same row. The reader,
+which learned from prose, often takes the asked-for column from a neighbouring row
+("2.620" for "Mazda RX4 Wag", whose weight is on the next line) or a cell's column name.
+``prefer_named_rows`` lets the spans in a row that holds the question's words outside the
+span gain: the words counted are those rare in the passage (a column name repeated in every
+``Name: value`` row names no row), and a span inside a cell's name gains nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from qa.core.types import Hit
+
+if TYPE_CHECKING:
+    from qa.read.decide import Candidate
+
+# a table row as qa lays rows out: "Name: value; Name: value" cells, "| a | b |" (Markdown),
+# tab-separated cells, or columns aligned by runs of spaces (plain text)
+TABLE_ROW = re.compile(r"[^;\n]{1,60}: [^\n]*; [^;\n]{1,60}: |^\s*\|.*\||\t|\S {3,}\S.* {3,}\S")
+_CELL_NAME = re.compile(r"(?:^|; )([^;:\n]{1,60}): ")
+_PIPE_ROW = re.compile(r"^\s*\|", re.M)
+_DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}", re.M)  # under a Markdown table's header
+_WORD = re.compile(r"[^\W_]+")
+# words that name no row: question words and the commonest function words
+_STOP = frozenset(
+    _WORD.findall(
+        "a an the of in on at to for from by with as and or not no is are was were be been "
+        "being do does did done has have had what which who whom whose when where why how "
+        "that this these those there it its can could should would will shall may might "
+        "must than then into onto about per via if so any each every some one"
+    )
+)
+
+
+def words(text: str) -> set[str]:
+    """The lower-cased words of ``text`` (letters and digits; "fr-ch" is "fr" and "ch")."""
+    return {w for w in _WORD.findall(text.lower())}
+
+
+def line_bounds(text: str, offset: int) -> tuple[int, int]:
+    """Where the line holding ``offset`` starts and ends."""
+    lo = text.rfind("\n", 0, offset) + 1
+    hi = text.find("\n", offset)
+    return lo, len(text) if hi < 0 else hi
+
+
+def is_row(line: str) -> bool:
+    """Whether a line is a table row (see ``TABLE_ROW``)."""
+    return bool(TABLE_ROW.search(line))
+
+
+@lru_cache(maxsize=256)
+def _rare_words(text: str) -> frozenset[str]:
+    """The words of a passage that few of its lines hold: at most a third of them (one, in
+    a table of up to five lines), so a column name repeated in every row, or a word of every
+    line, is not one; nor is a word of a Markdown header (column names name no row)."""
+    lines, names = [], set()
+    at = 0
+    for line in text.split("\n"):
+        if is_header(text, at, at + len(line)):
+            names |= words(line)
+        elif line.strip():
+            lines.append(words(line))
+        at += len(line) + 1
+    counts: dict[str, int] = {}
+    for ws in lines:
+        for w in ws:
+            counts[w] = counts.get(w, 0) + 1
+    most = max(1, len(lines) // 3)
+    return frozenset(w for w, n in counts.items() if n <= most and w not in names)
+
+
+def in_cell_name(line: str, start: int, end: int) -> bool:
+    """Whether ``line[start:end]`` lies inside a cell's name ("English Translation" in
+    "Code: 60; English Translation: SemiBold")."""
+    return any(m.start(1) <= start and end <= m.end(1) for m in _CELL_NAME.finditer(line))
+
+
+def is_header(text: str, lo: int, hi: int) -> bool:
+    """Whether the line ``text[lo:hi]`` is a Markdown table's header (column names)."""
+    return bool(_PIPE_ROW.match(text, lo)) and bool(_DELIMITER_ROW.match(text, hi + 1))
+
+
+def row_binding(question: str, text: str, start: int, end: int) -> float:
+    """How much the row holding ``text[start:end]`` is the one the question names: the
+    share of the question's words rare in the passage that the row holds outside the span
+    (0 outside a table row, for a span in a cell's name or in a header row)."""
+    lo, hi = line_bounds(text, start)
+    line = text[lo:hi]
+    if end > hi or not is_row(line) or in_cell_name(line, start - lo, end - lo):
+        return 0.0
+    if is_header(text, lo, hi):
+        return 0.0
+    asked = (words(question) - _STOP) & _rare_words(text)
+    if not asked:
+        return 0.0
+    outside = words(line[: start - lo]) | words(line[end - lo :])
+    return len(asked & outside) / len(asked)
+
+
+def prefer_named_rows(
+    cands: Sequence[Candidate], hits: Sequence[Hit], question: str, weight: float
+) -> list[Candidate]:
+    """``cands`` with each probability times ``exp(weight × row_binding)``, renormalised
+    (the candidates' total probability kept): spans in the row the question names gain."""
+    if not weight or not cands or not question:
+        return list(cands)
+    factors = [
+        math.exp(weight * row_binding(question, hits[c.hit_index].passage.text, c.start, c.end))
+        for c in cands
+    ]
+    if all(f == 1.0 for f in factors):
+        return list(cands)
+    z = sum(c.prob * f for c, f in zip(cands, factors, strict=True)) / sum(c.prob for c in cands)
+    return [replace(c, prob=c.prob * f / z) for c, f in zip(cands, factors, strict=True)]

@@ -1,0 +1,62 @@
+"""Table rows: which row a question names, and the decoding rule built on it
+(``row_weight``) through ``decide.choose``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from qa.read.rows import in_cell_name, row_binding
+from tests.read.test_policy import ON, answer, cand, hits_over
+
+SLANTS = (
+    'Code: "R"; English Translation: Roman; Description: Upright design\n'
+    'Code: "RO"; English Translation: Reverse Oblique; Description: Obliqued upright design\n'
+    'Code: "I"; English Translation: Italic; Description: Italic design'
+)
+OPTIONS = (
+    "| Option | Type | Default | Description |\n"
+    "| --- | --- | --- | --- |\n"
+    "| `maxLength` | `number` | `65536` | Limit the max length of the input |\n"
+    "| `windows` | `boolean` | `false` | Also accept backslashes as separators |"
+)
+
+
+def _binding(question: str, text: str, span: str, nth: int = 0) -> float:
+    at = -1
+    for _ in range(nth + 1):
+        at = text.index(span, at + 1)
+    return row_binding(question, text, at, at + len(span))
+
+
+def test_the_row_holding_the_questions_rare_words_outside_the_span_is_bound() -> None:
+    q = "Which XLFD slant code means Reverse Oblique?"
+    assert _binding(q, SLANTS, '"RO"') == 1.0
+    assert _binding(q, SLANTS, '"R"') == 0.0  # another row
+    assert _binding(q, SLANTS, "Reverse Oblique") == 0.0  # the words are the span's own
+    assert _binding(q, SLANTS, "English Translation", 1) == 0.0  # a cell's name
+
+
+def test_markdown_header_words_name_columns_not_rows() -> None:
+    q = "What is the default of picomatch's maxLength option?"
+    assert _binding(q, OPTIONS, "65536") == 1.0
+    assert _binding(q, OPTIONS, "Default") == 0.0  # the header row
+    assert _binding(q, OPTIONS, "false") == 0.0
+
+
+def test_prose_is_no_row() -> None:
+    text = "The default of maxLength is 65536. Windows paths are accepted."
+    assert _binding("What is the default of maxLength?", text, "65536") == 0.0
+
+
+def test_a_cells_name() -> None:
+    line = SLANTS.splitlines()[0]
+    assert in_cell_name(line, line.index("English"), line.index("English") + 7)
+    assert not in_cell_name(line, line.index("Roman"), line.index("Roman") + 5)
+
+
+def test_the_rule_chooses_the_named_row() -> None:
+    hits = hits_over(SLANTS)
+    q = "Which XLFD slant code means Reverse Oblique?"
+    cands = [cand(hits, "English Translation", 0.5), cand(hits, '"RO"', 0.2)]
+    assert answer(cands, hits, q, replace(ON, row_weight=0.0)) == "English Translation"
+    assert answer(cands, hits, q, ON) == '"RO"'
