@@ -11,6 +11,7 @@ span gain: the words counted are those rare in the passage (a column name repeat
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Sequence
@@ -55,7 +56,9 @@ def line_bounds(text: str, offset: int) -> tuple[int, int]:
 
 def is_row(line: str) -> bool:
     """Whether a line is a table row (see ``TABLE_ROW``)."""
-    return bool(TABLE_ROW.search(line))
+    # the pattern backtracks over a long line of prose: look for a cell's mark first
+    marks = "; " in line or "|" in line or "\t" in line or "   " in line
+    return marks and bool(TABLE_ROW.search(line))
 
 
 @lru_cache(maxsize=256)
@@ -90,19 +93,38 @@ def is_header(text: str, lo: int, hi: int) -> bool:
     return bool(_PIPE_ROW.match(text, lo)) and bool(_DELIMITER_ROW.match(text, hi + 1))
 
 
+@lru_cache(maxsize=256)
+def _lines(text: str) -> tuple[tuple[int, ...], tuple[tuple[int, bool, bool], ...]]:
+    """A passage's line starts, and each line's end, whether it is a table row and whether
+    a header row: worked out once a passage, not once a span."""
+    starts, lines = [], []
+    at = 0
+    for line in text.split("\n"):
+        hi = at + len(line)
+        starts.append(at)
+        lines.append((hi, is_row(line), is_header(text, at, hi)))
+        at = hi + 1
+    return tuple(starts), tuple(lines)
+
+
+def has_rows(text: str) -> bool:
+    """Whether a passage holds a table row."""
+    return any(row for _, row, _ in _lines(text)[1])
+
+
 def row_binding(question: str, text: str, start: int, end: int) -> float:
     """How much the row holding ``text[start:end]`` is the one the question names: the
     share of the question's words rare in the passage that the row holds outside the span
     (0 outside a table row, for a span in a cell's name or in a header row)."""
-    lo, hi = line_bounds(text, start)
-    line = text[lo:hi]
-    if end > hi or not is_row(line) or in_cell_name(line, start - lo, end - lo):
-        return 0.0
-    if is_header(text, lo, hi):
+    starts, lines = _lines(text)
+    i = bisect.bisect_right(starts, start) - 1
+    lo, (hi, row, header) = starts[i], lines[i]
+    if end > hi or not row or header or in_cell_name(text[lo:hi], start - lo, end - lo):
         return 0.0
     asked = (words(question) - _STOP) & _rare_words(text)
     if not asked:
         return 0.0
+    line = text[lo:hi]
     outside = words(line[: start - lo]) | words(line[end - lo :])
     return len(asked & outside) / len(asked)
 
@@ -114,6 +136,8 @@ def prefer_named_rows(
     (the candidates' total probability kept): spans in the row the question names gain."""
     if not weight or not cands or not question:
         return list(cands)
+    if not any(has_rows(hits[i].passage.text) for i in {c.hit_index for c in cands}):
+        return list(cands)  # prose only: nothing to weigh
     factors = [
         math.exp(weight * row_binding(question, hits[c.hit_index].passage.text, c.start, c.end))
         for c in cands
