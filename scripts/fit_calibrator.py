@@ -17,11 +17,14 @@ with the SQuAD rows, so the calibrator also sees questions off SQuAD's shape; SQ
 answerable questions then count so that its unanswerable ones are the same share of its
 weight as doctune's are of doctune's (``balanced_answerable_weights``). Files whose
 questions the reader trained on (its record's ``--gold`` files, e.g.
-``data/doctune/reader-train.json``) are left out, all their questions with them.
+``data/doctune/reader-train.json``) are left out, all their questions with them. With
+``--tabletune`` as well, the questions on tables of ``data/tabletune`` (a tuning set) join
+doctune's, grouped by file, as documentation: the calibrator then sees table cells read.
 
     .venv/bin/python scripts/fit_calibrator.py            # ask, compare, write
     .venv/bin/python scripts/fit_calibrator.py --reuse    # refit from bench/out's answers
     .venv/bin/python scripts/fit_calibrator.py --doctune  # SQuAD and data/doctune
+    .venv/bin/python scripts/fit_calibrator.py --doctune --tabletune  # and data/tabletune
 
 After any change to the reader or its decoding rules, refit without ``--reuse`` (the rows
 hold the reader's answers; ``--reuse`` refuses rows another reader folder made):
@@ -65,6 +68,8 @@ DOC_K = 5  # as the real-documents benchmark asks
 ROWS = ROOT / "bench" / "out" / "calibration-tune.json"
 DOC_ROWS = ROOT / "bench" / "out" / "calibration-doctune.json"
 DOCTUNE = ROOT / "data" / "doctune"
+TABLE_ROWS = ROOT / "bench" / "out" / "calibration-tabletune.json"
+TABLETUNE = ROOT / "data" / "tabletune"
 # The feature sets compared (``qa.read.confidence.FEATURES``), simplest first.
 _READER = ("span_logit", "null_margin", "second_share", "agreeing_passages")
 _RETRIEVAL = (*_READER, "retrieval_score", "rank", "dense")
@@ -116,6 +121,21 @@ def doctune_rows(reader_dir: Path) -> list[Asked]:
     return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
 
 
+def tabletune_rows(reader_dir: Path) -> list[Asked]:
+    """Every data/tabletune question (the reader never trained on them), asked over the
+    set's documents, K=5, grouped by file."""
+    from qa.index import ingest
+
+    reader = RecordingReader(reader_dir)
+    reader.calibrator = None
+    docs = ingest.scan(TABLETUNE / "docs").documents
+    engine = Engine.in_memory(docs, Settings(reader_dir=reader_dir), reader=reader)
+    lines = (TABLETUNE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    qs = [json.loads(line) for line in lines if line.strip()]
+    questions = [(q["id"], f"tabletune:{q['file']}", q["question"], q["answers"]) for q in qs]
+    return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
+
+
 def _rows(
     path: Path, reuse: bool, reader_dir: Path, make: Callable[[], list[Asked]]
 ) -> list[Asked]:
@@ -144,10 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help=f"refit from {ROWS.name}")
     ap.add_argument("--dry-run", action="store_true", help="compare, write nothing")
     ap.add_argument("--doctune", action="store_true", help="fit on data/doctune as well")
+    ap.add_argument(
+        "--tabletune", action="store_true", help="and on data/tabletune (with --doctune)"
+    )
     args = ap.parse_args(argv)
+    if args.tabletune and not args.doctune:
+        ap.error("--tabletune joins data/doctune's documentation rows: give --doctune too")
     rows = _rows(ROWS, args.reuse, args.reader, lambda: tuning_rows(args.reader, args.data))
     if args.doctune:
         rows += _rows(DOC_ROWS, args.reuse, args.reader, lambda: doctune_rows(args.reader))
+    if args.tabletune:
+        rows += _rows(TABLE_ROWS, args.reuse, args.reader, lambda: tabletune_rows(args.reader))
     answered = [r for r in rows if r.features is not None]
     print(
         f"{len(rows)} questions, {len(answered)} answered, {sum(r.right for r in answered)} right"
@@ -175,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "tuning": "squad-v2.0-dev-half.json held-out articles "
         f"({', '.join(sorted(squad.HELDOUT_TITLES))}), open setting K={K} over SQuAD v1.1 dev"
-        + (f"; data/doctune questions, K={DOC_K} over its documents" if args.doctune else ""),
+        + (f"; data/doctune questions, K={DOC_K} over its documents" if args.doctune else "")
+        + ("; data/tabletune questions, the same way" if args.tabletune else ""),
         "label": "right = SQuAD F1 >= 0.5 against the golds; unanswerable answered = wrong",
         "questions": len(rows),
         "answers": len(answered),
@@ -193,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(aw, dict)
         else aw,
         "thresholds": table,
-        "command": "scripts/fit_calibrator.py" + (" --doctune" if args.doctune else ""),
+        "command": "scripts/fit_calibrator.py"
+        + (" --doctune" if args.doctune else "")
+        + (" --tabletune" if args.tabletune else ""),
     }
     cal = type(cal)(cal.names, cal.mean, cal.scale, cal.weights, cal.bias, record)
     if not args.dry_run:

@@ -24,9 +24,14 @@ from qa.core.types import Hit
 if TYPE_CHECKING:
     from qa.read.decide import Candidate
 
-# a table row as qa lays rows out: "Name: value; Name: value" cells, "| a | b |" (Markdown),
+# a table row as qa lays rows out: "Name: value; Name: value" cells from the line's start
+# (a name may hold a bracketed part, "Size (bytes)", but prose with a bracket left open,
+# "The Normans (Norman: Nourmands; French: Normands)", is no row), "| a | b |" (Markdown),
 # tab-separated cells, or columns aligned by runs of spaces (plain text)
-TABLE_ROW = re.compile(r"[^;\n]{1,60}: [^\n]*; [^;\n]{1,60}: |^\s*\|.*\||\t|\S {3,}\S.* {3,}\S")
+TABLE_ROW = re.compile(
+    r"^(?=[^:\n]{1,60}: )(?:[^;:()\n]|\([^;:()\n]*\))+: [^\n]*; [^;\n]{1,60}: "
+    r"|^\s*\|.*\||\t|\S {3,}\S.* {3,}\S"
+)
 _CELL_NAME = re.compile(r"(?:^|; )([^;:\n]{1,60}): ")
 _PIPE_ROW = re.compile(r"^\s*\|", re.M)
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}", re.M)  # under a Markdown table's header

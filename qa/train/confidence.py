@@ -286,8 +286,9 @@ def cross_validate(
 
 
 def domain(row: Asked) -> str:
-    """Where a tuning question comes from: ``doctune`` (documentation) or ``squad``."""
-    return "doctune" if row.group.startswith("doctune:") else "squad"
+    """Where a tuning question comes from: ``doctune`` (documentation: data/doctune, and
+    data/tabletune's questions on tables) or ``squad``."""
+    return "doctune" if row.group.startswith(("doctune:", "tabletune:")) else "squad"
 
 
 def _scores(rows: Sequence[Asked], probs: Sequence[float | None], aw: AnswerableWeight) -> dict:

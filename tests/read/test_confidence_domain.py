@@ -3,6 +3,8 @@ is picked so that it holds on both (``qa.train.confidence.pick``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -47,6 +49,10 @@ def test_table_row_tells_a_cell_among_its_neighbours() -> None:
     assert evidence("-a      all       show hidden files", "show hidden files")["table_row"] == 1.0
     prose = "Note: the default is 8; larger values use more memory."
     assert evidence(prose, "8")["table_row"] == 0.0
+    # a bracket left open before the first colon is prose naming things, not a row's cells
+    names = "The Normans (Norman: Nourmands; French: Normands) gave their name to Normandy."
+    assert evidence(names, "Normandy")["table_row"] == 0.0
+    assert evidence("Size (bytes): 4; Sign: none", "4")["table_row"] == 1.0
 
 
 def test_question_overlap_reads_the_answers_own_sentence() -> None:
@@ -86,6 +92,7 @@ def test_cross_validate_scores_each_domain() -> None:
                           float(right), float(right), right, True))  # fmt: skip
     out = cross_validate(rows, ("span_logit",), 1.0)
     assert {domain(r) for r in rows} == {"doctune", "squad"}
+    assert domain(replace(rows[1], group="tabletune:docs/ps.1.html")) == "doctune"
     for key in ("squad_ece", "doctune_ece", "squad_log_loss", "doctune_log_loss"):
         assert 0.0 <= out[key] < 1.0
     assert out["worst_ece"] == max(out["squad_ece"], out["doctune_ece"])
