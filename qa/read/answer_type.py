@@ -121,6 +121,11 @@ def prefer_kind(
         math.exp(weight * agreement(kind, hits[c.hit_index].passage.text[c.start : c.end]))
         for c in cands
     ]
-    # the candidates' total probability is kept: only its share among them moves
+    return reweigh(cands, factors)
+
+
+def reweigh(cands: Sequence[Candidate], factors: Sequence[float]) -> list[Candidate]:
+    """``cands`` with each probability times its factor, renormalised so that their total
+    probability is kept: only each one's share among them moves."""
     z = sum(c.prob * f for c, f in zip(cands, factors, strict=True)) / sum(c.prob for c in cands)
     return [replace(c, prob=c.prob * f / z) for c, f in zip(cands, factors, strict=True)]

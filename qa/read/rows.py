@@ -15,11 +15,11 @@ import bisect
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa.core.types import Hit
+from qa.read.answer_type import reweigh
 
 if TYPE_CHECKING:
     from qa.read.decide import Candidate
@@ -49,14 +49,7 @@ _STOP = frozenset(
 
 def words(text: str) -> set[str]:
     """The lower-cased words of ``text`` (letters and digits; "fr-ch" is "fr" and "ch")."""
-    return {w for w in _WORD.findall(text.lower())}
-
-
-def line_bounds(text: str, offset: int) -> tuple[int, int]:
-    """Where the line holding ``offset`` starts and ends."""
-    lo = text.rfind("\n", 0, offset) + 1
-    hi = text.find("\n", offset)
-    return lo, len(text) if hi < 0 else hi
+    return set(_WORD.findall(text.lower()))
 
 
 def is_row(line: str) -> bool:
@@ -72,13 +65,11 @@ def _rare_words(text: str) -> frozenset[str]:
     a table of up to five lines), so a column name repeated in every row, or a word of every
     line, is not one; nor is a word of a Markdown header (column names name no row)."""
     lines, names = [], set()
-    at = 0
-    for line in text.split("\n"):
-        if is_header(text, at, at + len(line)):
-            names |= words(line)
-        elif line.strip():
-            lines.append(words(line))
-        at += len(line) + 1
+    for lo, (hi, _, header) in zip(*_lines(text), strict=True):
+        if header:
+            names |= words(text[lo:hi])
+        elif text[lo:hi].strip():
+            lines.append(words(text[lo:hi]))
     counts: dict[str, int] = {}
     for ws in lines:
         for w in ws:
@@ -148,6 +139,5 @@ def prefer_named_rows(
         for c in cands
     ]
     if all(f == 1.0 for f in factors):
-        return list(cands)
-    z = sum(c.prob * f for c, f in zip(cands, factors, strict=True)) / sum(c.prob for c in cands)
-    return [replace(c, prob=c.prob * f / z) for c, f in zip(cands, factors, strict=True)]
+        return list(cands)  # no span in a named row: the probabilities stay to the bit
+    return reweigh(cands, factors)
