@@ -116,9 +116,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """doctune's check (every file loads, every gold is in its text, on its page), then
-    that each question's ``kind`` is known and agrees with its answers."""
-    status = doctune.cmd_check(args, DOCS)
+    return check_with_kinds(args, DOCS)
+
+
+def check_with_kinds(args: argparse.Namespace, docs: Path) -> int:
+    """doctune's check of ``docs`` (every file loads, every gold is in its text, on its
+    page), then that each question's ``kind`` is known and agrees with its answers."""
+    status = doctune.cmd_check(args, docs)
     bad = [
         f"{q['id']}: kind {q.get('kind')!r}"
         for q in doctune.load_questions(args.questions)
