@@ -109,30 +109,28 @@ def doctune_rows(reader_dir: Path) -> list[Asked]:
     """Every data/doctune question the reader did not train on, asked over the set's
     documents, K=5 (grouped by file): a calibrator fitted on answers to questions the
     reader learned would trust its answers on unseen documents too much."""
-    from qa.index import ingest
     from scripts.doctune_reader_train import untrained_questions
 
-    reader = RecordingReader(reader_dir)
-    reader.calibrator = None
-    docs = ingest.scan(DOCTUNE / "docs").documents
-    engine = Engine.in_memory(docs, Settings(reader_dir=reader_dir), reader=reader)
-    qs = untrained_questions(reader_dir)
-    questions = [(q["id"], f"doctune:{q['file']}", q["question"], q["answers"]) for q in qs]
-    return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
+    return _ask_set(reader_dir, DOCTUNE, "doctune", untrained_questions(reader_dir))
 
 
 def tabletune_rows(reader_dir: Path) -> list[Asked]:
     """Every data/tabletune question (the reader never trained on them), asked over the
     set's documents, K=5, grouped by file."""
+    lines = (TABLETUNE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return _ask_set(reader_dir, TABLETUNE, "tabletune", [json.loads(x) for x in lines if x])
+
+
+def _ask_set(reader_dir: Path, folder: Path, name: str, qs: list[dict]) -> list[Asked]:
+    """``qs`` (a documentation set's questions) asked over ``folder/docs``, K=5, each
+    grouped as ``name:file``."""
     from qa.index import ingest
 
     reader = RecordingReader(reader_dir)
     reader.calibrator = None
-    docs = ingest.scan(TABLETUNE / "docs").documents
+    docs = ingest.scan(folder / "docs").documents
     engine = Engine.in_memory(docs, Settings(reader_dir=reader_dir), reader=reader)
-    lines = (TABLETUNE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-    qs = [json.loads(line) for line in lines if line.strip()]
-    questions = [(q["id"], f"tabletune:{q['file']}", q["question"], q["answers"]) for q in qs]
+    questions = [(q["id"], f"{name}:{q['file']}", q["question"], q["answers"]) for q in qs]
     return collect(lambda q: engine.ask(q, DOC_K).answer, reader, questions)
 
 
