@@ -265,6 +265,97 @@ def test_a_page_of_thousands_of_small_boxes_is_not_searched_for_tables() -> None
     assert len(hostile) == 20 * MAX_CANDIDATES and {b.kind for b in hostile} == {"text"}
 
 
+def test_cells_boxed_one_by_one_read_row_by_row_a_wrapped_cell_whole() -> None:
+    # a typesetter that sets each cell apart (FOP) gave a box a cell: the table came out
+    # a cell a block, column after column
+    texts = [
+        (76, 720, "Encodings", "Helvetica-Bold"),
+        (76, 690, "Code"), (130, 690, "Name"), (230, 690, "Description"),
+        (76, 673.5, "R"), (130, 673.5, "Roman"), (230, 673.5, "Upright design"),
+        (76, 657, "I"), (130, 657, "Italic"), (230, 657, "Italic design, slanted clockwise"),
+        (230, 645, "from the vertical"),
+        (76, 628.5, "OT"), (130, 628.5, "Other"), (230, 628.5, "Other"),
+        (76, 604, "The codes are for programs."),
+    ]  # fmt: skip
+    ex = read_pdf(pdf([Page(texts=texts)]))
+    assert blocks_of(ex) == [
+        ("heading", "Encodings", 1, 1),
+        (
+            "table",
+            "Code; Name; Description\n"
+            "Code: R; Name: Roman; Description: Upright design\n"
+            "Code: I; Name: Italic; "
+            "Description: Italic design, slanted clockwise from the vertical\n"
+            "Code: OT; Name: Other; Description: Other",
+            0,
+            1,
+        ),
+        ("text", "The codes are for programs.", 0, 1),
+    ]
+
+
+def test_a_listings_line_numbers_boxed_apart_beside_its_lines_are_no_table() -> None:
+    texts = [(76, 700 - 16.5 * i, str(i + 40)) for i in range(4)]
+    texts += [(110, 700 - 16.5 * i, f"call step{i}(x)", "Courier") for i in range(4)]
+    ex = read_pdf(pdf([Page(texts=texts)]))
+    assert "table" not in {kind for kind, *_ in blocks_of(ex)}
+
+
+def _column(x: float, lines: list[str], top: float = 600, indents: list[float] | None = None):
+    from qa.index.formats.pdf_layout import Box
+
+    mids = [top - 12 * i for i in range(len(lines))]
+    width = max(len(line) for line in lines) * 5
+    mono = 1.0 if all(not line.isalpha() for line in lines) else 0.0
+    return Box(
+        1, lines, indents or [0.0] * len(lines), x, mids[-1] - 5, x + width, top + 5, 10,
+        sum(map(len, lines)), 0, mono, 5, 0, mids=mids,
+    )  # fmt: skip
+
+
+def test_column_names_set_as_one_line_over_the_columns_name_them() -> None:
+    from qa.index.formats.pdf_tables import join_tables
+
+    symbols, examples = _column(100, ["**", "*", "/"]), _column(140, ["a**b", "a*b", "a/b"])
+    words = _column(200, ["power", "product", "quotient"])
+    over = _column(95, ["Symbol Example Explanation"], top=612.5)  # one box over them all
+    boxes = [over, symbols, examples, words]
+    join_tables(boxes)
+    assert [b.text for b in boxes] == [
+        "Symbol; Example; Explanation\nSymbol: **; Example: a**b; Explanation: power\n"
+        "Symbol: *; Example: a*b; Explanation: product\n"
+        "Symbol: /; Example: a/b; Explanation: quotient"
+    ]
+    # the names' line boxed with the last column, wider than its cells, reads the same
+    words = _column(95, ["Symbol Example Explanation", "power", "product", "quotient"], 612)
+    words.indents = [0.0, 105, 105, 105]
+    symbols, examples = _column(100, ["**", "*", "/"]), _column(140, ["a**b", "a*b", "a/b"])
+    boxes = [words, symbols, examples]
+    join_tables(boxes)
+    assert boxes[0].text.startswith("Symbol; Example; Explanation\nSymbol: **; Example: a**b;")
+
+
+def test_columns_of_code_make_a_table_beside_words_but_not_alone() -> None:
+    from qa.index.formats.pdf_tables import join_tables
+
+    boxes = [_column(100, ["**", "*", "/"]), _column(140, ["a**b", "a*b", "a/b"])]
+    join_tables(boxes)
+    assert len(boxes) == 2 and {b.kind for b in boxes} == {"text"}
+    boxes.append(_column(200, ["power", "product", "quotient"]))
+    join_tables(boxes)
+    assert [b.text for b in boxes] == ["**; a**b; power\n*; a*b; product\n/; a/b; quotient"]
+
+
+def test_a_real_table_set_a_cell_a_box_keeps_its_rows() -> None:
+    doc = Path(__file__).parents[2] / "data" / "tabletune" / "docs" / "xlfd.pdf"
+    ex = read_pdf(doc.read_bytes())
+    row = (
+        'Code: "RI"; English Translation: Reverse Italic; '
+        "Description: Italic design, slanted counterclockwise from the vertical"
+    )
+    assert any(row in t for kind, t, _, _ in blocks_of(ex) if kind == "table")
+
+
 def test_a_first_row_like_the_rows_under_it_is_no_header() -> None:
     words, more = ["acadian", "american", "australian"], ["latin", "latvian", "lithuanian"]
     ex = read_pdf(pdf([Page([Para(words), Para(more, column=1)])]))

@@ -25,8 +25,8 @@ blank line, also between pages:
 pdfminer does not find tables; it boxes cells and columns apart. A table drawn with rules
 is read cell by cell from the rules, wrapped cells whole (pdfplumber, ``pdf_ruled``);
 boxes of short lines side by side whose lines share their heights are read as one table,
-a row a line (``pdf_tables``); a table pdfminer boxed otherwise comes out as text boxes
-in its reading order. A small
+a row a line, and so are cells boxed one by one under shared left edges (``pdf_tables``);
+a table pdfminer boxed otherwise comes out as text boxes in its reading order. A small
 figure's labels are left out. Text in images needs OCR (`NoText`).
 """
 
@@ -410,7 +410,7 @@ def read_pdf(data: bytes) -> Extracted:
     ruled.place(pages, lambda lines: _join_lines(lines, vocab))
     for _, _, page in pages:
         _bullet_columns(page, vocab)
-        join_tables(page)
+        join_tables(page, lambda lines: _join_lines(lines, vocab))
     text, blocks = _assemble([_page_items(page) for _, _, page in pages])
     if not text:
         raise NoText(NO_TEXT)

@@ -2,7 +2,10 @@
 a table came out column by column ("-1 -2 -3 … 1200k 2000k 2800k …") and no row could be
 read. Boxes of short lines side by side whose lines share their heights are a table's
 columns; they become one block, a row a line, its cells joined by "; " as in DOCX and
-HTML tables. The columns' names, boxed apart just over them or set as a first row of
+HTML tables. Where a typesetter sets every cell apart (FOP, DocBook's), pdfminer boxes
+each cell alone: boxes of a few short lines stacked under one left edge are a column of
+cells, a wrapped cell whole. A column of code (symbols, examples) counts beside one of
+words. The columns' names, boxed apart just over them or set as a first row of
 names (no number, no code, unlike the cells under them), go before every cell
 (``Flag: -4; Compress usage: 3600k``), so a cell keeps what it is. A page with more boxes
 that could be columns than any document has (``MAX_CANDIDATES``) is not searched.
@@ -13,7 +16,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import statistics
 from collections import Counter
+from collections.abc import Callable
 
 from qa.index.formats.pdf_layout import Box
 
@@ -25,20 +30,120 @@ _CODE = re.compile(r"^[-–.]|[_/\\$<>=\[\]{}|@*#]")  # an option, a path, an ex
 _NOT_A_NAME = re.compile(rf"{_DIGIT.pattern}|{_CODE.pattern}")
 _LEADING_NUMBER = re.compile(r"^\s*(\d+)\b")
 _ALIGN = 0.4  # lines whose middles lie within this share of the text size are one row
+CELL_LINES = 3  # a cell boxed alone wraps over at most this many lines
+_LEFT = 2.0  # points: the cells of one column start this close to one left edge
+_ROW_GAP = 3.0  # text sizes: a column's cells stand at most this far apart
 
 
 def _cells(b: Box) -> bool:
     """Whether a box may be a table's column: three lines or more, all short and most of
-    them shorter still (a narrow column of prose runs five words a line and more), not
-    code and not a listing's line numbers."""
+    them shorter still (a narrow column of prose runs five words a line and more), not a
+    listing's line numbers."""
     words = sorted(len(line.split()) for line in b.lines)
     return (
         len(b.lines) >= MIN_ROWS
-        and b.mono < 0.9
         and words[-1] <= CELL_WORDS
         and words[len(words) // 2] <= 4
         and not _numbered_lines(b.lines)
     )
+
+
+def _a_cell(b: Box) -> bool:
+    """Whether a box may be one cell set apart: a few lines, none of them prose's length,
+    not a column of short lines itself."""
+    return (
+        b.kind in ("text", "code", "heading")
+        and len(b.lines) <= CELL_LINES
+        and all(len(line.split()) <= 2 * CELL_WORDS for line in b.lines)
+        and not (len(b.lines) >= MIN_ROWS and _cells(b))
+    )
+
+
+def _between(boxes: list[Box], upper: Box, lower: Box) -> bool:
+    """Whether a box stands between two cells of a column (a paragraph across the page)."""
+    return any(
+        lower.y1 <= (b.y0 + b.y1) / 2 <= upper.y0 and b.x0 < upper.x1 and upper.x0 < b.x1
+        for b in boxes
+    )
+
+
+def _cell_columns(
+    boxes: list[Box], columns: list[Box], join: Callable[[list[str]], str]
+) -> dict[int, Stack]:
+    """Columns of cells boxed one by one: three boxes or more of a cell each under one left
+    edge, each close under the one above with nothing between; a heading (a bold name
+    over the column) only on top. A stack's first and last boxes count only while they
+    have a cell beside them on their row (not a section's heading, not a short paragraph
+    under the table); a listing's line numbers are none. Each becomes a column box whose
+    lines are its cells (a wrapped cell's lines joined), keyed by its id, with the boxes
+    it stands for."""
+    cells = sorted((b for b in boxes if _a_cell(b)), key=lambda b: b.x0)
+    if len(cells) > 2 * MAX_CANDIDATES:
+        return {}  # as for columns: a hostile page would take minutes
+    edges: list[list[Box]] = []  # cells under one left edge
+    for b in cells:
+        if edges and b.x0 - edges[-1][-1].x0 <= _LEFT:
+            edges[-1].append(b)
+        else:
+            edges.append([b])
+    stacks: list[list[Box]] = []
+    for edge in edges:
+        last = None
+        for b in sorted(edge, key=lambda b: -b.y1):
+            if (
+                last is None
+                or b.kind == "heading"
+                or last.y0 - b.y1 > _ROW_GAP * max(b.size, last.size)
+                or _between(boxes, last, b)
+            ):
+                stacks.append([b])
+            else:
+                stacks[-1].append(b)
+            last = b
+    stacks = [s for s in stacks if len(s) >= MIN_ROWS]
+    # every piece a row may pair with: a stacked cell, a column box's line
+    pieces = sorted(
+        [(b.mids[0], b.x0, b.x1, k) for k, s in enumerate(stacks) for b in s]
+        + [
+            (m, c.x0 + i, c.x1, -1 - k)
+            for k, c in enumerate(columns)
+            for i, m in zip(c.indents, c.mids, strict=True)
+        ]
+    )
+    at = [p[0] for p in pieces]
+
+    def beside(b: Box, k: int) -> bool:
+        tol = _ALIGN * b.size
+        lo, hi = bisect.bisect_left(at, b.mids[0] - tol), bisect.bisect_right(at, b.mids[0] + tol)
+        return any(o != k and (x1 <= b.x0 + 1 or b.x1 <= x0 + 1) for _, x0, x1, o in pieces[lo:hi])
+
+    out = {}
+    for k, stack in enumerate(stacks):
+        ends = [i for i, b in enumerate(stack) if beside(b, k)]
+        kept = stack[ends[0] : ends[-1] + 1] if ends else []
+        if len(kept) >= MIN_ROWS and not _numbered_lines([b.lines[0] for b in kept]):
+            column, kept = _stack(kept, join)
+            out[id(column)] = (column, kept)
+    return out
+
+
+Stack = tuple[Box, list[Box]]  # a column of cells boxed apart, and those boxes
+
+
+def _stack(stack: list[Box], join: Callable[[list[str]], str]) -> Stack:
+    """A column box of cells boxed apart, a line a cell."""
+    chars, x0 = sum(b.chars for b in stack) or 1, min(b.x0 for b in stack)
+    column = Box(
+        stack[0].page, [join(b.lines) for b in stack], [b.x0 - x0 for b in stack],
+        x0, min(b.y0 for b in stack),
+        max(b.x1 for b in stack), max(b.y1 for b in stack),
+        max(b.size for b in stack), chars,
+        sum(b.bold * b.chars for b in stack) / chars,
+        sum(b.mono * b.chars for b in stack) / chars,
+        stack[0].char_width, sum(b.mono_starts for b in stack),
+        mids=[b.mids[0] for b in stack],
+    )  # fmt: skip
+    return column, stack
 
 
 def _numbered_lines(lines: list[str]) -> bool:
@@ -55,16 +160,29 @@ def _shared_rows(a: Box, b: Box) -> int:
 
 def _side_by_side(a: Box, b: Box) -> bool:
     """Two columns of one table: apart left to right, most of their lines on shared rows."""
-    apart = a.x1 <= b.x0 + 1 or b.x1 <= a.x0 + 1
     rows = _shared_rows(a, b)
-    return apart and rows >= MIN_ROWS and rows >= 0.6 * min(len(a.lines), len(b.lines))
+    return (
+        (_left_of(a, b) or _left_of(b, a))
+        and rows >= MIN_ROWS
+        and rows >= 0.6 * min(len(a.lines), len(b.lines))
+    )
 
 
-def _groups(boxes: list[Box]) -> list[list[Box]]:
-    """The sets of two columns or more that line up with each other."""
-    cand = [b for b in boxes if b.kind != "table" and _cells(b)]
-    if len(cand) > MAX_CANDIDATES:
-        return []  # no page of a document has so many; a hostile one would take minutes
+def _left_of(a: Box, b: Box) -> bool:
+    """Whether a column ends before the lines of b on rows they share begin (b may hold a
+    wider line of its own, the names of all columns set as one)."""
+    tol = _ALIGN * min(a.size, b.size)
+    shared = [
+        b.x0 + i
+        for i, m in zip(b.indents, b.mids, strict=True)
+        if any(abs(m - n) <= tol for n in a.mids)
+    ]
+    return a.x1 <= min(shared, default=b.x0) + 1
+
+
+def _groups(cand: list[Box]) -> list[list[Box]]:
+    """The sets of two columns or more that line up with each other, one of them words
+    (not two listings side by side)."""
     parent = list(range(len(cand)))
 
     def root(i: int) -> int:
@@ -85,7 +203,7 @@ def _groups(boxes: list[Box]) -> list[list[Box]]:
     groups: dict[int, list[Box]] = {}
     for i, b in enumerate(cand):
         groups.setdefault(root(i), []).append(b)
-    return [g for g in groups.values() if len(g) >= 2]
+    return [g for g in groups.values() if len(g) >= 2 and any(b.mono < 0.9 for b in g)]
 
 
 def table_text(columns: list[Box], above: dict[int, str] | None = None) -> str:
@@ -102,7 +220,18 @@ def table_text(columns: list[Box], above: dict[int, str] | None = None) -> str:
                 row = rows[-1]
             row[1][k] = " ".join(line.split())
     rows.sort(key=lambda r: -r[0])
-    return rows_text([r[1] for r in rows], len(columns), above)
+    cells = [r[1] for r in rows]
+    return rows_text(cells, len(columns), above or _names_in_one(cells, len(columns)))
+
+
+def _names_in_one(cells: list[dict[int, str]], columns: int) -> dict[int, str]:
+    """The columns' names when pdfminer set them as one line over one column ("Symbol
+    Example Explanation"): a first row of one cell, a name (a word) for each column."""
+    words = next(iter(cells[0].values())).split() if len(cells[0]) == 1 else []
+    if len(words) != columns or len(cells) < MIN_ROWS or _NOT_A_NAME.search(" ".join(words)):
+        return {}
+    del cells[0]
+    return dict(enumerate(words))
 
 
 def rows_text(
@@ -146,8 +275,9 @@ def is_header(cells: list[dict[int, str]], columns: int) -> bool:
 def _names_above(columns: list[Box], boxes: list[Box]) -> tuple[dict[int, str], list[Box]]:
     """The columns' names when pdfminer boxed them apart: short boxes of words (no number,
     no code) just over the first row, each given to the column under its middle, every
-    column named by one or two boxes and by its own name, read top to bottom. None when a
-    box there spans columns (a title)."""
+    column named by one or two boxes and by its own name, read top to bottom; or one line
+    just over them of as many words as columns. None when a box there spans columns (a
+    title)."""
     top = max(m for c in columns for m in c.mids)
     pitch = min(
         (a - b for c in columns for a, b in itertools.pairwise(c.mids) if a > b),
@@ -158,18 +288,22 @@ def _names_above(columns: list[Box], boxes: list[Box]) -> tuple[dict[int, str], 
     bounds = [(a + b) / 2 for a, b in itertools.pairwise(mids)]
     edges = [2 * mids[0] - bounds[0], *bounds, 2 * mids[-1] - bounds[-1]]
     widths = [b - a for a, b in itertools.pairwise(edges)]
+    near = [
+        b
+        for b in boxes
+        if not any(b is c for c in columns)
+        and len(b.lines) <= 2
+        and b.kind != "heading"
+        and top + 0.9 * pitch <= min(b.mids) <= top + 4 * pitch
+        and not _NOT_A_NAME.search(" ".join(b.lines))
+    ]
     found: dict[int, list[Box]] = {}
-    for b in boxes:
-        if (
-            any(b is c for c in columns)
-            or len(b.lines) > 2
-            or b.kind == "heading"
-            or not top + 1.2 * pitch <= min(b.mids) <= top + 4 * pitch
-            or _NOT_A_NAME.search(" ".join(b.lines))
-        ):
-            continue
+    for n, b in enumerate(sorted(near, key=lambda b: min(b.mids))):  # the nearest first
         k = bisect.bisect(bounds, (b.x0 + b.x1) / 2)  # the column under its middle
         if b.x1 - b.x0 > 1.5 * widths[k]:
+            words = b.lines[0].split()
+            if n == 0 and len(b.lines) == 1 and len(words) == len(columns):
+                return dict(enumerate(words)), [b]  # a name a column, set as one line
             return {}, []  # a title or note across the columns: no header row
         found.setdefault(k, []).append(b)
     if len(found) != len(columns) or any(len(v) > 2 for v in found.values()):
@@ -183,13 +317,19 @@ def _names_above(columns: list[Box], boxes: list[Box]) -> tuple[dict[int, str], 
     return names, [b for v in found.values() for b in v]
 
 
-def join_tables(boxes: list[Box]) -> None:
+def join_tables(boxes: list[Box], join: Callable[[list[str]], str] = " ".join) -> None:
     """Replace, in place, each table's column boxes on a page (and the names boxed apart
-    over them) by one box of kind ``table`` where the first of them stood."""
-    for group in _groups(boxes):
-        columns = sorted(group, key=lambda b: b.x0)
+    over them) by one box of kind ``table`` where the first of them stood; ``join`` makes
+    one text of a wrapped cell's lines."""
+    columns = [b for b in boxes if b.kind != "table" and _cells(b)]
+    if len(columns) > MAX_CANDIDATES:
+        return  # no page of a document has so many; a hostile one would take minutes
+    stacked = _cell_columns(boxes, columns, join)
+    for group in _groups([*columns, *(c for c, _ in stacked.values())]):
+        columns = sorted(group, key=lambda b: statistics.median(b.x0 + i for i in b.indents))
         names, used = _names_above(columns, boxes)
-        members = {id(b) for b in [*columns, *used]}
+        parts = [p for c in columns for p in (stacked[id(c)][1] if id(c) in stacked else [c])]
+        members = {id(b) for b in [*parts, *used]}
         first = next(b for b in boxes if id(b) in members)
         first.kind, first.level, first.text = "table", 0, table_text(columns, names)
         first.x0, first.x1 = min(c.x0 for c in columns), max(c.x1 for c in columns)
