@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -68,6 +68,7 @@ class SpanRules:
     kind_weight: float = 2.0
     whole_token: bool = True
     row_weight: float = 8.0
+    row_margin: bool = True  # a cell the row rule prefers keeps the null margin it replaced
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,6 +258,7 @@ def choose(
     """The answer: the most probable span of the group with the highest summed
     probability, its pairs completed, scored with the group's sum (at most 1). ``rules``
     say which decoding rules apply to the spans first (``qa.read.policy.reshape``)."""
+    read = cands
     if rules is not None:
         cands = reshape(cands, hits, question, rules)
     groups = group_by_text(cands, hits)
@@ -270,7 +272,23 @@ def choose(
         start, end = finish_span(passage.text, start, end, rules, question)
     answer = span_answer(passage, start, end, float(min(1.0, best.prob)))
     agreeing = len({c.hit_index for c in best.members})
-    return Proposal(answer, rep.margin, tuple(g.prob for g in groups), agreeing)
+    margin = rep.margin
+    if rules is not None and rules.row_margin and rules.row_weight:
+        margin = max(margin, _unrowed_margin(read, hits, question, rules, rep.hit_index))
+    return Proposal(answer, margin, tuple(g.prob for g in groups), agreeing)
+
+
+def _unrowed_margin(
+    cands: Sequence[Candidate], hits: Sequence[Hit], question: str, rules: SpanRules, hit: int
+) -> float:
+    """The null margin of the span chosen without the row rule, where it lies in passage
+    ``hit`` (else -inf): whether the passage answers is the model's call, which of its
+    cells answers is the row rule's."""
+    groups = group_by_text(reshape(cands, hits, question, replace(rules, row_weight=0.0)), hits)
+    if not groups:
+        return -math.inf
+    alt = max(max(groups, key=lambda g: g.prob).members, key=lambda c: c.prob)
+    return alt.margin if alt.hit_index == hit else -math.inf
 
 
 def span_answer(passage: Passage, start: int, end: int, score: float) -> Answer:

@@ -8,7 +8,9 @@
 3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends;
 4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``);
 5. ``row_weight``: spans in the table row the question names (its rare words outside the
-   span) gain (``qa.read.rows.prefer_named_rows``).
+   span) gain (``qa.read.rows.prefer_named_rows``); a cell so preferred over the span the
+   model chose in the same passage keeps that span's null margin (``row_margin``, in
+   ``qa.read.decide.choose``), so the no-answer gate judges the passage, not the cell.
 
 Spans that become alike then fall in one answer group and add their probabilities.
 After the choice, ``finish_span`` takes in the year after a month and day

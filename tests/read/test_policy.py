@@ -38,7 +38,7 @@ def answer(cands: list[Candidate], hits: list[Hit], question: str, rules: SpanRu
 
 def test_defaults_are_the_kept_rules() -> None:
     assert ON.one_block and ON.code_core and ON.strip_marks and ON.complete_dates
-    assert ON.kind_weight == 2.0 and ON.whole_token and ON.row_weight == 8.0
+    assert ON.kind_weight == 2.0 and ON.whole_token and ON.row_weight == 8.0 and ON.row_margin
     assert decide.choose([], hits_over("x"), "q?", ON) is None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from qa.read import decide
 from qa.read.rows import in_cell_name, row_binding
 from tests.read.test_policy import ON, answer, cand, hits_over
 
@@ -60,3 +61,18 @@ def test_the_rule_chooses_the_named_row() -> None:
     cands = [cand(hits, "English Translation", 0.5), cand(hits, '"RO"', 0.2)]
     assert answer(cands, hits, q, replace(ON, row_weight=0.0)) == "English Translation"
     assert answer(cands, hits, q, ON) == '"RO"'
+
+
+def test_a_preferred_cell_keeps_the_null_margin_of_the_span_it_replaced() -> None:
+    # the cell the model scored low beside its null score turned answers into abstentions
+    q = "Which XLFD slant code means Reverse Oblique?"
+    hits = hits_over(SLANTS, "English Translation is a column.")
+    model = replace(cand(hits, "English Translation", 0.5), margin=4.0)
+    cell = replace(cand(hits, '"RO"', 0.2), margin=0.5)
+    proposal = decide.choose([model, cell], hits, q, ON)
+    assert proposal is not None and proposal.answer.text == '"RO"' and proposal.margin == 4.0
+    off = decide.choose([model, cell], hits, q, replace(ON, row_margin=False))
+    assert off is not None and off.margin == 0.5
+    elsewhere = replace(cand(hits, "English Translation", 0.5, hit=1), margin=4.0)
+    proposal = decide.choose([elsewhere, cell], hits, q, ON)  # another passage's margin
+    assert proposal is not None and proposal.answer.text == '"RO"' and proposal.margin == 0.5
