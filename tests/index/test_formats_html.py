@@ -129,6 +129,22 @@ def test_tables_carry_their_headers() -> None:
     ]
 
 
+def test_a_field_lists_names_keep_one_colon_and_a_long_name_its_value() -> None:
+    # Docutils writes field lists as tables whose <th> holds "Author:"; a long name fills
+    # its own row and its value goes in the next row, under an empty cell
+    out = page(
+        '<table class="field-list"><tbody>'
+        '<tr class="field"><th class="field-name">Author:</th><td>Ann Lee</td></tr>'
+        '<tr class="field"><th class="field-name" colspan="2">en-uk-x-altquot:</th></tr>'
+        '<tr class="field"><td>&nbsp;</td><td>British quotes</td></tr>'
+        '<tr class="field"><th class="field-name">eo:</th><td>Esperanto quotes</td></tr>'
+        "</tbody></table>"
+    )
+    assert kinds(out) == [
+        ("table", 0, "Author: Ann Lee\nen-uk-x-altquot: British quotes\neo: Esperanto quotes")
+    ]
+
+
 def test_layout_tables_and_lists_are_read_as_text() -> None:
     out = page(
         "<table><tr><td><h2>Section</h2><p>In a layout table.</p></td></tr></table>"

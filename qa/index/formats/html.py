@@ -124,23 +124,40 @@ class _Table:
         lines = [_collapse(self.caption)]
         lines += ["; ".join(t for t, _, _ in row if t) for row in heads[:-1]]
         names = [t for t, _, span in heads[-1] for _ in range(span)] if heads else []
-        lines += [_row_line(row, names) for row in data]
+        lines += [_row_line(row, names) for row in _rejoin_fields(data)]
         if heads and not data:
             lines.append("; ".join(n for n in names if n))
         return [line for line in lines if line]
 
 
-def _row_line(row: list[tuple[str, bool, int]], names: list[str]) -> str:
-    """A row as ``Header: cell; Header: cell`` (cells without a header: as they are)."""
+Cell = tuple[str, bool, int]  # text, whether a <th>, columns spanned
+
+
+def _row_line(row: list[Cell], names: list[str]) -> str:
+    """A row as ``Header: cell; Header: cell`` (cells without a header: as they are); a
+    name's own colon ("Author:", a field list's) is not doubled."""
     parts, col = [], 0
     for text, _, span in row:
-        name = names[col] if col < len(names) else ""
+        name = names[col].removesuffix(":") if col < len(names) else ""
         col += span
         if text:
             parts.append(f"{name}: {text}" if name and name != text else text)
     if not names and row[0][1] and row[0][0] and len(parts) > 1:
-        return f"{parts[0]}: {'; '.join(parts[1:])}"  # a row headed by its <th>
+        return f"{parts[0].removesuffix(':')}: {'; '.join(parts[1:])}"  # headed by its <th>
     return "; ".join(parts)
+
+
+def _rejoin_fields(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """Rows with a field's name that fills its row alone (a long name, "en-uk-x-altquot:")
+    joined with the next row, whose first cell is left empty under it."""
+    out: list[list[Cell]] = []
+    for row in rows:
+        last = out[-1] if out else []
+        if len(last) == 1 and last[0][1] and len(row) > 1 and not row[0][0]:
+            out[-1] = [(last[0][0], True, 1), *row[1:]]
+        else:
+            out.append(row)
+    return out
 
 
 class _Walk:
