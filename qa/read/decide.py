@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from qa.core.text import normalize_answer
 from qa.core.types import Answer, Hit, Passage
-from qa.read.policy import finish_span, reshape
+from qa.read.policy import finish_span, reshape_rows
 from qa.read.spans import complete_pairs
 
 # Spans below this fraction of the best one cannot change which answer group wins or its
@@ -258,9 +258,9 @@ def choose(
     """The answer: the most probable span of the group with the highest summed
     probability, its pairs completed, scored with the group's sum (at most 1). ``rules``
     say which decoding rules apply to the spans first (``qa.read.policy.reshape``)."""
-    read = cands
+    unrowed = None
     if rules is not None:
-        cands = reshape(cands, hits, question, rules)
+        cands, unrowed = reshape_rows(cands, hits, question, rules)
     groups = group_by_text(cands, hits)
     if not groups:
         return None
@@ -273,18 +273,16 @@ def choose(
     answer = span_answer(passage, start, end, float(min(1.0, best.prob)))
     agreeing = len({c.hit_index for c in best.members})
     margin = rep.margin
-    if rules is not None and rules.row_margin and rules.row_weight:
-        margin = max(margin, _unrowed_margin(read, hits, question, rules, rep.hit_index))
+    if rules is not None and rules.row_margin and unrowed is not None:
+        margin = max(margin, _unrowed_margin(unrowed, hits, rep.hit_index))
     return Proposal(answer, margin, tuple(g.prob for g in groups), agreeing)
 
 
-def _unrowed_margin(
-    cands: Sequence[Candidate], hits: Sequence[Hit], question: str, rules: SpanRules, hit: int
-) -> float:
-    """The null margin of the span chosen without the row rule, where it lies in passage
+def _unrowed_margin(unrowed: Sequence[Candidate], hits: Sequence[Hit], hit: int) -> float:
+    """The null margin of the span chosen before the row rule, where it lies in passage
     ``hit`` (else -inf): whether the passage answers is the model's call, which of its
     cells answers is the row rule's."""
-    groups = group_by_text(reshape(cands, hits, question, replace(rules, row_weight=0.0)), hits)
+    groups = group_by_text(unrowed, hits)
     if not groups:
         return -math.inf
     alt = max(max(groups, key=lambda g: g.prob).members, key=lambda c: c.prob)

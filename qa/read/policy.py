@@ -40,6 +40,14 @@ def reshape(
     cands: Sequence[Candidate], hits: Sequence[Hit], question: str, rules: SpanRules
 ) -> list[Candidate]:
     """``cands`` after the rules ``rules`` switches on (see the module docstring)."""
+    return reshape_rows(cands, hits, question, rules)[0]
+
+
+def reshape_rows(
+    cands: Sequence[Candidate], hits: Sequence[Hit], question: str, rules: SpanRules
+) -> tuple[list[Candidate], list[Candidate] | None]:
+    """``reshape``'s spans, and the same before the row rule re-weighed them (None when it
+    changed nothing)."""
     out = list(cands)
     if rules.one_block:
         inside = [
@@ -53,9 +61,10 @@ def reshape(
         out = [_moved(c, hits, edges.strip_marks) for c in out]
     if rules.kind_weight and kind is not None:
         out = answer_type.prefer_kind(out, hits, question, rules.kind_weight)
-    if rules.row_weight:
-        out = rows.prefer_named_rows(out, hits, question, rules.row_weight)
-    return out
+    if not rules.row_weight:
+        return out, None
+    rowed = rows.prefer_named_rows(out, hits, question, rules.row_weight)
+    return rowed, None if all(a is b for a, b in zip(rowed, out, strict=True)) else out
 
 
 def _whole(text: str, start: int, end: int, kind: str | None) -> Span:
