@@ -346,6 +346,24 @@ def test_columns_of_code_make_a_table_beside_words_but_not_alone() -> None:
     assert [b.text for b in boxes] == ["**; a**b; power\n*; a*b; product\n/; a/b; quotient"]
 
 
+def test_a_column_of_explanations_beside_a_column_of_cells_is_read_with_it() -> None:
+    from qa.index.formats.pdf_tables import join_tables
+
+    codes = _column(100, ["Format", "%a", "%A", "%b or %h"])
+    why = ["Explanation", "abbreviated name of day of the week", "full name of day of the week"]
+    words = _column(160, [*why, "abbreviated name of the month in the year"])
+    boxes = [codes, words]
+    join_tables(boxes)
+    assert [b.text.splitlines()[1] for b in boxes] == [
+        "Format: %a; Explanation: abbreviated name of day of the week"
+    ]
+    # a column of prose beside a shorter list shares rows only while the list runs
+    prose = _column(160, [f"line {i} of a narrow column of running prose here" for i in range(8)])
+    boxes = [_column(100, ["alpha", "beta", "gamma", "delta"]), prose]
+    join_tables(boxes)
+    assert {b.kind for b in boxes} == {"text"}
+
+
 def test_a_real_table_set_a_cell_a_box_keeps_its_rows() -> None:
     doc = Path(__file__).parents[2] / "data" / "tabletune" / "docs" / "xlfd.pdf"
     ex = read_pdf(doc.read_bytes())

@@ -146,6 +146,30 @@ def _stack(stack: list[Box], join: Callable[[list[str]], str]) -> Stack:
     return column, stack
 
 
+def _explained(boxes: list[Box], columns: list[Box]) -> list[Box]:
+    """Boxes of longer lines (explanations, up to twice a cell's words) that are a
+    column beside a column of cells: every line of each on a row of the other, so that
+    a narrow column of prose beside a short list (rows shared only while both run) is
+    not one."""
+    out = []
+    for b in boxes:
+        if (
+            b.kind == "table"
+            or len(b.lines) < MIN_ROWS
+            or any(b is c for c in columns)
+            or any(len(line.split()) > 2 * CELL_WORDS for line in b.lines)
+            or _numbered_lines(b.lines)
+        ):
+            continue
+        if any(
+            (_left_of(c, b) or _left_of(b, c))
+            and _shared_rows(b, c) >= 0.9 * max(len(b.lines), len(c.lines))
+            for c in columns
+        ):
+            out.append(b)
+    return out
+
+
 def _numbered_lines(lines: list[str]) -> bool:
     """Whether most lines start with the numbers 1, 2, 3 ... in turn: a listing's."""
     found = [m.group(1) for line in lines if (m := _LEADING_NUMBER.match(line))]
@@ -324,6 +348,7 @@ def join_tables(boxes: list[Box], join: Callable[[list[str]], str] = " ".join) -
     columns = [b for b in boxes if b.kind != "table" and _cells(b)]
     if len(columns) > MAX_CANDIDATES:
         return  # no page of a document has so many; a hostile one would take minutes
+    columns += _explained(boxes, columns)
     stacked = _cell_columns(boxes, columns, join)
     for group in _groups([*columns, *(c for c, _ in stacked.values())]):
         columns = sorted(group, key=lambda b: statistics.median(b.x0 + i for i in b.indents))
