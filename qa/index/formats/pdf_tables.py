@@ -151,23 +151,29 @@ def _explained(boxes: list[Box], columns: list[Box]) -> list[Box]:
     column beside a column of cells: every line of each on a row of the other, so that
     a narrow column of prose beside a short list (rows shared only while both run) is
     not one."""
-    out = []
-    for b in boxes:
-        if (
-            b.kind == "table"
-            or len(b.lines) < MIN_ROWS
-            or any(b is c for c in columns)
-            or any(len(line.split()) > 2 * CELL_WORDS for line in b.lines)
-            or _numbered_lines(b.lines)
-        ):
-            continue
+    taken = {id(c) for c in columns}
+    loose = [
+        b
+        for b in boxes
+        if id(b) not in taken
+        and b.kind != "table"
+        and len(b.lines) >= MIN_ROWS
+        and all(len(line.split()) <= 2 * CELL_WORDS for line in b.lines)
+        and not _numbered_lines(b.lines)
+    ]
+    if len(loose) > MAX_CANDIDATES:
+        return []  # as for columns: a hostile page would take minutes
+    return [
+        b
+        for b in loose
         if any(
-            (_left_of(c, b) or _left_of(b, c))
+            c.y0 < b.y1
+            and b.y0 < c.y1
+            and (_left_of(c, b) or _left_of(b, c))
             and _shared_rows(b, c) >= 0.9 * max(len(b.lines), len(c.lines))
             for c in columns
-        ):
-            out.append(b)
-    return out
+        )
+    ]
 
 
 def _numbered_lines(lines: list[str]) -> bool:
@@ -245,7 +251,8 @@ def table_text(columns: list[Box], above: dict[int, str] | None = None) -> str:
             row[1][k] = " ".join(line.split())
     rows.sort(key=lambda r: -r[0])
     cells = [r[1] for r in rows]
-    return rows_text(cells, len(columns), above or _names_in_one(cells, len(columns)))
+    one = {} if above else _names_in_one(cells, len(columns))
+    return rows_text(cells[1:] if one else cells, len(columns), above or one)
 
 
 def _names_in_one(cells: list[dict[int, str]], columns: int) -> dict[int, str]:
@@ -254,7 +261,6 @@ def _names_in_one(cells: list[dict[int, str]], columns: int) -> dict[int, str]:
     words = next(iter(cells[0].values())).split() if len(cells[0]) == 1 else []
     if len(words) != columns or len(cells) < MIN_ROWS or _NOT_A_NAME.search(" ".join(words)):
         return {}
-    del cells[0]
     return dict(enumerate(words))
 
 
@@ -351,11 +357,11 @@ def join_tables(boxes: list[Box], join: Callable[[list[str]], str] = " ".join) -
     columns += _explained(boxes, columns)
     stacked = _cell_columns(boxes, columns, join)
     for group in _groups([*columns, *(c for c, _ in stacked.values())]):
-        columns = sorted(group, key=lambda b: statistics.median(b.x0 + i for i in b.indents))
-        names, used = _names_above(columns, boxes)
-        parts = [p for c in columns for p in (stacked[id(c)][1] if id(c) in stacked else [c])]
+        table = sorted(group, key=lambda b: statistics.median(b.x0 + i for i in b.indents))
+        names, used = _names_above(table, boxes)
+        parts = [p for c in table for p in (stacked[id(c)][1] if id(c) in stacked else [c])]
         members = {id(b) for b in [*parts, *used]}
         first = next(b for b in boxes if id(b) in members)
-        first.kind, first.level, first.text = "table", 0, table_text(columns, names)
-        first.x0, first.x1 = min(c.x0 for c in columns), max(c.x1 for c in columns)
+        first.kind, first.level, first.text = "table", 0, table_text(table, names)
+        first.x0, first.x1 = min(c.x0 for c in table), max(c.x1 for c in table)
         boxes[:] = [b for b in boxes if b is first or id(b) not in members]
