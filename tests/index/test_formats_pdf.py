@@ -335,6 +335,25 @@ def test_column_names_set_as_one_line_over_the_columns_name_them() -> None:
     assert boxes[0].text.startswith("Symbol; Example; Explanation\nSymbol: **; Example: a**b;")
 
 
+def test_a_names_line_over_two_columns_names_them_and_a_title_does_not() -> None:
+    from qa.index.formats.pdf_tables import join_tables
+
+    def table(over: list) -> list:
+        codes = _column(100, ["%tD", "%tH", "%tM"])
+        words = _column(160, ["days relative to 0", "hours relative to 0", "minutes"])
+        return [*over, codes, words]
+
+    names = _column(95, ["Format Explanation"], top=612.5)  # reaches over both columns
+    boxes = table([_column(150, ["Time Specifiers"], top=626), names])
+    join_tables(boxes)
+    assert [b.kind for b in boxes] == ["text", "table"] and boxes[0].lines == ["Time Specifiers"]
+    assert boxes[1].text.startswith("Format; Explanation\nFormat: %tD; Explanation: days")
+    boxes = table([_column(95, ["relative time formats"], top=612.5)])
+    join_tables(boxes)  # a phrase with as many words as columns is no row of names
+    assert [b.kind for b in boxes] == ["text", "table"]
+    assert boxes[1].text.startswith("%tD; days relative to 0")
+
+
 def test_columns_of_code_make_a_table_beside_words_but_not_alone() -> None:
     from qa.index.formats.pdf_tables import join_tables
 

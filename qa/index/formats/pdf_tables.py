@@ -240,6 +240,14 @@ def table_text(columns: list[Box], above: dict[int, str] | None = None) -> str:
     """The table a row a line (top first), its cells left to right joined by "; ", each
     after its column's header (``Flag: -4; Memory: 3600k``): ``above``, the names boxed
     apart over the columns, else the first row when it is one."""
+    cells = _table_rows(columns)
+    one = {} if above else _names_in_one(cells, len(columns))
+    return rows_text(cells[1:] if one else cells, len(columns), above or one)
+
+
+def _table_rows(columns: list[Box]) -> list[dict[int, str]]:
+    """The columns' lines as rows (``{column: text}``, top first): lines whose middles
+    lie within ``_ALIGN`` text sizes of each other share a row."""
     tol = _ALIGN * max(c.size for c in columns)
     rows: list[tuple[float, dict[int, str]]] = []  # (middle, cells by column)
     for k, col in enumerate(columns):
@@ -250,9 +258,7 @@ def table_text(columns: list[Box], above: dict[int, str] | None = None) -> str:
                 row = rows[-1]
             row[1][k] = " ".join(line.split())
     rows.sort(key=lambda r: -r[0])
-    cells = [r[1] for r in rows]
-    one = {} if above else _names_in_one(cells, len(columns))
-    return rows_text(cells[1:] if one else cells, len(columns), above or one)
+    return [r[1] for r in rows]
 
 
 def _names_in_one(cells: list[dict[int, str]], columns: int) -> dict[int, str]:
@@ -306,8 +312,8 @@ def _names_above(columns: list[Box], boxes: list[Box]) -> tuple[dict[int, str], 
     """The columns' names when pdfminer boxed them apart: short boxes of words (no number,
     no code) just over the first row, each given to the column under its middle, every
     column named by one or two boxes and by its own name, read top to bottom; or one line
-    just over them of as many words as columns. None when a box there spans columns (a
-    title)."""
+    just over them, alone on its height and reaching over more than one column, of as
+    many words as columns. None when a box there spans columns (a title)."""
     top = max(m for c in columns for m in c.mids)
     pitch = min(
         (a - b for c in columns for a, b in itertools.pairwise(c.mids) if a > b),
@@ -330,10 +336,19 @@ def _names_above(columns: list[Box], boxes: list[Box]) -> tuple[dict[int, str], 
     found: dict[int, list[Box]] = {}
     for n, b in enumerate(sorted(near, key=lambda b: min(b.mids))):  # the nearest first
         k = bisect.bisect(bounds, (b.x0 + b.x1) / 2)  # the column under its middle
-        if b.x1 - b.x0 > 1.5 * widths[k]:
-            words = b.lines[0].split()
-            if n == 0 and len(b.lines) == 1 and len(words) == len(columns):
-                return dict(enumerate(words)), [b]  # a name a column, set as one line
+        wide = b.x1 - b.x0 > 1.5 * widths[k]
+        words = b.lines[0].split()
+        if (
+            n == 0
+            and len(b.lines) == 1
+            and len(words) == len(columns)
+            and all(w[:1].isupper() for w in words)  # names, not a title's phrase
+            and (wide or b.x1 > edges[k + 1] or b.x0 < edges[k])
+            and not any(o is not b and abs(o.mids[0] - b.mids[0]) <= _ALIGN * b.size for o in near)
+            and not is_header(_table_rows(columns), len(columns))  # then it is a title
+        ):
+            return dict(enumerate(words)), [b]  # a name a column, set as one line
+        if wide:
             return {}, []  # a title or note across the columns: no header row
         found.setdefault(k, []).append(b)
     if len(found) != len(columns) or any(len(v) > 2 for v in found.values()):
