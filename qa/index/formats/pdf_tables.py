@@ -264,8 +264,15 @@ def _table_rows(columns: list[Box]) -> list[dict[int, str]]:
 def _names_in_one(cells: list[dict[int, str]], columns: int) -> dict[int, str]:
     """The columns' names when pdfminer set them as one line over one column ("Symbol
     Example Explanation"): a first row of one cell, a name (a word) for each column."""
-    words = next(iter(cells[0].values())).split() if len(cells[0]) == 1 else []
-    if len(words) != columns or len(cells) < MIN_ROWS or _NOT_A_NAME.search(" ".join(words)):
+    if len(cells[0]) != 1 or len(cells) < MIN_ROWS:
+        return {}
+    return _one_line_names(next(iter(cells[0].values())), columns)
+
+
+def _one_line_names(line: str, columns: int) -> dict[int, str]:
+    """A line of column names set as one: a word a column, no number or code."""
+    words = line.split()
+    if len(words) != columns or _NOT_A_NAME.search(line):
         return {}
     return dict(enumerate(words))
 
@@ -337,17 +344,16 @@ def _names_above(columns: list[Box], boxes: list[Box]) -> tuple[dict[int, str], 
     for n, b in enumerate(sorted(near, key=lambda b: min(b.mids))):  # the nearest first
         k = bisect.bisect(bounds, (b.x0 + b.x1) / 2)  # the column under its middle
         wide = b.x1 - b.x0 > 1.5 * widths[k]
-        words = b.lines[0].split()
+        one = _one_line_names(b.lines[0], len(columns)) if len(b.lines) == 1 else {}
         if (
             n == 0
-            and len(b.lines) == 1
-            and len(words) == len(columns)
-            and all(w[:1].isupper() for w in words)  # names, not a title's phrase
+            and one
+            and all(w[:1].isupper() for w in one.values())  # names, not a title's phrase
             and (wide or b.x1 > edges[k + 1] or b.x0 < edges[k])
             and not any(o is not b and abs(o.mids[0] - b.mids[0]) <= _ALIGN * b.size for o in near)
             and not is_header(_table_rows(columns), len(columns))  # then it is a title
         ):
-            return dict(enumerate(words)), [b]  # a name a column, set as one line
+            return one, [b]  # a name a column, set as one line
         if wide:
             return {}, []  # a title or note across the columns: no header row
         found.setdefault(k, []).append(b)
