@@ -30,6 +30,7 @@ import numpy as np
 
 from qa.core.text import normalize_answer
 from qa.core.types import Answer, Hit, Passage
+from qa.read import rows
 from qa.read.policy import finish_span, reshape_rows
 from qa.read.spans import complete_pairs
 
@@ -69,6 +70,8 @@ class SpanRules:
     whole_token: bool = True
     row_weight: float = 8.0
     row_margin: bool = True  # a cell the row rule prefers keeps the null margin it replaced
+    column_weight: float = 8.0  # and more for a whole cell of the column the question names
+    rule_margin: float = 0.5  # the chosen span's null margin rises by this × its rows gain
 
 
 @dataclass(frozen=True, eq=False)
@@ -275,6 +278,10 @@ def choose(
     margin = rep.margin
     if rules is not None and rules.row_margin and unrowed is not None:
         margin = max(margin, _unrowed_margin(unrowed, hits, rep.hit_index))
+    if rules is not None and rules.rule_margin and unrowed is not None:
+        margin += rules.rule_margin * rows.gain(
+            question, passage.text, rep.start, rep.end, rules.row_weight, rules.column_weight
+        )
     return Proposal(answer, margin, tuple(g.prob for g in groups), agreeing)
 
 

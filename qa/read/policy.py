@@ -8,9 +8,12 @@
 3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends;
 4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``);
 5. ``row_weight``: spans in the table row the question names (its rare words outside the
-   span) gain (``qa.read.rows.prefer_named_rows``); a cell so preferred over the span the
-   model chose in the same passage keeps that span's null margin (``row_margin``, in
-   ``qa.read.decide.choose``), so the no-answer gate judges the passage, not the cell.
+   span) gain (``qa.read.rows.prefer_named_rows``), and ``column_weight`` more for a whole
+   cell of that row in the column the question names; a cell so preferred over the span
+   the model chose in the same passage keeps that span's null margin (``row_margin``, in
+   ``qa.read.decide.choose``), so the no-answer gate judges the passage, not the cell, and
+   the chosen span's margin rises by ``rule_margin`` × its gain (a cell named by row and
+   column needs less of the model's own reading to be answered).
 
 Spans that become alike then fall in one answer group and add their probabilities.
 After the choice, ``finish_span`` takes in the year after a month and day
@@ -61,9 +64,9 @@ def reshape_rows(
         out = [_moved(c, hits, edges.strip_marks) for c in out]
     if rules.kind_weight and kind is not None:
         out = answer_type.prefer_kind(out, hits, question, rules.kind_weight)
-    if not rules.row_weight:
+    if not (rules.row_weight or rules.column_weight):
         return out, None
-    rowed = rows.prefer_named_rows(out, hits, question, rules.row_weight)
+    rowed = rows.prefer_named_rows(out, hits, question, rules.row_weight, rules.column_weight)
     return rowed, None if all(a is b for a, b in zip(rowed, out, strict=True)) else out
 
 

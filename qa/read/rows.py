@@ -6,7 +6,11 @@ which learned from prose, often takes the asked-for column from a neighbouring r
 ("2.620" for "Mazda RX4 Wag", whose weight is on the next line) or a cell's column name.
 ``prefer_named_rows`` lets the spans in a row that holds the question's words outside the
 span gain: the words counted are those rare in the passage (a column name repeated in every
-``Name: value`` row names no row), and a span inside a cell's name gains nothing.
+``Name: value`` row names no row), and a span inside a cell's name gains nothing. Within
+the named row, a span that is a whole cell gains more when the question names its column
+("What PostgreSQL type does a Python Decimal become?": the cell under "PostgreSQL" of the
+row holding "Decimal"): the cell's own name in a ``Name: value`` row, the header above it
+in a Markdown table.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ _CELL_NAME = re.compile(r"(?:^|; )([^;:\n]{1,60}): ")
 _PIPE_ROW = re.compile(r"^\s*\|", re.M)
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}", re.M)  # under a Markdown table's header
 _WORD = re.compile(r"[^\W_]+")
+_MARKS = " \t`*_\"'"  # around a cell's value: "`boolean`" is the cell "boolean"
 # words that name no row: question words and the commonest function words
 _STOP = frozenset(
     _WORD.findall(
@@ -125,19 +130,97 @@ def row_binding(question: str, text: str, start: int, end: int) -> float:
     return len(asked & outside) / len(asked)
 
 
+def _stem(word: str) -> str:
+    """``word`` without a plural's s ("types" names the column "Type")."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _content(text: str) -> set[str]:
+    return {_stem(w) for w in words(text) - _STOP}
+
+
+def _pipe_cell(line: str, start: int, end: int) -> int | None:
+    """The column index of ``line[start:end]`` in a Markdown row (None: across a pipe)."""
+    if "|" in line[start:end]:
+        return None
+    return line[:start].count("|") - (1 if line.lstrip().startswith("|") else 0)
+
+
+def _whole(value: str, span: str) -> bool:
+    """Whether ``span`` is the whole of the cell ``value`` (its marks and spaces aside)."""
+    return value.strip(_MARKS) == span.strip(_MARKS)
+
+
+def column_name(text: str, start: int, end: int) -> str | None:
+    """The name of the column whose cell holds ``text[start:end]``: the cell's own name in a
+    ``Name: value;`` row, the header's cell above it in a Markdown table (None elsewhere, or
+    when the span is not inside one cell's value)."""
+    starts, lines = _lines(text)
+    i = bisect.bisect_right(starts, start) - 1
+    lo, (hi, row, header) = starts[i], lines[i]
+    if end > hi or not row or header:
+        return None
+    line = text[lo:hi]
+    s, e = start - lo, end - lo
+    names = list(_CELL_NAME.finditer(line))
+    if names and names[0].start() == 0:
+        for m, nxt in zip(names, [*names[1:], None], strict=True):
+            v_end = nxt.start() if nxt is not None else len(line)
+            if m.end() <= s and e <= v_end:
+                return m.group(1) if _whole(line[m.end() : v_end], line[s:e]) else None
+        return None
+    col = _pipe_cell(line, s, e) if _PIPE_ROW.match(line) else None
+    if col is None or not _whole(line.strip().strip("|").split("|")[col], line[s:e]):
+        return None
+    for j in range(i - 1, -1, -1):  # the header of the same table: up its pipe rows
+        h_lo, (h_hi, _, h_header) = starts[j], lines[j]
+        if h_header:
+            cells = text[h_lo:h_hi].strip().strip("|").split("|")
+            return cells[col] if col < len(cells) else None
+        if not _PIPE_ROW.match(text, h_lo):
+            return None
+    return None
+
+
+def column_match(question: str, text: str, start: int, end: int) -> float:
+    """The share of the words of the name of the column whose whole cell is
+    ``text[start:end]`` that the question holds ("types" names "Type"; 0 elsewhere)."""
+    name = column_name(text, start, end)
+    if not name:
+        return 0.0
+    named = _content(name)
+    return len(named & _content(question)) / len(named) if named else 0.0
+
+
+def gain(
+    question: str, text: str, start: int, end: int, weight: float, column_weight: float
+) -> float:
+    """The log of the factor ``prefer_named_rows`` weighs ``text[start:end]`` by."""
+    binding = row_binding(question, text, start, end)
+    if not binding:
+        return 0.0
+    return weight * binding + column_weight * column_match(question, text, start, end)
+
+
 def prefer_named_rows(
-    cands: Sequence[Candidate], hits: Sequence[Hit], question: str, weight: float
+    cands: Sequence[Candidate],
+    hits: Sequence[Hit],
+    question: str,
+    weight: float,
+    column_weight: float = 0.0,
 ) -> list[Candidate]:
-    """``cands`` with each probability times ``exp(weight × row_binding)``, renormalised
-    (the candidates' total probability kept): spans in the row the question names gain."""
-    if not weight or not cands or not question:
+    """``cands`` with each probability times ``exp(weight × row_binding + column_weight ×
+    column_match)``, renormalised (the candidates' total probability kept): spans in the
+    row the question names, and in the column it names, gain."""
+    if not (weight or column_weight) or not cands or not question:
         return list(cands)
     if not any(has_rows(hits[i].passage.text) for i in {c.hit_index for c in cands}):
         return list(cands)  # prose only: nothing to weigh
     factors = [
-        math.exp(weight * row_binding(question, hits[c.hit_index].passage.text, c.start, c.end))
+        math.exp(gain(question, hits[c.hit_index].passage.text, c.start, c.end, weight,
+                      column_weight))
         for c in cands
-    ]
+    ]  # fmt: skip
     if all(f == 1.0 for f in factors):
         return list(cands)  # no span in a named row: the probabilities stay to the bit
     return reweigh(cands, factors)

@@ -13,7 +13,8 @@ from qa.read.decide import Candidate, SpanRules
 
 ON = SpanRules()
 OFF = replace(ON, one_block=False, code_core=False, strip_marks=False, complete_dates=False,
-              kind_weight=0.0, whole_token=False, row_weight=0.0)  # fmt: skip
+              kind_weight=0.0, whole_token=False, row_weight=0.0, column_weight=0.0,
+              rule_margin=0.0)  # fmt: skip
 
 
 def hits_over(*texts: str) -> list[Hit]:
@@ -39,6 +40,7 @@ def answer(cands: list[Candidate], hits: list[Hit], question: str, rules: SpanRu
 def test_defaults_are_the_kept_rules() -> None:
     assert ON.one_block and ON.code_core and ON.strip_marks and ON.complete_dates
     assert ON.kind_weight == 2.0 and ON.whole_token and ON.row_weight == 8.0 and ON.row_margin
+    assert ON.column_weight == 8.0 and ON.rule_margin == 0.5
     assert decide.choose([], hits_over("x"), "q?", ON) is None
 
 

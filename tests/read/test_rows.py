@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qa.read import decide
-from qa.read.rows import in_cell_name, row_binding
+from qa.read.rows import column_match, column_name, in_cell_name, row_binding
 from tests.read.test_policy import ON, answer, cand, hits_over
 
 SLANTS = (
@@ -59,7 +59,10 @@ def test_the_rule_chooses_the_named_row() -> None:
     hits = hits_over(SLANTS)
     q = "Which XLFD slant code means Reverse Oblique?"
     cands = [cand(hits, "English Translation", 0.5), cand(hits, '"RO"', 0.2)]
-    assert answer(cands, hits, q, replace(ON, row_weight=0.0)) == "English Translation"
+    assert (
+        answer(cands, hits, q, replace(ON, row_weight=0.0, column_weight=0.0))
+        == "English Translation"
+    )
     assert answer(cands, hits, q, ON) == '"RO"'
 
 
@@ -69,10 +72,69 @@ def test_a_preferred_cell_keeps_the_null_margin_of_the_span_it_replaced() -> Non
     hits = hits_over(SLANTS, "English Translation is a column.")
     model = replace(cand(hits, "English Translation", 0.5), margin=4.0)
     cell = replace(cand(hits, '"RO"', 0.2), margin=0.5)
-    proposal = decide.choose([model, cell], hits, q, ON)
+    rules = replace(ON, rule_margin=0.0)
+    proposal = decide.choose([model, cell], hits, q, rules)
     assert proposal is not None and proposal.answer.text == '"RO"' and proposal.margin == 4.0
-    off = decide.choose([model, cell], hits, q, replace(ON, row_margin=False))
+    off = decide.choose([model, cell], hits, q, replace(rules, row_margin=False))
     assert off is not None and off.margin == 0.5
     elsewhere = replace(cand(hits, "English Translation", 0.5, hit=1), margin=4.0)
-    proposal = decide.choose([elsewhere, cell], hits, q, ON)  # another passage's margin
+    proposal = decide.choose([elsewhere, cell], hits, q, rules)  # another passage's margin
     assert proposal is not None and proposal.answer.text == '"RO"' and proposal.margin == 0.5
+
+
+CHAINS = (
+    "Type: filter; Families: all; Hooks: all; Description: Standard chain type\n"
+    "Type: nat; Families: ip, ip6, inet; Hooks: prerouting, input, output, postrouting; "
+    "Description: Chains of this type perform Network Address Translation\n"
+    "Type: route; Families: ip, ip6; Hooks: output; Description: Packets that traverse "
+    "a chain of this type are re-routed"
+)
+
+
+def _at(text: str, span: str, nth: int = 0) -> tuple[int, int]:
+    at = -1
+    for _ in range(nth + 1):
+        at = text.index(span, at + 1)
+    return at, at + len(span)
+
+
+def test_a_whole_cells_column_is_its_name_or_the_header_above_it() -> None:
+    assert column_name(CHAINS, *_at(CHAINS, "ip, ip6", 1)) == "Families"
+    assert column_name(CHAINS, *_at(CHAINS, "ip6", 1)) is None  # part of a cell
+    assert column_name(CHAINS, *_at(CHAINS, "Families")) is None  # a cell's name
+    assert column_name(OPTIONS, *_at(OPTIONS, "boolean")).strip() == "Type"  # `boolean`
+    assert column_name(OPTIONS, *_at(OPTIONS, "Type")) is None  # the header itself
+    prose = "The default of maxLength is 65536."
+    assert column_name(prose, *_at(prose, "65536")) is None
+
+
+def test_the_question_names_a_column_by_its_words() -> None:
+    q = "Which address families support the route chain type?"
+    assert column_match(q, CHAINS, *_at(CHAINS, "ip, ip6", 1)) == 1.0  # "families"
+    assert column_match(q, CHAINS, *_at(CHAINS, "output", 1)) == 0.0  # "Hooks"
+    q = "What types does picomatch's windows option take?"
+    assert column_match(q, OPTIONS, *_at(OPTIONS, "boolean")) == 1.0  # "types" is "Type"
+
+
+def test_the_rule_chooses_the_named_column_of_the_named_row() -> None:
+    hits = hits_over(CHAINS)
+    q = "Which address families support the route chain type?"
+    out, ips = _at(CHAINS, "output", 1), _at(CHAINS, "ip, ip6", 1)  # in the route row
+    cands = [replace(cand(hits, "output", 0.5), start=out[0], end=out[1]),
+             replace(cand(hits, "ip, ip6", 0.2), start=ips[0], end=ips[1])]  # fmt: skip
+    assert answer(cands, hits, q, replace(ON, column_weight=0.0)) == "output"
+    assert answer(cands, hits, q, ON) == "ip, ip6"
+
+
+def test_a_cell_named_by_row_and_column_needs_less_of_the_models_margin() -> None:
+    hits = hits_over(CHAINS)
+    q = "Which address families support the route chain type?"
+    s, e = _at(CHAINS, "ip, ip6", 1)
+    cell = replace(cand(hits, "ip, ip6", 0.2), start=s, end=e, margin=-3.0)
+    proposal = decide.choose([cell], hits, q, replace(ON, rule_margin=0.0))
+    assert proposal is not None and proposal.margin == -3.0
+    # the row binds, and its named column adds 0.5 × column_weight to the margin
+    row_only = decide.choose([cell], hits, q, replace(ON, column_weight=0.0))
+    proposal = decide.choose([cell], hits, q, ON)
+    assert row_only is not None and row_only.margin > -3.0
+    assert proposal is not None and proposal.margin == row_only.margin + 0.5 * 8.0
