@@ -68,13 +68,20 @@ def is_row(line: str) -> bool:
 def _rare_words(text: str) -> frozenset[str]:
     """The words of a passage that few of its lines hold: at most a third of them (one, in
     a table of up to five lines), so a column name repeated in every row, or a word of every
-    line, is not one; nor is a word of a Markdown header (column names name no row)."""
-    lines, names = [], set()
-    for lo, (hi, _, header) in zip(*_lines(text), strict=True):
+    line, is not one; nor is a word of a Markdown header (column names name no row). Where
+    the passage holds two rows or more, only rows count: a word that sets one row apart
+    stays rare when the prose around the table repeats it ("route type only supporting
+    output hook" under the row of the route type)."""
+    lines, names, in_rows = [], set(), []
+    for lo, (hi, row, header) in zip(*_lines(text), strict=True):
         if header:
             names |= words(text[lo:hi])
         elif text[lo:hi].strip():
             lines.append(words(text[lo:hi]))
+            if row:
+                in_rows.append(lines[-1])
+    if len(in_rows) >= 2:
+        lines = in_rows
     counts: dict[str, int] = {}
     for ws in lines:
         for w in ws:

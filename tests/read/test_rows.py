@@ -138,3 +138,10 @@ def test_a_cell_named_by_row_and_column_needs_less_of_the_models_margin() -> Non
     proposal = decide.choose([cell], hits, q, ON)
     assert row_only is not None and row_only.margin > -3.0
     assert proposal is not None and proposal.margin == row_only.margin + 0.5 * 8.0
+
+
+def test_a_word_that_sets_a_row_apart_stays_rare_when_prose_repeats_it() -> None:
+    text = CHAINS + "\n\nNote: the route type only supports the output hook."
+    q = "Which address families support the route chain type?"
+    # "route" is the route row's alone among the rows ("address": the nat row's)
+    assert row_binding(q, text, *_at(text, "ip, ip6", 1)) == 0.5
