@@ -13,7 +13,9 @@
    the model chose in the same passage keeps that span's null margin (``row_margin``, in
    ``qa.read.decide.choose``), so the no-answer gate judges the passage, not the cell, and
    the chosen span's margin rises by ``rule_margin`` × its gain (a cell named by row and
-   column needs less of the model's own reading to be answered).
+   column needs less of the model's own reading to be answered). With either weight on, a
+   span that takes in a cell's name before its value is cut to the value first
+   (``qa.read.rows.value_only``: "Bcrypt Version: >= 1.0.3" → ">= 1.0.3").
 
 Spans that become alike then fall in one answer group and add their probabilities.
 After the choice, ``finish_span`` takes in the year after a month and day
@@ -62,6 +64,8 @@ def reshape_rows(
         out = [_moved(c, hits, edges.code_core) for c in out]
     if rules.strip_marks:
         out = [_moved(c, hits, edges.strip_marks) for c in out]
+    if rules.row_weight or rules.column_weight:
+        out = [_moved(c, hits, rows.value_only) for c in out]
     if rules.kind_weight and kind is not None:
         out = answer_type.prefer_kind(out, hits, question, rules.kind_weight)
     if not (rules.row_weight or rules.column_weight):

@@ -39,7 +39,8 @@ TABLE_ROW = re.compile(
 _CELL_NAME = re.compile(r"(?:^|; )([^;:\n]{1,60}): ")
 _PIPE_ROW = re.compile(r"^\s*\|", re.M)
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-{3,}", re.M)  # under a Markdown table's header
-_WORD = re.compile(r"[^\W_]+")
+# a version or decimal is one word: "Node 4" names no row of "0.4" or "4.0.0"
+_WORD = re.compile(r"[^\W_]*\d(?:\.\d+)+|[^\W_]+")
 _MARKS = " \t`*_\"'"  # around a cell's value: "`boolean`" is the cell "boolean"
 # words that name no row: question words and the commonest function words
 _STOP = frozenset(
@@ -53,7 +54,8 @@ _STOP = frozenset(
 
 
 def words(text: str) -> set[str]:
-    """The lower-cased words of ``text`` (letters and digits; "fr-ch" is "fr" and "ch")."""
+    """The lower-cased words of ``text`` (letters and digits; "fr-ch" is "fr" and "ch",
+    "1.0.3" one word)."""
     return set(_WORD.findall(text.lower()))
 
 
@@ -156,6 +158,26 @@ def _pipe_cell(line: str, start: int, end: int) -> int | None:
 def _whole(value: str, span: str) -> bool:
     """Whether ``span`` is the whole of the cell ``value`` (its marks and spaces aside)."""
     return value.strip(_MARKS) == span.strip(_MARKS)
+
+
+def value_only(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` without the cell's name it starts with ("Bcrypt Version: >= 1.0.3"
+    is the cell ">= 1.0.3"), where it ends inside that cell's value."""
+    starts, lines = _lines(text)
+    i = bisect.bisect_right(starts, start) - 1
+    lo, (hi, row, header) = starts[i], lines[i]
+    if end > hi or not row or header:
+        return start, end
+    line = text[lo:hi]
+    names = list(_CELL_NAME.finditer(line))
+    if not names or names[0].start() != 0:
+        return start, end
+    s, e = start - lo, end - lo
+    for m, nxt in zip(names, [*names[1:], None], strict=True):
+        v_end = nxt.start() if nxt is not None else len(line)
+        if s <= m.start(1) < m.end() < e <= v_end:
+            return lo + m.end(), end
+    return start, end
 
 
 def column_name(text: str, start: int, end: int) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qa.read import decide
-from qa.read.rows import column_match, column_name, in_cell_name, row_binding
+from qa.read.rows import column_match, column_name, in_cell_name, row_binding, value_only, words
 from tests.read.test_policy import ON, answer, cand, hits_over
 
 SLANTS = (
@@ -145,3 +145,37 @@ def test_a_word_that_sets_a_row_apart_stays_rare_when_prose_repeats_it() -> None
     q = "Which address families support the route chain type?"
     # "route" is the route row's alone among the rows ("address": the nat row's)
     assert row_binding(q, text, *_at(text, "ip, ip6", 1)) == 0.5
+
+
+BCRYPT = (
+    "Node Version: 0.4; Bcrypt Version: <= 0.4\n"
+    "Node Version: 4; Bcrypt Version: <= 2.1.0\n"
+    "Node Version: 8; Bcrypt Version: >= 1.0.3 < 4.0.0\n"
+    "Node Version: 12 onwards; Bcrypt Version: >= 3.0.6"
+)
+
+
+def test_a_version_is_one_word() -> None:
+    assert words("Node 0.4, v5.0.0; fr-ch") == {"node", "0.4", "v5.0.0", "fr", "ch"}
+    q = "Which bcrypt versions can be used with Node 4?"
+    assert row_binding(q, BCRYPT, *_at(BCRYPT, "<= 2.1.0")) == 1.0
+    assert row_binding(q, BCRYPT, *_at(BCRYPT, "<= 0.4")) == 0.0  # "0.4" is not "4"
+    assert row_binding(q, BCRYPT, *_at(BCRYPT, ">= 1.0.3 < 4.0.0")) == 0.0
+
+
+def test_a_span_that_takes_in_a_cells_name_keeps_its_value() -> None:
+    s, e = _at(BCRYPT, "Bcrypt Version: >= 1.0.3 < 4.0.0")
+    assert BCRYPT[slice(*value_only(BCRYPT, s, e))] == ">= 1.0.3 < 4.0.0"
+    s, e = _at(BCRYPT, "Version: 8; Bcrypt")  # across cells: left as it is
+    assert value_only(BCRYPT, s, e) == (s, e)
+    s, e = _at(BCRYPT, "Bcrypt Version", 1)  # the name alone
+    assert value_only(BCRYPT, s, e) == (s, e)
+
+
+def test_the_cell_is_answered_without_its_name() -> None:
+    hits = hits_over(BCRYPT)
+    q = "Which bcrypt versions go with Node 8?"
+    cands = [cand(hits, "Bcrypt Version: >= 1.0.3 < 4.0.0", 0.5)]
+    assert answer(cands, hits, q, ON) == ">= 1.0.3 < 4.0.0"
+    off = replace(ON, row_weight=0.0, column_weight=0.0)
+    assert answer(cands, hits, q, off) == "Bcrypt Version: >= 1.0.3 < 4.0.0"
