@@ -126,6 +126,7 @@ class Proposal(NamedTuple):
     margin: float
     group_probs: tuple[float, ...] = ()
     agreeing: int = 1
+    read_margin: float | None = None  # the margin before ``rule_margin`` (None: ``margin``)
 
 
 def weigh(
@@ -278,11 +279,12 @@ def choose(
     margin = rep.margin
     if rules is not None and rules.row_margin and unrowed is not None:
         margin = max(margin, _unrowed_margin(unrowed, hits, rep.hit_index))
+    read = margin
     if rules is not None and rules.rule_margin and unrowed is not None:
         margin += rules.rule_margin * rows.gain(
             question, passage.text, rep.start, rep.end, rules.row_weight, rules.column_weight
         )
-    return Proposal(answer, margin, tuple(g.prob for g in groups), agreeing)
+    return Proposal(answer, margin, tuple(g.prob for g in groups), agreeing, read)
 
 
 def _unrowed_margin(unrowed: Sequence[Candidate], hits: Sequence[Hit], hit: int) -> float:

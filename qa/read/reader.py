@@ -210,8 +210,10 @@ class NeuralReader:
 
     @staticmethod
     def evidence(proposal: Proposal, hits: Sequence[Hit], question: str) -> dict[str, float]:
-        """What the calibrator weighs (``qa.read.confidence.features``)."""
-        a, margin, probs, agreeing = proposal
+        """What the calibrator weighs (``qa.read.confidence.features``): the null margin
+        as the model read it, before the table rules' ``rule_margin``."""
+        margin = proposal.margin if proposal.read_margin is None else proposal.read_margin
+        a, probs, agreeing = proposal.answer, proposal.group_probs, proposal.agreeing
         return features(a, margin, probs, agreeing, hits, question)
 
     def read(self, question: str, hits: Sequence[Hit]) -> Answer | None:
