@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qa.read import decide
+from qa.read.reader import NeuralReader
 from qa.read.rows import column_match, column_name, in_cell_name, row_binding, value_only, words
 from tests.read.test_policy import ON, answer, cand, hits_over
 
@@ -138,6 +139,9 @@ def test_a_cell_named_by_row_and_column_needs_less_of_the_models_margin() -> Non
     proposal = decide.choose([cell], hits, q, ON)
     assert row_only is not None and row_only.margin > -3.0
     assert proposal is not None and proposal.margin == row_only.margin + 0.5 * 8.0
+    # the gate reads the raised margin; the confidence, the margin the model read
+    assert proposal.read_margin == -3.0
+    assert NeuralReader.evidence(proposal, hits, q)["null_margin"] == -3.0
 
 
 def test_a_word_that_sets_a_row_apart_stays_rare_when_prose_repeats_it() -> None:
