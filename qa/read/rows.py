@@ -122,19 +122,26 @@ def has_rows(text: str) -> bool:
     return any(row for _, row, _ in _lines(text)[1])
 
 
+def _row_line(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """The start and text of the table row (not a header) that holds ``text[start:end]``
+    whole (None: prose, a header, or across lines)."""
+    starts, lines = _lines(text)
+    i = bisect.bisect_right(starts, start) - 1
+    lo, (hi, row, header) = starts[i], lines[i]
+    return (lo, text[lo:hi]) if end <= hi and row and not header else None
+
+
 def row_binding(question: str, text: str, start: int, end: int) -> float:
     """How much the row holding ``text[start:end]`` is the one the question names: the
     share of the question's words rare in the passage that the row holds outside the span
     (0 outside a table row, for a span in a cell's name or in a header row)."""
-    starts, lines = _lines(text)
-    i = bisect.bisect_right(starts, start) - 1
-    lo, (hi, row, header) = starts[i], lines[i]
-    if end > hi or not row or header or in_cell_name(text[lo:hi], start - lo, end - lo):
+    found = _row_line(text, start, end)
+    if found is None or in_cell_name(found[1], start - found[0], end - found[0]):
         return 0.0
     asked = (words(question) - _STOP) & _rare_words(text)
     if not asked:
         return 0.0
-    line = text[lo:hi]
+    lo, line = found
     outside = words(line[: start - lo]) | words(line[end - lo :])
     return len(asked & outside) / len(asked)
 
@@ -148,64 +155,61 @@ def _content(text: str) -> set[str]:
     return {_stem(w) for w in words(text) - _STOP}
 
 
-def _pipe_cell(line: str, start: int, end: int) -> int | None:
-    """The column index of ``line[start:end]`` in a Markdown row (None: across a pipe)."""
-    if "|" in line[start:end]:
-        return None
-    return line[:start].count("|") - (1 if line.lstrip().startswith("|") else 0)
-
-
 def _whole(value: str, span: str) -> bool:
     """Whether ``span`` is the whole of the cell ``value`` (its marks and spaces aside)."""
     return value.strip(_MARKS) == span.strip(_MARKS)
 
 
+def _named_cells(line: str) -> list[tuple[re.Match[str], int]]:
+    """A ``Name: value;`` row's cells: each name's match and where its value ends (none
+    when the line does not start with a cell's name)."""
+    names = list(_CELL_NAME.finditer(line))
+    if not names or names[0].start() != 0:
+        return []
+    ends = [m.start() for m in names[1:]] + [len(line)]
+    return list(zip(names, ends, strict=True))
+
+
 def value_only(text: str, start: int, end: int) -> tuple[int, int]:
     """``text[start:end]`` without the cell's name it starts with ("Bcrypt Version: >= 1.0.3"
     is the cell ">= 1.0.3"), where it ends inside that cell's value."""
-    starts, lines = _lines(text)
-    i = bisect.bisect_right(starts, start) - 1
-    lo, (hi, row, header) = starts[i], lines[i]
-    if end > hi or not row or header:
+    found = _row_line(text, start, end)
+    if found is None:
         return start, end
-    line = text[lo:hi]
-    names = list(_CELL_NAME.finditer(line))
-    if not names or names[0].start() != 0:
-        return start, end
+    lo, line = found
     s, e = start - lo, end - lo
-    for m, nxt in zip(names, [*names[1:], None], strict=True):
-        v_end = nxt.start() if nxt is not None else len(line)
+    for m, v_end in _named_cells(line):
         if s <= m.start(1) < m.end() < e <= v_end:
             return lo + m.end(), end
     return start, end
 
 
 def column_name(text: str, start: int, end: int) -> str | None:
-    """The name of the column whose cell holds ``text[start:end]``: the cell's own name in a
-    ``Name: value;`` row, the header's cell above it in a Markdown table (None elsewhere, or
-    when the span is not inside one cell's value)."""
-    starts, lines = _lines(text)
-    i = bisect.bisect_right(starts, start) - 1
-    lo, (hi, row, header) = starts[i], lines[i]
-    if end > hi or not row or header:
+    """The name of the column whose whole cell is ``text[start:end]``: the cell's own name
+    in a ``Name: value;`` row, the header's cell above it in a Markdown table (None
+    elsewhere, or for part of a cell)."""
+    found = _row_line(text, start, end)
+    if found is None:
         return None
-    line = text[lo:hi]
+    lo, line = found
     s, e = start - lo, end - lo
-    names = list(_CELL_NAME.finditer(line))
-    if names and names[0].start() == 0:
-        for m, nxt in zip(names, [*names[1:], None], strict=True):
-            v_end = nxt.start() if nxt is not None else len(line)
+    cells = _named_cells(line)
+    if cells:
+        for m, v_end in cells:
             if m.end() <= s and e <= v_end:
                 return m.group(1) if _whole(line[m.end() : v_end], line[s:e]) else None
         return None
-    col = _pipe_cell(line, s, e) if _PIPE_ROW.match(line) else None
-    if col is None or not _whole(line.strip().strip("|").split("|")[col], line[s:e]):
+    if not _PIPE_ROW.match(line) or "|" in line[s:e]:
         return None
-    for j in range(i - 1, -1, -1):  # the header of the same table: up its pipe rows
+    col = line[:s].count("|") - 1
+    if not _whole(line.strip().strip("|").split("|")[col], line[s:e]):
+        return None
+    starts, lines = _lines(text)
+    for j in range(bisect.bisect_right(starts, start) - 2, -1, -1):  # up the table's rows
         h_lo, (h_hi, _, h_header) = starts[j], lines[j]
         if h_header:
-            cells = text[h_lo:h_hi].strip().strip("|").split("|")
-            return cells[col] if col < len(cells) else None
+            names = text[h_lo:h_hi].strip().strip("|").split("|")
+            return names[col] if col < len(names) else None
         if not _PIPE_ROW.match(text, h_lo):
             return None
     return None
@@ -224,7 +228,9 @@ def column_match(question: str, text: str, start: int, end: int) -> float:
 def gain(
     question: str, text: str, start: int, end: int, weight: float, column_weight: float
 ) -> float:
-    """The log of the factor ``prefer_named_rows`` weighs ``text[start:end]`` by."""
+    """The log of the factor ``prefer_named_rows`` weighs ``text[start:end]`` by:
+    ``weight`` × its row's binding, and in a bound row ``column_weight`` × its column's
+    match."""
     binding = row_binding(question, text, start, end)
     if not binding:
         return 0.0
@@ -238,18 +244,18 @@ def prefer_named_rows(
     weight: float,
     column_weight: float = 0.0,
 ) -> list[Candidate]:
-    """``cands`` with each probability times ``exp(weight × row_binding + column_weight ×
-    column_match)``, renormalised (the candidates' total probability kept): spans in the
-    row the question names, and in the column it names, gain."""
+    """``cands`` with each probability times ``exp(gain)``, renormalised (the candidates'
+    total probability kept): spans in the row the question names gain, and a whole cell of
+    that row in the column it names more."""
     if not (weight or column_weight) or not cands or not question:
         return list(cands)
     if not any(has_rows(hits[i].passage.text) for i in {c.hit_index for c in cands}):
         return list(cands)  # prose only: nothing to weigh
+    texts = [hits[c.hit_index].passage.text for c in cands]
     factors = [
-        math.exp(gain(question, hits[c.hit_index].passage.text, c.start, c.end, weight,
-                      column_weight))
-        for c in cands
-    ]  # fmt: skip
+        math.exp(gain(question, t, c.start, c.end, weight, column_weight))
+        for t, c in zip(texts, cands, strict=True)
+    ]
     if all(f == 1.0 for f in factors):
         return list(cands)  # no span in a named row: the probabilities stay to the bit
     return reweigh(cands, factors)
