@@ -170,6 +170,11 @@ def _named_cells(line: str) -> list[tuple[re.Match[str], int]]:
     return list(zip(names, ends, strict=True))
 
 
+def _pipe_cells(line: str) -> list[str]:
+    """A Markdown row's cells, as written."""
+    return line.strip().strip("|").split("|")
+
+
 def value_only(text: str, start: int, end: int) -> tuple[int, int]:
     """``text[start:end]`` without the cell's name it starts with ("Bcrypt Version: >= 1.0.3"
     is the cell ">= 1.0.3"), where it ends inside that cell's value."""
@@ -202,13 +207,13 @@ def column_name(text: str, start: int, end: int) -> str | None:
     if not _PIPE_ROW.match(line) or "|" in line[s:e]:
         return None
     col = line[:s].count("|") - 1
-    if not _whole(line.strip().strip("|").split("|")[col], line[s:e]):
+    if not _whole(_pipe_cells(line)[col], line[s:e]):
         return None
     starts, lines = _lines(text)
     for j in range(bisect.bisect_right(starts, start) - 2, -1, -1):  # up the table's rows
         h_lo, (h_hi, _, h_header) = starts[j], lines[j]
         if h_header:
-            names = text[h_lo:h_hi].strip().strip("|").split("|")
+            names = _pipe_cells(text[h_lo:h_hi])
             return names[col] if col < len(names) else None
         if not _PIPE_ROW.match(text, h_lo):
             return None
