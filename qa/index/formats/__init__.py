@@ -9,6 +9,9 @@ problem and the fix; the caller records it and goes on with the next file.
 
 from __future__ import annotations
 
+import gzip
+import io
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,22 +70,59 @@ FORMATS: dict[str, str] = {
 }
 
 
+# A gzip-compressed file (Debian ships its README, NEWS and FAQ so) reads as the file it
+# holds; unpacked, it may be at most this large (a small file can unpack to gigabytes).
+GZIP = ".gz"
+MAX_GUNZIPPED = 128 << 20
+
+
+def _gunzipped(name: str) -> str | None:
+    """The name of the file ``name`` holds when it is gzip-compressed, else None."""
+    return name[: -len(GZIP)] if name.lower().endswith(GZIP) and len(name) > len(GZIP) else None
+
+
 def format_of(name: str) -> str | None:
-    """The format a file name implies, or None when qa does not read it."""
+    """The format a file name implies, or None when qa does not read it. A compressed
+    ``README.gz`` or ``NEWS.gz`` (no type of its own) is text."""
+    inner = _gunzipped(name)
+    if inner is not None:
+        suffix = Path(inner).suffix.lower()
+        return FORMATS.get(suffix) if suffix else "text"
     return FORMATS.get(Path(name).suffix.lower())
 
 
+def gunzip(data: bytes, limit: int = MAX_GUNZIPPED) -> bytes:
+    """``data`` unpacked; `Unreadable` when it is not gzip, is damaged, or unpacks to more
+    than ``limit`` bytes."""
+    if not data.startswith(b"\x1f\x8b"):
+        raise Unreadable("is named .gz but is not gzip-compressed; rename it without .gz")
+    try:
+        out = gzip.GzipFile(fileobj=io.BytesIO(data)).read(limit + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise Unreadable(f"is a damaged gzip file ({e}); unpack it with gunzip to see") from None
+    if len(out) > limit:
+        raise Unreadable(
+            f"unpacks to more than {limit >> 20} MiB; unpack it and split it into smaller files"
+        )
+    return out
+
+
 def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
-    """``data`` (a file's bytes) as an `Extracted`; ``fmt`` defaults to ``format_of(name)``.
+    """``data`` (a file's bytes) as an `Extracted`; ``fmt`` defaults to ``format_of(name)``;
+    a ``.gz`` file is read as the file it holds.
 
     Raises a `Skip` (with its reason) for a file qa cannot or should not read.
     """
     fmt = fmt or format_of(name)
     if fmt is None:
-        suffix = Path(name).suffix.lower() or "(none)"
+        suffixes = Path(name).suffixes[-2:] if _gunzipped(name) else [Path(name).suffix]
+        suffix = "".join(suffixes).lower() or "(none)"
         raise Unsupported(
             f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
+            f" (and any of them compressed, {GZIP})"
         )
+    if _gunzipped(name) is not None:
+        data = gunzip(data)
     if fmt == "pdf":
         from qa.index.formats.pdf import read_pdf as reader
     elif fmt == "docx":
