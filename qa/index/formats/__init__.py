@@ -73,6 +73,7 @@ FORMATS: dict[str, str] = {
 # A gzip-compressed file (Debian ships its README, NEWS and FAQ so) reads as the file it
 # holds; unpacked, it may be at most this large (a small file can unpack to gigabytes).
 GZIP = ".gz"
+_GZIP_MAGIC = b"\x1f\x8b"
 MAX_GUNZIPPED = 128 << 20
 
 
@@ -94,8 +95,8 @@ def format_of(name: str) -> str | None:
 def gunzip(data: bytes, limit: int = MAX_GUNZIPPED) -> bytes:
     """``data`` unpacked; `Unreadable` when it is not gzip, is damaged, or unpacks to more
     than ``limit`` bytes."""
-    if not data.startswith(b"\x1f\x8b"):
-        raise Unreadable("is named .gz but is not gzip-compressed; rename it without .gz")
+    if not data.startswith(_GZIP_MAGIC):
+        raise Unreadable("is not gzip-compressed")
     try:
         out = gzip.GzipFile(fileobj=io.BytesIO(data)).read(limit + 1)
     except (OSError, EOFError, zlib.error) as e:
@@ -121,8 +122,8 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
             f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
             f" (and any of them compressed, {GZIP})"
         )
-    if _gunzipped(name) is not None:
-        data = gunzip(data)
+    if _gunzipped(name) is not None and data.startswith(_GZIP_MAGIC):
+        data = gunzip(data)  # (text posted under a .gz name is read as it is)
     if fmt == "pdf":
         from qa.index.formats.pdf import read_pdf as reader
     elif fmt == "docx":
