@@ -193,6 +193,16 @@ def test_a_hanging_indent_after_a_bullet_or_bracket_is_no_heading() -> None:
     assert not [k for k, _, _ in kinds(read_text(text.encode())) if k == "heading"]
 
 
+def test_a_line_that_leads_into_what_follows_is_no_heading() -> None:
+    # "... available via" over indented commands, "Be aware that" over a sentence
+    text = (
+        "After installation documentation is available via\n    man xorriso\n\n"
+        "Be aware that\n\nthe cache is shared.\n\nTesting\n\nRun make check.\n"
+    )
+    heads = [t for kind, _, t in kinds(read_text(text.encode())) if kind == "heading"]
+    assert heads == ["Testing"]
+
+
 def test_plain_text_records_the_encoding() -> None:
     assert read_text("Café “quoted” €".encode("cp1252")).meta["encoding"] == "cp1252"
 

@@ -258,11 +258,19 @@ def _heading_level(line: str) -> int:
     return min(m.group(1).count(".") + 1, 6) if m else 1
 
 
+# a line that ends on one of these leads into what follows it ("... is available via")
+_LEADS_ON = frozenset(
+    {"a", "an", "the", "of", "to", "via", "and", "or", "with", "by", "from", "is", "are"}
+    | {"than", "that", "into"}
+)
+
+
 def _is_heading(line: str) -> bool:
     line = line.strip()
     return (
         len(line.split()) <= 10
         and line[-1] not in ".!?:;,"
+        and line.split()[-1].lower() not in _LEADS_ON
         and any(c.isalnum() for c in line)
         and not _SYMBOL_BULLET.match(line + " ")
         and (bool(_NUMBERED.match(line)) or _title_like(line))
