@@ -48,6 +48,14 @@ _ASKS = (
     (CODE, re.compile(rf"\b(?:which|what)\s+(?:[\w.-]+\s+){{0,2}}?(?:{_CODE_NOUNS})s?\b", re.I)),
 )
 
+# "which command ..." (not "which command-line option"); "how do I ..." asks for one too
+_ASKS_COMMAND = re.compile(
+    r"\b(?:which|what)\s+(?:[\w.-]+\s+){0,2}?commands?\b(?![\s-]+line)", re.I
+)
+_ASKS_HOW = re.compile(r"^\s*how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b", re.I)
+HOW_COMMANDS = True
+
+
 _MONTHS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -76,6 +84,11 @@ def asked_kind(question: str) -> str | None:
         if pattern.search(question):
             return kind
     return None
+
+
+def asks_command(question: str) -> bool:
+    """Whether ``question`` asks for a command to run ("Which command prints ...?")."""
+    return bool(_ASKS_COMMAND.search(question) or (HOW_COMMANDS and _ASKS_HOW.search(question)))
 
 
 def looks_like_code(word: str) -> bool:

@@ -72,6 +72,7 @@ class SpanRules:
     row_margin: bool = True  # a cell the row rule prefers keeps the null margin it replaced
     column_weight: float = 8.0  # and more for a whole cell of the column the question names
     rule_margin: float = 0.5  # the chosen span's null margin rises by this × its rows gain
+    command_line: bool = True  # a command asked for: the whole command line the span is in
 
 
 @dataclass(frozen=True, eq=False)

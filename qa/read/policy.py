@@ -2,10 +2,12 @@
 (``qa.read.decide.choose``), each switched by ``qa.read.decide.SpanRules``:
 
 1. ``one_block``: spans across a paragraph, list item, heading or table cell are dropped
-   (``qa.read.edges.within_block``), unless no other span is left;
+   (``qa.read.edges.within_block``; for rows without tabs ``within_row``, once each span
+   is cut to its cell's value), unless no other span is left;
 2. ``code_core``: to a question asking for a command, option or other code-like name
    (``qa.read.answer_type``), a span keeps only its run of code-like words;
-3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends;
+3. ``strip_marks``: unpaired quotes, backticks and trailing punctuation come off the ends,
+   and a span of quotes alone is dropped;
 4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``);
 5. ``row_weight``: spans in the table row the question names (its rare words outside the
    span) gain (``qa.read.rows.prefer_named_rows``), and ``column_weight`` more for a whole
@@ -64,8 +66,11 @@ def reshape_rows(
         out = [_moved(c, hits, edges.code_core) for c in out]
     if rules.strip_marks:
         out = [_moved(c, hits, edges.strip_marks) for c in out]
+        out = [c for c in out if not edges.only_marks(_passage(hits, c)[c.start : c.end])] or out
     if rules.row_weight or rules.column_weight:
         out = [_moved(c, hits, rows.value_only) for c in out]
+    if rules.one_block:
+        out = [c for c in out if edges.within_row(_passage(hits, c), c.start, c.end)] or out
     if rules.kind_weight and kind is not None:
         out = answer_type.prefer_kind(out, hits, question, rules.kind_weight)
     if not (rules.row_weight or rules.column_weight):
@@ -102,4 +107,6 @@ def finish_span(text: str, start: int, end: int, rules: SpanRules, question: str
     if rules.whole_token:
         kind = answer_type.asked_kind(question) if question else None
         start, end = _whole(text, start, end, kind)
+    if rules.command_line and question and answer_type.asks_command(question):
+        start, end = edges.command_line(text, start, end)
     return start, end

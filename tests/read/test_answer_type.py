@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from qa.core.types import Document, Hit, Passage
-from qa.read.answer_type import agreement, asked_kind, looks_like_code, prefer_kind
+from qa.read.answer_type import (
+    agreement,
+    asked_kind,
+    asks_command,
+    looks_like_code,
+    prefer_kind,
+)
 from qa.read.decide import Candidate
 
 
@@ -92,3 +98,20 @@ def test_prefer_kind_moves_probability_to_spans_of_the_kind_asked_for() -> None:
     assert sum(c.prob for c in out) == pytest.approx(0.9)  # the total is kept
     assert prefer_kind([num, tool], hits, "Why is it so?", weight=1.0) == [num, tool]
     assert prefer_kind([num, tool], hits, q, weight=0.0) == [num, tool]
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Which command creates the gplib archive math.a?", True),
+        ("Which dmypy command tells whether a daemon is running?", True),
+        ("What commands list the queue?", True),
+        ("How do I generate the Diffie-Hellman parameters file?", True),
+        ("Which command line option disables peer certificate verification?", False),
+        ("Which command-line switch selects TagSoup?", False),
+        ("What is the default key for aptitude's Purge command?", False),
+        ("Who wrote latexdiff?", False),
+    ],
+)
+def test_asks_command(question, asks) -> None:
+    assert asks_command(question) is asks

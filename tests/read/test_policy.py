@@ -14,7 +14,7 @@ from qa.read.decide import Candidate, SpanRules
 ON = SpanRules()
 OFF = replace(ON, one_block=False, code_core=False, strip_marks=False, complete_dates=False,
               kind_weight=0.0, whole_token=False, row_weight=0.0, column_weight=0.0,
-              rule_margin=0.0)  # fmt: skip
+              rule_margin=0.0, command_line=False)  # fmt: skip
 
 
 def hits_over(*texts: str) -> list[Hit]:
@@ -40,7 +40,7 @@ def answer(cands: list[Candidate], hits: list[Hit], question: str, rules: SpanRu
 def test_defaults_are_the_kept_rules() -> None:
     assert ON.one_block and ON.code_core and ON.strip_marks and ON.complete_dates
     assert ON.kind_weight == 2.0 and ON.whole_token and ON.row_weight == 8.0 and ON.row_margin
-    assert ON.column_weight == 8.0 and ON.rule_margin == 0.5
+    assert ON.column_weight == 8.0 and ON.rule_margin == 0.5 and ON.command_line
     assert decide.choose([], hits_over("x"), "q?", ON) is None
 
 
@@ -84,6 +84,30 @@ def test_strip_marks_joins_spans_that_differ_by_an_unpaired_quote() -> None:
     assert answer(cands, hits, q, replace(ON, strip_marks=False)) == "a pager"
 
 
+def test_one_block_drops_a_span_across_rows_once_cut_to_a_value() -> None:
+    hits = hits_over("node-glob: matchBase; fast-glob: baseNameMatch\n"
+                     "node-glob: nodir; fast-glob: onlyFiles\n"
+                     "Name: ptr; Kind: array of pointers\nName: obj; Kind: object")  # fmt: skip
+    q = "Which fast-glob option replaces node-glob's matchBase?"
+    # a span across two rows that is one cell's value once its name is cut: kept
+    cands = [cand(hits, "fast-glob: baseNameMatch\nnode-glob: nodir", 0.6)]
+    assert answer(cands, hits, q, ON) == "baseNameMatch"
+    # a span across two rows' values: dropped for the cell
+    q = "What kind is ptr?"
+    cands = [cand(hits, "array of pointers\nName: obj", 0.6), cand(hits, "pointers", 0.2)]
+    assert answer(cands, hits, q, replace(ON, row_weight=0.0, column_weight=0.0)) == "pointers"
+    off = replace(ON, one_block=False, row_weight=0.0, column_weight=0.0)
+    assert answer(cands, hits, q, off) == "array of pointers\nName: obj"
+
+
+def test_strip_marks_drops_a_span_of_marks_alone() -> None:
+    hits = hits_over("The ignore option takes `array|string` values.")
+    cands = [cand(hits, "`", 0.6), cand(hits, "array|string", 0.3)]
+    q = "What type does the ignore option take?"
+    assert answer(cands, hits, q, ON) == "array|string"
+    assert answer(cands, hits, q, replace(ON, strip_marks=False)) == "`"
+
+
 def test_complete_dates_takes_in_the_year() -> None:
     hits = hits_over("Version 3.78 was released on September 20, 2022.")
     cands = [cand(hits, "September 20", 0.9)]
@@ -117,6 +141,17 @@ def test_whole_token_takes_in_a_name_cut_at_a_joiner() -> None:
     assert answer(cands, hits, "What turns dotenv off?", ON) == "FLASK_SKIP_DOTENV"
     cands = [cand(hits, "toolbelt", 0.9)]
     assert answer(cands, hits, "What streams uploads?", ON) == "toolbelt"
+
+
+def test_command_line_answers_a_command_with_the_whole_line() -> None:
+    hits = hits_over("The most common operation is to create a new archive:\n"
+                     "gplib -c math.a mult.o add.o sub.o\nThen list it with -t.")  # fmt: skip
+    cands = [cand(hits, "-c", 0.7), cand(hits, "-t", 0.2)]
+    q = "Which command creates the gplib archive math.a?"
+    assert answer(cands, hits, q, ON) == "gplib -c math.a mult.o add.o sub.o"
+    assert answer(cands, hits, q, replace(ON, command_line=False)) == "-c"
+    # an option asked for stays the option
+    assert answer(cands, hits, "Which gplib option creates an archive?", ON) == "-c"
 
 
 def test_rules_off_is_the_old_choice() -> None:
