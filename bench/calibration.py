@@ -6,8 +6,9 @@
 Three sets, none used to fit the calibrator (``scripts/fit_calibrator.py`` fits it on the
 held-out tuning articles and data/doctune):
 
-- SQuAD: the seed-0 sample of evaluation questions ``qa eval --mode open`` uses, asked
-  with K=3 over every paragraph of SQuAD v1.1 dev (the quality section's open setting);
+- SQuAD: all 7,595 evaluation questions (``--limit N``: the seed-0 sample of N that
+  ``qa eval --mode open`` uses), asked with K=3 over every paragraph of SQuAD v1.1 dev
+  (the quality section's open setting);
 - real documents: ``data/realdocs`` (bench/realdocs.py), K=5;
 - more real documents: ``data/docheld`` (bench/realdocs.py --set docheld), K=5, and
   questions on tables, ``data/doctables`` (--set doctables); an
@@ -41,7 +42,7 @@ SQUAD_K = 3
 DOC_SETS = ("realdocs", "docheld", "doctables")  # bench/realdocs.py's evaluation sets
 
 
-def squad_rows(reader_dir: Path, encoder: Any, limit: int) -> list[Any]:
+def squad_rows(reader_dir: Path, encoder: Any, limit: int | None) -> list[Any]:
     """The SQuAD evaluation sample asked through the engine (K=3, all v1.1 dev paragraphs)."""
     from qa.core.config import Settings
     from qa.engine import Engine
@@ -184,7 +185,10 @@ def plot(part: dict[str, Any], out_dir: Path = PLOTS) -> list[Path]:
 
 
 def run(
-    reader_dir: Path | None = None, encoder: Any = None, limit: int = 1500, plots: bool = True
+    reader_dir: Path | None = None,
+    encoder: Any = None,
+    limit: int | None = None,
+    plots: bool = True,
 ) -> dict[str, Any]:
     """The whole benchmark as the part bench/run.py stores."""
     from qa.core.config import Settings
@@ -201,7 +205,9 @@ def run(
         "min_confidence": default,
         "squad": domain(squad_rows(reader_dir, encoder, limit), default),
         **{n: domain(realdocs_rows(reader_dir, encoder, n), default) for n in DOC_SETS},
-        "sample": f"SQuAD: seed-0 sample of {limit} evaluation questions, K={SQUAD_K}; "
+        "sample": "SQuAD: "
+        + (f"seed-0 sample of {limit}" if limit else "all")
+        + f" evaluation questions, K={SQUAD_K}; "
         "realdocs, docheld and doctables: all questions, K=5",
         "command": ".venv/bin/python bench/calibration.py",
     }
@@ -314,7 +320,7 @@ def goal_lines(part: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reader", type=Path, help="reader weights folder (default: qa's)")
-    ap.add_argument("--limit", type=int, default=1500, help="SQuAD evaluation questions (seed 0)")
+    ap.add_argument("--limit", type=int, help="a seed-0 sample of SQuAD's evaluation questions")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
     part = run(args.reader, limit=args.limit)
