@@ -222,7 +222,7 @@ def test_bad_input_is_named(engine: Engine):
 
 
 def test_missing_and_mismatched_index(settings, fake_encoder, corpus_dir):
-    with pytest.raises(IndexNotFound, match="qa index seeds/"):
+    with pytest.raises(IndexNotFound, match="qa index DOCS/ --index"):
         Engine(settings, encoder=fake_encoder).ask("Who?")
     Engine(settings, encoder=fake_encoder).index([corpus_dir])
 

@@ -106,8 +106,9 @@ def rebuild_hint(path: Path) -> str:
     from qa.core.config import Settings
 
     default = Path(Settings().index_dir)
-    named = "" if Path(path).resolve() == default.resolve() else f" --index {path}"
-    return f"'qa index seeds/{named}' (or the folders it was built from)"
+    if Path(path).resolve() == default.resolve():  # `make run` builds it from seeds/
+        return "'qa index seeds/' (or the folders it was built from)"
+    return f"'qa index DOCS/ --index {path}' (DOCS/: the folders of the documents it holds)"
 
 
 def faiss_id(passage_id: str) -> int:

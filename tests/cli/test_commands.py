@@ -39,7 +39,7 @@ def test_ask_without_index_says_how_to_build_one(index_dir: Path, monkeypatch, c
         cli.main()
     assert e.value.code == 1
     out = capsys.readouterr()
-    assert "no index at" in out.err and "qa index seeds/" in out.err
+    assert "no index at" in out.err and "qa index DOCS/ --index" in out.err
     assert "Traceback" not in out.err + out.out
 
 

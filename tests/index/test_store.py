@@ -4,11 +4,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.core.config import Settings
 from qa.core.errors import BadInput, IndexMismatch, IndexNotFound
 from qa.core.types import Document
 from qa.index.chunk import chunk
 from qa.index.manifest import read_manifest
-from qa.index.store import IndexSpec, Store
+from qa.index.store import IndexSpec, Store, rebuild_hint
 
 SPEC = IndexSpec("test/enc", 4, {"splitter": "syntok", "max_passage_words": 150})
 
@@ -45,8 +46,10 @@ def test_remove_drops_vectors_and_passages():
 
 
 def test_open_missing_index_says_how_to_build(tmp_path: Path):
-    with pytest.raises(IndexNotFound, match="qa index seeds/"):
+    with pytest.raises(IndexNotFound, match="qa index DOCS/ --index"):
         Store.open(tmp_path / "none", SPEC)
+    # the default index is the one `make run` builds from seeds/
+    assert rebuild_hint(Path(Settings().index_dir)).startswith("'qa index seeds/'")
 
 
 @pytest.mark.parametrize(
