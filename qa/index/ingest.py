@@ -16,7 +16,7 @@ from pathlib import Path
 from qa.core.errors import BadInput
 from qa.core.progress import Progress
 from qa.core.types import Document
-from qa.index.formats import FORMATS, GZIP, Extracted, Skip, extract, format_of
+from qa.index.formats import FORMATS, Extracted, Skip, extract, format_of, gunzipped_name
 from qa.index.formats.html import html_to_text
 
 __all__ = [
@@ -109,7 +109,7 @@ def _load_file(path: Path) -> Document:
         raise Unreadable(f"cannot be read: {e.strerror}") from None
     out = extract(data, path.name)
     meta = {"mtime": round(mtime, 3), "bytes": len(data)}
-    name = path.name[: -len(GZIP)] if format_of(path.name) and path.suffix == GZIP else path.name
+    name = gunzipped_name(path.name) or path.name  # "guide.md.gz" is titled "guide"
     return _document(out, str(path), out.title or Path(name).stem, meta)
 
 

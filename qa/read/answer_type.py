@@ -53,7 +53,6 @@ _ASKS_COMMAND = re.compile(
     r"\b(?:which|what)\s+(?:[\w.-]+\s+){0,2}?commands?\b(?![\s-]+line)", re.I
 )
 _ASKS_HOW = re.compile(r"^\s*how\s+(?:do|can|should|would)\s+(?:i|you|we|one)\b", re.I)
-HOW_COMMANDS = True
 
 
 _MONTHS = (
@@ -88,7 +87,7 @@ def asked_kind(question: str) -> str | None:
 
 def asks_command(question: str) -> bool:
     """Whether ``question`` asks for a command to run ("Which command prints ...?")."""
-    return bool(_ASKS_COMMAND.search(question) or (HOW_COMMANDS and _ASKS_HOW.search(question)))
+    return bool(_ASKS_COMMAND.search(question) or _ASKS_HOW.search(question))
 
 
 def looks_like_code(word: str) -> bool:

@@ -64,7 +64,7 @@ def within_row(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` keeps to one cell of the rows it lies in that have no
     tabs: no line break between such rows, no gap between columns aligned by spaces.
     (Applied after a span is cut to its cell's value, ``qa.read.rows.value_only``, which
-    makes a cell of "fast-glob: baseNameMatch\nnode-glob: nodir".)"""
+    makes a cell of "fast-glob: baseNameMatch\\nnode-glob: nodir".)"""
     span = text[start:end]
     if "\n" not in span and not _ROW_GAP.search(span):
         return True

@@ -52,10 +52,12 @@ def test_bad_gzip_files_say_what_is_wrong() -> None:
 def test_a_folder_with_compressed_docs_is_indexed(tmp_path) -> None:
     (tmp_path / "README.gz").write_bytes(gzip.compress(b"Dnsmasq answers DNS queries.\n"))
     (tmp_path / "guide.md.gz").write_bytes(gzip.compress(b"# Guide\n\nUse port 53.\n"))
+    (tmp_path / "notes.txt.gz").write_bytes(gzip.compress(b"Port 53 is the default.\n"))
     (tmp_path / "ls.1.gz").write_bytes(gzip.compress(b".TH LS 1\n"))
     scan = ingest.scan(tmp_path)
     titles = sorted(d.title for d in scan.documents)
-    assert titles == ["Guide", "README"]
+    assert titles == ["Guide", "README", "notes"]  # a file's name, less .gz and its type
+    assert [s.reason for s in scan.skipped] == ["unsupported type"]
     assert "Dnsmasq answers DNS queries." in next(
         d.text for d in scan.documents if d.title == "README"
     )

@@ -77,7 +77,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 MAX_GUNZIPPED = 128 << 20
 
 
-def _gunzipped(name: str) -> str | None:
+def gunzipped_name(name: str) -> str | None:
     """The name of the file ``name`` holds when it is gzip-compressed, else None."""
     return name[: -len(GZIP)] if name.lower().endswith(GZIP) and len(name) > len(GZIP) else None
 
@@ -85,7 +85,7 @@ def _gunzipped(name: str) -> str | None:
 def format_of(name: str) -> str | None:
     """The format a file name implies, or None when qa does not read it. A compressed
     ``README.gz`` or ``NEWS.gz`` (no type of its own) is text."""
-    inner = _gunzipped(name)
+    inner = gunzipped_name(name)
     if inner is not None:
         suffix = Path(inner).suffix.lower()
         return FORMATS.get(suffix) if suffix else "text"
@@ -116,13 +116,13 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
     """
     fmt = fmt or format_of(name)
     if fmt is None:
-        suffixes = Path(name).suffixes[-2:] if _gunzipped(name) else [Path(name).suffix]
+        suffixes = Path(name).suffixes[-2:] if gunzipped_name(name) else [Path(name).suffix]
         suffix = "".join(suffixes).lower() or "(none)"
         raise Unsupported(
             f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
             f" (and any of them compressed, {GZIP})"
         )
-    if _gunzipped(name) is not None and data.startswith(_GZIP_MAGIC):
+    if gunzipped_name(name) is not None and data.startswith(_GZIP_MAGIC):
         data = gunzip(data)  # (text posted under a .gz name is read as it is)
     if fmt == "pdf":
         from qa.index.formats.pdf import read_pdf as reader
