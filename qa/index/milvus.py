@@ -141,7 +141,8 @@ class MilvusLocation:
         return self.shown
 
     def rebuild_hint(self) -> str:
-        return f"'qa index seeds/ --store {self.shown}' (or the folders it was built from)"
+        store = f"--store {self.shown}"
+        return f"'qa index DOCS/ {store}' (DOCS/: the folders of the documents it holds)"
 
     def check(self) -> None:
         if self.lite and Path(self.uri).is_dir():

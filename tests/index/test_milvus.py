@@ -87,7 +87,7 @@ def test_citations_resolve_after_reopening(location: Location):
 
 
 def test_open_missing_index_says_how_to_build(location: Location):
-    with pytest.raises(IndexNotFound, match="qa index seeds/"):
+    with pytest.raises(IndexNotFound, match="qa index DOCS/"):
         location.open(SPEC)
 
 
@@ -103,7 +103,7 @@ def test_open_with_another_model_or_chunking_explains(location: Location, spec, 
     _build(location, 0)
     with pytest.raises(IndexMismatch, match=message) as e:
         location.open(spec)
-    assert "rebuild it with 'qa index seeds/" in str(e.value) and "\n" not in str(e.value)
+    assert "rebuild it with 'qa index DOCS/" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_milvus_candidates_score_as_the_local_retriever(milvus_uri: str):
