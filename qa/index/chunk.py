@@ -34,6 +34,7 @@ _PARA_BREAK = re.compile(rf"{_BR}[ \t\f\v]*{_BR}(?:[ \t\f\v]*{_BR})*")
 _WORD = re.compile(r"\S+")
 _LINE = re.compile(r"[^\r\n]+")
 _HEADING_MARKS = re.compile(r"^\s*#{1,6}\s*|\s*#+\s*$")
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>])")  # Markdown's: the mark alone
 MIN_WORDS = 8  # pieces shorter than this join a neighbour (headings, table cells, "Note:")
 
 
@@ -60,10 +61,13 @@ def _word_windows(text: str, start: int, end: int, max_words: int) -> list[Span]
     ]
 
 
-def heading_text(text: str, block: Block) -> str:
-    """A heading block's words: its first line without Markdown's ``#`` marks."""
+def heading_text(text: str, block: Block, markdown: bool = False) -> str:
+    """A heading block's words: its first line without Markdown's ``#`` marks, and in a
+    Markdown document without its backslash escapes ("filter\\-code\\-page"); a plain
+    text's backslashes are its own ("HKEY_LOCAL_MACHINE\\...\\<NIC GUID>")."""
     first = text[block.start : block.end].splitlines()[0] if block.end > block.start else ""
-    return _HEADING_MARKS.sub("", first).strip()
+    words = _HEADING_MARKS.sub("", first).strip()
+    return _ESCAPED.sub(r"\1", words) if markdown else words
 
 
 @dataclass
@@ -80,14 +84,17 @@ class _Piece:
     page: int | None
 
 
-def _pieces(text: str, blocks: tuple[Block, ...] | list[Block]) -> list[_Piece]:
+def _pieces(
+    text: str, blocks: tuple[Block, ...] | list[Block], markdown: bool = False
+) -> list[_Piece]:
     out: list[_Piece] = []
     path: list[tuple[int, str]] = []  # (level, heading) from the top
     pending: int | None = None  # start of the headings not yet followed by content
     for b in blocks:
         if b.kind == "heading":
             level = min(max(b.level, 1), 6)
-            path = [(lv, h) for lv, h in path if lv < level] + [(level, heading_text(text, b))]
+            head = heading_text(text, b, markdown)
+            path = [(lv, h) for lv, h in path if lv < level] + [(level, head)]
             pending = b.start if pending is None else pending
             continue
         section = " > ".join(h for _, h in path if h)
@@ -223,6 +230,7 @@ def _passages(
     overlap: int,
     blocks: tuple[Block, ...] | None,
     min_words: int,
+    markdown: bool = False,
 ) -> list[tuple[Span, str, int | None]]:
     if max_words < 1:
         raise ValueError("max_words must be at least 1")
@@ -230,7 +238,7 @@ def _passages(
         raise ValueError("overlap must be 0 or more")
     blocks = blocks or tuple(Block(s, e) for s, e in paragraphs(text))
     out: list[tuple[Span, str, int | None]] = []
-    for group in _groups(_pieces(text, blocks), max_words, min_words):
+    for group in _groups(_pieces(text, blocks, markdown), max_words, min_words):
         for span, piece in _spans(text, group, max_words, overlap):
             out.append((span, piece.section, piece.page))
     return out
@@ -247,7 +255,8 @@ def chunk(
     doc: Document, max_words: int = 150, overlap: int = 1, min_words: int = MIN_WORDS
 ) -> list[Passage]:
     """The passages of ``doc``, in document order."""
-    spans = _passages(doc.text, max_words, overlap, doc.blocks or None, min_words)
+    markdown = doc.meta.get("format") == "markdown"
+    spans = _passages(doc.text, max_words, overlap, doc.blocks or None, min_words, markdown)
     return [Passage.make(doc, s, e, section, page) for (s, e), section, page in spans]
 
 

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -150,6 +152,14 @@ def test_a_long_table_splits_by_rows_and_pages_come_from_the_blocks():
 def test_markdown_heading_marks_are_not_in_the_section():
     doc = _doc([("heading", "## Build it ##", 2, None), ("text", LONG, 0, None)])
     assert chunk(doc)[0].section == "Build it"
+
+
+def test_markdown_escapes_are_not_in_the_section_but_a_texts_backslashes_are():
+    head = "#### Option: filter\\-code\\-page \\<x\\>"
+    doc = _doc([("heading", head, 4, None), ("text", LONG, 0, None)])
+    markdown = replace(doc, meta={"format": "markdown"})
+    assert chunk(markdown)[0].section == "Option: filter-code-page <x>"
+    assert chunk(replace(doc, meta={"format": "text"}))[0].section == head[5:]
 
 
 BLOCK_KIND = st.sampled_from(["heading", "text", "text", "list", "table", "code"])
