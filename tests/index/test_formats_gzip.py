@@ -38,6 +38,8 @@ def test_a_compressed_file_reads_as_the_file_inside() -> None:
 
 def test_bad_gzip_files_say_what_is_wrong() -> None:
     assert extract(b"plain text", "README.gz").text == "plain text"  # not packed: read as is
+    with pytest.raises(Unreadable, match=r"\.gz but is neither gzip-compressed nor text; see"):
+        extract(bytes(range(256)) * 4, "README.gz")
     with pytest.raises(Unreadable, match="not gzip-compressed"):
         gunzip(b"plain text")
     with pytest.raises(Unreadable, match="damaged gzip"):

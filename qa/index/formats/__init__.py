@@ -122,8 +122,9 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
             f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
             f" (and any of them compressed, {GZIP})"
         )
-    if gunzipped_name(name) is not None and data.startswith(_GZIP_MAGIC):
-        data = gunzip(data)  # (text posted under a .gz name is read as it is)
+    packed = gunzipped_name(name) is not None
+    if packed and data.startswith(_GZIP_MAGIC):
+        data, packed = gunzip(data), False
     if fmt == "pdf":
         from qa.index.formats.pdf import read_pdf as reader
     elif fmt == "docx":
@@ -138,7 +139,15 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         raise BadInput(
             f"unknown format {fmt!r}: use one of {', '.join(sorted(set(FORMATS.values())))}"
         )
-    out = reader(data)
+    try:
+        out = reader(data)
+    except Unreadable:
+        if packed:  # text posted under a .gz name is read as it is; other bytes are neither
+            raise Unreadable(
+                "is named .gz but is neither gzip-compressed nor text; "
+                "see what it holds with `file` and name it so"
+            ) from None
+        raise
     if not out.text.strip():
         raise NoText("holds no text; add text to it or leave it out")
     return Extracted(out.text, out.blocks, out.title, {"format": fmt, **out.meta})
