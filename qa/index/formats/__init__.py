@@ -115,14 +115,14 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
     Raises a `Skip` (with its reason) for a file qa cannot or should not read.
     """
     fmt = fmt or format_of(name)
+    packed = gunzipped_name(name) is not None
     if fmt is None:
-        suffixes = Path(name).suffixes[-2:] if gunzipped_name(name) else [Path(name).suffix]
+        suffixes = Path(name).suffixes[-2:] if packed else [Path(name).suffix]
         suffix = "".join(suffixes).lower() or "(none)"
         raise Unsupported(
             f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
             f" (and any of them compressed, {GZIP})"
         )
-    packed = gunzipped_name(name) is not None
     if packed and data.startswith(_GZIP_MAGIC):
         data, packed = gunzip(data), False
     if fmt == "pdf":
