@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa.core.config import Settings  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.read.confidence import CONFIDENCE_JSON  # noqa: E402
+from qa.read.confidence import CONFIDENCE_JSON, hinge  # noqa: E402
 from qa.train import squad  # noqa: E402
 from qa.train.confidence import (  # noqa: E402
     ANSWERABLE_WEIGHT,
@@ -88,6 +88,15 @@ CANDIDATES = {
     "all+code+overlap": (*_ALL, "code_share", "answer_code", "question_overlap"),
     # and whether the answer is a cell of a table row (read among its neighbours' values)
     "all+code+section+table": (*_ALL, "code_share", "answer_code", "sectioned", "table_row"),
+}
+# Each set again with a hinge on the null margin: on the tuning answers, rightness is flat
+# in the margin up to about 15 and climbs past it, which one linear weight cannot follow.
+MARGIN_KNOTS = (10.0, 12.0, 14.0, 16.0, 18.0)
+CANDIDATES |= {
+    f"{name}+{hinge('null_margin', k)}": (*feats, hinge("null_margin", k))
+    for name, feats in list(CANDIDATES.items())
+    if "null_margin" in feats
+    for k in MARGIN_KNOTS
 }
 PENALTIES = (0.1, 1.0, 10.0)
 # times a data/doctune row counts in a fit (its rows are about a fifth of SQuAD's)

@@ -42,6 +42,9 @@ FEATURES = (
     "question_overlap",  # share of the question's terms in the answer's sentence
     "table_row",  # 1 when the answer's line is a table row: a cell read among its neighbours
 )
+# A hinge "NAME>KNOT" (e.g. "null_margin>14") is max(NAME − KNOT, 0): the evidence of a
+# feature that only starts to count past a point (the null margin: flat, then steep).
+_HINGE = re.compile(r"^(\w+)>(-?\d+(?:\.\d+)?)$")
 # a sentence ends at . ! or ? before a space, or at a line break (a list item, a table row)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -49,6 +52,25 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))
+
+
+def hinge(name: str, knot: float) -> str:
+    """The name of the feature max(``name`` − ``knot``, 0)."""
+    return f"{name}>{knot:g}"
+
+
+def value(feats: Mapping[str, float], name: str) -> float:
+    """Feature ``name`` of ``feats``: a measured one, or a hinge over one (``hinge``)."""
+    m = _HINGE.match(name)
+    if m is None:
+        return float(feats[name])
+    return max(float(feats[m.group(1)]) - float(m.group(2)), 0.0)
+
+
+def known(name: str) -> bool:
+    """Whether ``name`` is a feature ``value`` can compute."""
+    m = _HINGE.match(name)
+    return (m.group(1) if m else name) in FEATURES
 
 
 def sentence_at(text: str, offset: int) -> str:
@@ -122,7 +144,7 @@ class Calibrator:
 
     def probability(self, feats: Mapping[str, float]) -> float:
         """The probability that the answer these features describe is right."""
-        x = np.array([feats[n] for n in self.names], dtype=np.float64)
+        x = np.array([value(feats, n) for n in self.names], dtype=np.float64)
         z = self.bias + float(((x - self.mean) / self.scale) @ self.weights)
         return 1.0 / (1.0 + math.exp(-min(max(z, -40.0), 40.0)))
 
@@ -139,7 +161,7 @@ class Calibrator:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Calibrator:
         names = tuple(str(n) for n in d["features"])
-        unknown = set(names) - set(FEATURES)
+        unknown = {n for n in names if not known(n)}
         if unknown:
             raise ValueError(f"unknown confidence features: {sorted(unknown)}")
         arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "weights")]
@@ -167,7 +189,7 @@ def fit_logistic(
     """A logistic regression of ``right`` on the standardised features ``names`` (Newton's
     method, each row counted ``weights[i]`` times, an L2 penalty ``l2`` on the weights,
     not the bias)."""
-    x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
+    x = np.array([[value(r, n) for n in names] for r in rows], dtype=np.float64)
     y = np.asarray(right, dtype=np.float64)
     sw = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
     mean = np.average(x, axis=0, weights=sw)

@@ -16,11 +16,13 @@ from qa.engine import Engine
 from qa.read import decide
 from qa.read.confidence import (
     CONFIDENCE_JSON,
-    FEATURES,
     Calibrator,
     features,
     fit_logistic,
+    hinge,
+    known,
     load_calibrator,
+    value,
 )
 from qa.read.reader import DEFAULT_MODEL_DIR
 from tests.read.scripted import ScriptedModel, hit_at, make_reader, whole_hits
@@ -36,11 +38,49 @@ def feats(score: float, **over: float) -> dict[str, float]:
 
 def test_the_shipped_calibrator_is_a_probability_monotone_in_the_span_probability() -> None:
     cal = load_calibrator(DEFAULT_MODEL_DIR)
-    assert cal is not None and set(cal.names) <= set(FEATURES) and "span_logit" in cal.names
+    assert cal is not None and all(map(known, cal.names)) and "span_logit" in cal.names
     probs = [cal.probability(feats(s)) for s in np.linspace(0.01, 0.999, 40)]
     assert all(0.0 < p < 1.0 for p in probs)
     assert all(b >= a for a, b in itertools.pairwise(probs))
     assert probs[-1] > probs[0]
+
+
+def test_the_shipped_calibrator_never_falls_as_the_null_margin_rises() -> None:
+    cal = load_calibrator(DEFAULT_MODEL_DIR)
+    assert cal is not None
+    probs = [cal.probability(feats(0.8, null_margin=float(m))) for m in np.linspace(-2, 30, 65)]
+    assert all(b >= a for a, b in itertools.pairwise(probs))
+
+
+def test_a_hinge_counts_only_past_its_knot() -> None:
+    name = hinge("null_margin", 14)
+    assert name == "null_margin>14"
+    assert value({"null_margin": 9.0}, name) == 0.0
+    assert value({"null_margin": 17.5}, name) == 3.5
+    assert value({"null_margin": 17.5}, "null_margin") == 17.5
+    assert value({"rank": 1.0}, hinge("rank", -0.5)) == 1.5
+    cal = Calibrator(("null_margin", name), np.zeros(2), np.ones(2), np.array([0.0, 1.0]), 0.0)
+    assert cal.probability({"null_margin": 10.0}) == pytest.approx(0.5)
+    assert cal.probability({"null_margin": 16.0}) == pytest.approx(1 / (1 + math.exp(-2)))
+    back = Calibrator.from_json(cal.to_json())
+    assert back.names == cal.names
+    for bad in ("shoe_size>3", "null_margin>x", "null_margin>>3"):
+        with pytest.raises(ValueError, match="unknown confidence features"):
+            Calibrator.from_json(cal.to_json() | {"features": ["null_margin", bad]})
+
+
+def test_fit_learns_a_hinge_a_linear_weight_cannot_follow() -> None:
+    rng = np.random.default_rng(2)
+    m = rng.uniform(0, 25, 8000)
+    truth = 1 / (1 + np.exp(-(-1.0 + 0.5 * np.maximum(m - 15, 0))))  # flat, then steep
+    right = rng.uniform(size=m.size) < truth
+    rows = [{"null_margin": float(v)} for v in m]
+    lin = fit_logistic(rows, right.tolist(), ("null_margin",), l2=0.0)
+    bent = fit_logistic(rows, right.tolist(), ("null_margin", hinge("null_margin", 15)), l2=0.0)
+    for at in (2.0, 10.0, 24.0):
+        want = 1 / (1 + math.exp(-(-1.0 + 0.5 * max(at - 15, 0))))
+        assert bent.probability({"null_margin": at}) == pytest.approx(want, abs=0.04)
+    assert abs(lin.probability({"null_margin": 2.0}) - 0.269) > 0.08
 
 
 def test_calibrator_round_trips_through_its_file(tmp_path: Path) -> None:
