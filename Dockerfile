@@ -67,6 +67,12 @@ ENV PIP_NO_CACHE_DIR=1 \
     QA_HOST=0.0.0.0 \
     QA_PORT=8000
 
+# mandoc renders man pages (qa reads them as documents); Debian's, from the base image.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends mandoc \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 qa \
     && useradd --system --uid 10001 --gid qa --create-home --home-dir /home/qa \
        --shell /usr/sbin/nologin qa \

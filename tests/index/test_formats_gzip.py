@@ -19,7 +19,7 @@ from qa.index.formats import Unreadable, Unsupported, extract, format_of, gunzip
         ("guide.md.gz", "markdown"),
         ("manual.html.gz", "html"),
         ("changes.txt.gz", "text"),
-        ("ls.1.gz", None),  # a man page's roff source is not read
+        ("ls.1.gz", "man"),  # a man page: roff, rendered (test_formats_man)
         ("src.tar.gz", None),
         (".gz", None),
     ],
@@ -47,7 +47,7 @@ def test_bad_gzip_files_say_what_is_wrong() -> None:
     with pytest.raises(Unreadable, match="more than 1 MiB"):
         gunzip(gzip.compress(b"a" * ((1 << 20) + 1)), limit=1 << 20)
     assert gunzip(gzip.compress(b"a" * (1 << 20)), limit=1 << 20) == b"a" * (1 << 20)
-    with pytest.raises(Unsupported, match=r"'\.tar\.gz'.*compressed, \.gz"):
+    with pytest.raises(Unsupported, match=r"'\.tar\.gz'.*man pages.*compressed \(\.gz\)"):
         extract(gzip.compress(b"x"), "src.tar.gz")
 
 
@@ -55,7 +55,7 @@ def test_a_folder_with_compressed_docs_is_indexed(tmp_path) -> None:
     (tmp_path / "README.gz").write_bytes(gzip.compress(b"Dnsmasq answers DNS queries.\n"))
     (tmp_path / "guide.md.gz").write_bytes(gzip.compress(b"# Guide\n\nUse port 53.\n"))
     (tmp_path / "notes.txt.gz").write_bytes(gzip.compress(b"Port 53 is the default.\n"))
-    (tmp_path / "ls.1.gz").write_bytes(gzip.compress(b".TH LS 1\n"))
+    (tmp_path / "src.tar.gz").write_bytes(gzip.compress(b"not a document"))
     scan = ingest.scan(tmp_path)
     titles = sorted(d.title for d in scan.documents)
     assert titles == ["Guide", "README", "notes"]  # a file's name, less .gz and its type

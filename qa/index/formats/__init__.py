@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,11 @@ FORMATS: dict[str, str] = {
     ".xhtml": "html",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".man": "man",
 }
+# A man page's section: ls.1, printf.3, openssl.1ssl, File::Spec.3pm, cron.8 ...
+_MAN_SECTION = re.compile(r"\.[1-9][a-z]{0,6}$")
+MAN_SECTIONS = ".1 to .9"
 
 
 # A gzip-compressed file (Debian ships its README, NEWS and FAQ so) reads as the file it
@@ -86,10 +91,10 @@ def format_of(name: str) -> str | None:
     """The format a file name implies, or None when qa does not read it. A compressed
     ``README.gz`` or ``NEWS.gz`` (no type of its own) is text."""
     inner = gunzipped_name(name)
-    if inner is not None:
-        suffix = Path(inner).suffix.lower()
-        return FORMATS.get(suffix) if suffix else "text"
-    return FORMATS.get(Path(name).suffix.lower())
+    suffix = Path(inner if inner is not None else name).suffix.lower()
+    if inner is not None and not suffix:
+        return "text"
+    return FORMATS.get(suffix) or ("man" if _MAN_SECTION.fullmatch(suffix) else None)
 
 
 def gunzip(data: bytes, limit: int = MAX_GUNZIPPED) -> bytes:
@@ -120,8 +125,8 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         suffixes = Path(name).suffixes[-2:] if packed else [Path(name).suffix]
         suffix = "".join(suffixes).lower() or "(none)"
         raise Unsupported(
-            f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))}"
-            f" (and any of them compressed, {GZIP})"
+            f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))},"
+            f" man pages ({MAN_SECTIONS}) and any of them compressed ({GZIP})"
         )
     if packed and data.startswith(_GZIP_MAGIC):
         data, packed = gunzip(data), False
@@ -135,6 +140,8 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         from qa.index.formats.markdown import read_markdown as reader
     elif fmt == "text":
         from qa.index.formats.text import read_text as reader
+    elif fmt == "man":
+        from qa.index.formats.man import read_man as reader
     else:
         raise BadInput(
             f"unknown format {fmt!r}: use one of {', '.join(sorted(set(FORMATS.values())))}"
