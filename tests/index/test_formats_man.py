@@ -62,6 +62,7 @@ Do not prepend filenames to output lines.
         ("openssl.1ssl", "man"),
         ("File::Spec.3pm.gz", "man"),
         ("page.man", "man"),
+        ("history.3readline.gz", "man"),
         ("notes.10", None),
         ("data.0", None),
     ],

@@ -71,7 +71,7 @@ FORMATS: dict[str, str] = {
     ".man": "man",
 }
 # A man page's section: ls.1, printf.3, openssl.1ssl, File::Spec.3pm, cron.8 ...
-_MAN_SECTION = re.compile(r"\.[1-9][a-z]{0,6}$")
+_MAN_SECTION = re.compile(r"\.[1-9][a-z]{0,12}$")
 MAN_SECTIONS = ".1 to .9"
 
 
