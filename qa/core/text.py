@@ -56,12 +56,18 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+# A command-line option ("-l", "--keep", "-N") is a term as written as well: questions on
+# manuals name options, and only the case tells -n from -N.
+_OPTION = re.compile(r"(?<![\w-])--?[A-Za-z0-9][\w-]*")
+OPTION_TERMS = True
 
 
 def terms(text: str) -> list[str]:
-    """The lower-cased, stop-word-free, Snowball-stemmed terms of ``text``."""
+    """The lower-cased, stop-word-free, Snowball-stemmed terms of ``text``, and its
+    command-line options as written."""
     stemmer, stop = _analysis()
-    return stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in stop])
+    words = stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in stop])
+    return words + _OPTION.findall(text) if OPTION_TERMS else words
 
 
 def stop_words() -> frozenset[str]:

@@ -120,7 +120,7 @@ def iter_files(paths: Iterable[str | Path]) -> list[Path]:
         if not p.exists():
             raise BadInput(
                 f"{p} does not exist: give a file or folder "
-                f"({', '.join(sorted(SUFFIXES))} are read)"
+                f"({', '.join(sorted(SUFFIXES))} and man pages are read)"
             )
         if p.is_dir():
             for f in sorted(p.rglob("*")):

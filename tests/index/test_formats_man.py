@@ -77,7 +77,7 @@ def test_a_man_page_reads_with_its_sections_and_options() -> None:
     assert out.title == "demo(1)" and out.meta["format"] == "man"
     headings = [out.text[b.start : b.end] for b in out.blocks if b.kind == "heading"]
     assert headings == ["NAME", "SYNOPSIS", "OPTIONS", "EXIT STATUS"]
-    assert "-k, --keep\n\nkeep (do not delete) input files during compression" in out.text
+    assert "-k, --keep\nkeep (do not delete) input files during compression" in out.text
     assert "demo - squeeze files" in out.text
     assert "DEMO(1)" not in out.text  # the running header and footer are no text
     assert "a comment" not in out.text
@@ -88,7 +88,7 @@ def test_an_mdoc_page_reads_too() -> None:
     out = extract(MDOC, "squeeze.1")
     assert out.title == "squeeze(1)"
     assert "squeeze [-bv] file ..." in out.text  # the synopsis is a line, not a table
-    assert "-b, --brief\n\nDo not prepend filenames" in out.text  # the option keeps its name
+    assert "-b, --brief\nDo not prepend filenames" in out.text  # the option keeps its name
 
 
 @needs_mandoc
@@ -141,3 +141,16 @@ def test_a_folder_of_man_pages_is_indexed(tmp_path) -> None:
     assert [(s.reason, s.source.endswith("undemo.1.gz")) for s in scan.skipped] == [
         ("duplicate", True)
     ]
+
+
+@needs_mandoc
+def test_a_name_set_as_its_own_paragraph_stays_with_its_description() -> None:
+    page = (
+        b".TH J 5\n.SH OPTIONS\nAll options are set in the [Journal] section:\n"
+        b".PP\n\\fIStorage=\\fR\n.RS 4\nControls where to store journal data.\n.RE\n"
+        b".PP\n\\fB\\-m\\fR, \\fB\\-\\-create\\-home\\fR\n.RS 4\nCreate the home directory.\n.RE\n"
+    )
+    out = extract(page, "j.5")
+    assert "Storage=\nControls where to store journal data." in out.text
+    assert "-m, --create-home\nCreate the home directory." in out.text
+    assert "All options are set in the [Journal] section:\n\nStorage=" in out.text

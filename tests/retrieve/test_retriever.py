@@ -22,6 +22,26 @@ def test_bm25_stems_and_drops_stop_words():
     assert terms("The dogs were running in the park") == ["dog", "run", "park"]
 
 
+def test_command_line_options_are_terms_as_written():
+    assert terms("What does gzip -l do?") == ["gzip", "-l"]
+    assert terms("-N --no-name keeps names") == ["name", "keep", "name", "-N", "--no-name"]
+    assert "-n" not in terms("gzip -N") and "-N" not in terms("gzip -n")
+    assert terms("state-of-the-art e-mail - a dash") == ["state", "art", "mail", "dash"]
+
+
+def test_an_option_named_in_the_question_finds_its_passage():
+    r = _retriever(
+        [
+            "-l --list\nFor each compressed file, list the compressed size.",
+            "-k --keep\nKeep input files during compression.",
+            "gzip reduces the size of the named files.",
+        ],
+        alpha=0.0,  # the lexical side alone: before options were terms, it had nothing
+    )
+    hit = r.retrieve("What does -l do?", 1)[0]
+    assert hit.passage.text.startswith("-l --list") and hit.lexical > 0
+
+
 def test_bm25_works_on_a_one_document_corpus():
     r = _retriever(["Only one document mentions zebras."])
     hits = r.retrieve("zebras", 5)

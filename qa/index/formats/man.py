@@ -33,6 +33,15 @@ _PERMALINK = re.compile(r'<a class="permalink" href="[^"]*">(.*?)</a>', re.S)
 # mdoc's synopsis lays a command and its arguments out as a one-row table: a line of text
 _SYNOPSIS = re.compile(r'<table class="Nm">(.*?)</table>', re.S)
 _CELL_TAG = re.compile(r"</?(?:tr|td)\b[^>]*>")
+# An option or keyword (dt) and its description (dd) are one block, the name on its own
+# line: a passage never ends between them, and the name stays with what it does.
+_TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>", re.S)
+# DocBook-made pages (systemd's, shadow's) set the name as a paragraph of its own with the
+# description indented under it: the same pair.
+_TERM_PARA = re.compile(
+    r'<p class="Pp">((?:(?!</?p\b).){1,300}?)</p>\s*<div class="Bd-indent">', re.S
+)
+_TERM_WORDS = 12
 
 
 def is_roff(data: bytes) -> bool:
@@ -100,6 +109,8 @@ def read_man(data: bytes) -> Extracted:
     title = _TITLE.search(html)
     html = _PERMALINK.sub(r"\1", _HEAD.sub("", html))
     html = _SYNOPSIS.sub(lambda m: f"<p>{_CELL_TAG.sub(' ', m.group(1))}</p>", html)
+    html = _TERM.sub(r"<dd>\1<br/>", html)
+    html = _TERM_PARA.sub(_term_paragraph, html)
     text, blocks, first_heading = extract_html(html)
     name = _plain(title.group(1)) if title else first_heading
     return Extracted(text, blocks, name.lower() if name.isupper() else name, {"encoding": encoding})
@@ -107,6 +118,15 @@ def read_man(data: bytes) -> Extracted:
 
 class LinkPage(Skip):
     reason = "duplicate"
+
+
+def _term_paragraph(m: re.Match[str]) -> str:
+    """A short paragraph that names what the indented block under it describes, moved into
+    that block on a line of its own; a sentence leading into the block stays as it is."""
+    term = _plain(m.group(1))
+    if len(term.split()) > _TERM_WORDS or term.endswith((".", ":", ";", ",")):
+        return m.group(0)
+    return f'<div class="Bd-indent">{m.group(1)}<br/>'
 
 
 def _plain(fragment: str) -> str:
