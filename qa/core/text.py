@@ -59,7 +59,6 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 # A command-line option ("-l", "--keep", "-N") is a term as written as well: questions on
 # manuals name options, and only the case tells -n from -N.
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z0-9][\w-]*")
-OPTION_TERMS = True
 
 
 def terms(text: str) -> list[str]:
@@ -67,7 +66,7 @@ def terms(text: str) -> list[str]:
     command-line options as written."""
     stemmer, stop = _analysis()
     words = stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in stop])
-    return words + _OPTION.findall(text) if OPTION_TERMS else words
+    return words + _OPTION.findall(text)
 
 
 def stop_words() -> frozenset[str]:

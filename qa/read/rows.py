@@ -11,6 +11,13 @@ the named row, a span that is a whole cell gains more when the question names it
 ("What PostgreSQL type does a Python Decimal become?": the cell under "PostgreSQL" of the
 row holding "Decimal"): the cell's own name in a ``Name: value`` row, the header above it
 in a Markdown table.
+
+A term over its description is such a row of two cells: a man page's option ("-k --keep"
+over "Keep (don't delete) input files"), a configuration keyword, an exit status over what
+it means. To a question asking for an option, a name or an exit status, a span in the
+term's line gains as its description holds the question's rare terms (stemmed; the words
+that only say what kind of name is asked, "option", "variable", left out); in an option's
+line only the option gains, not its argument.
 """
 
 from __future__ import annotations
@@ -118,8 +125,85 @@ def _lines(text: str) -> tuple[tuple[int, ...], tuple[tuple[int, bool, bool], ..
 
 
 def has_rows(text: str) -> bool:
-    """Whether a passage holds a table row."""
-    return any(row for _, row, _ in _lines(text)[1])
+    """Whether a passage holds a table row, or a term with its description."""
+    return any(row for _, row, _ in _lines(text)[1]) or bool(_terms(text))
+
+
+# A term and its description are a row of two cells: "-k, --keep\nKeep (don't delete)
+# input files" (a man page's option, a configuration keyword, an exit status): a short line
+# that opens a block, with no sentence end, and the block's lines under it.
+_TERM_WORDS = 8
+_SENTENCE_END = tuple(".:;,?!")
+
+
+@lru_cache(maxsize=256)
+def _terms(text: str) -> tuple[tuple[int, int, int], ...]:
+    """Each term line of a passage: its start and end, and where its description ends."""
+    out = []
+    for m in re.finditer(r"(?:^|\n\n)([^\n]+)\n(?=[^\n]*\S)", text):
+        lo, hi = m.start(1), m.end(1)
+        line = text[lo:hi].strip()
+        if not line or len(line.split()) > _TERM_WORDS or line.endswith(_SENTENCE_END):
+            continue
+        if is_row(line) or not _names_something(line):
+            continue
+        end = text.find("\n\n", hi)
+        end = len(text) if end < 0 else end
+        if len(text[hi + 1 : end].split()) >= 3:
+            out.append((lo, hi, end))
+    return tuple(out)
+
+
+# the words that say what kind of name is asked for, not which one
+_FRAME = (
+    "option flag switch command program keyword directive setting variable parameter "
+    "argument value status code exit return default file"
+)
+_ASKS_STATUS = re.compile(r"\b(?:exit|return)\s+(?:status|value|code)s?\b", re.I)
+
+
+def asks_term(question: str) -> bool:
+    """Whether a question asks for a name a description goes with: an option, keyword,
+    variable, file (a code-like answer), or an exit status."""
+    from qa.read.answer_type import CODE, asked_kind
+
+    return asked_kind(question) == CODE or bool(_ASKS_STATUS.search(question))
+
+
+def _names_something(line: str) -> bool:
+    """Whether a line reads as a name, not a title: a code-like word ("-k", "Storage=",
+    "/etc/skel"), a number (an exit status), or one lower-case word ("nofail")."""
+    from qa.read.answer_type import looks_like_code
+
+    ws = line.split()
+    return any(map(looks_like_code, ws)) or line.isdigit() or (len(ws) == 1 and line.islower())
+
+
+def term_binding(question: str, text: str, start: int, end: int) -> float:
+    """How much the description under the term line holding ``text[start:end]`` is what
+    the question asks about: the share of the question's terms rare in the passage (in at
+    most a third of its lines) that the description holds (0 outside a term line)."""
+    if not asks_term(question):
+        return 0.0
+    found = next(((lo, hi, e) for lo, hi, e in _terms(text) if lo <= start and end <= hi), None)
+    if found is None:
+        return 0.0
+    line = text[found[0] : found[1]].lstrip()
+    if line.startswith("-") and not any(w.startswith("-") for w in text[start:end].split()):
+        return 0.0  # in an option's line, the option answers, not its argument ("port")
+    from qa.core.text import terms
+
+    lines = [set(terms(ln)) for ln in text.split("\n") if ln.strip()]
+    counts: dict[str, int] = {}
+    for ts in lines:
+        for t in ts:
+            counts[t] = counts.get(t, 0) + 1
+    most = max(1, len(lines) // 3)
+    frame = set(terms(_FRAME))
+    asked = {t for t in terms(question) if 0 < counts.get(t, 0) <= most and t not in frame}
+    if not asked:
+        return 0.0
+    return len(asked & set(terms(text[found[1] : found[2]]))) / len(asked)
 
 
 def _row_line(text: str, start: int, end: int) -> tuple[int, str] | None:
@@ -136,7 +220,9 @@ def row_binding(question: str, text: str, start: int, end: int) -> float:
     share of the question's words rare in the passage that the row holds outside the span
     (0 outside a table row, for a span in a cell's name or in a header row)."""
     found = _row_line(text, start, end)
-    if found is None or in_cell_name(found[1], start - found[0], end - found[0]):
+    if found is None:
+        return term_binding(question, text, start, end)
+    if in_cell_name(found[1], start - found[0], end - found[0]):
         return 0.0
     asked = (words(question) - _STOP) & _rare_words(text)
     if not asked:

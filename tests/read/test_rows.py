@@ -183,3 +183,50 @@ def test_the_cell_is_answered_without_its_name() -> None:
     assert answer(cands, hits, q, ON) == ">= 1.0.3 < 4.0.0"
     off = replace(ON, row_weight=0.0, column_weight=0.0)
     assert answer(cands, hits, q, off) == "Bcrypt Version: >= 1.0.3 < 4.0.0"
+
+
+GZIP_OPTIONS = (
+    "-f --force\nForce compression or decompression even if the file has multiple links.\n\n"
+    "-k --keep\nKeep (don't delete) input files during compression or decompression.\n\n"
+    "-N --name\nWhen compressing, always save the original file name and timestamp; this is "
+    "the default. When decompressing, keep the original file name if present."
+)
+EXIT_VALUES = (
+    "EXIT VALUES\n\n0\nsuccess\n\n1\ncan't update password file\n\n"
+    "4\nUID already in use (and no -o)\n\n9\nusername or group name already in use"
+)
+
+
+def test_a_term_line_is_bound_by_its_description() -> None:
+    q = "Which gzip option keeps the input files instead of deleting them?"
+    at = GZIP_OPTIONS.index("-k")
+    assert row_binding(q, GZIP_OPTIONS, at, at + 2) == 1.0  # input, delet: in -k's text
+    at = GZIP_OPTIONS.index("-N")
+    assert row_binding(q, GZIP_OPTIONS, at, at + 2) == 0.0
+    at = GZIP_OPTIONS.index("input")
+    assert row_binding(q, GZIP_OPTIONS, at, at + 5) == 0.0  # a description is no term
+    # a question asking what an option does asks for no term
+    assert row_binding("What does gzip -k do?", GZIP_OPTIONS, at, at + 2) == 0.0
+    s = EXIT_VALUES.index("4\n")
+    assert row_binding("What exit value means the UID is already in use?", EXIT_VALUES, s, s + 1)
+
+
+def test_an_options_argument_is_not_the_option() -> None:
+    text = "-P port\nSpecifies the port to connect to on the remote host.\n\n-q\nQuiet mode."
+    q = "Which scp option specifies the port to connect to on the remote host?"
+    assert row_binding(q, text, 0, 2) > 0 and row_binding(q, text, 3, 7) == 0.0
+
+
+def test_the_rule_chooses_the_option_whose_description_the_question_tells() -> None:
+    q = "Which gzip option keeps the input files instead of deleting them?"
+    hits = hits_over(GZIP_OPTIONS)
+    cands = [cand(hits, "-N", 0.6), cand(hits, "-k", 0.05)]
+    assert answer(cands, hits, q, replace(ON, row_weight=0.0, column_weight=0.0)) == "-N"
+    assert answer(cands, hits, q, ON) == "-k"
+
+
+def test_a_title_over_its_text_is_no_term() -> None:
+    prose = "Installation\nRun make install as root. Then restart.\n\nnofail\nDo not report errors."
+    assert row_binding("Which command installs it as root?", prose, 0, 12) == 0.0
+    s = prose.index("nofail")
+    assert row_binding("Which option does not report errors?", prose, s, s + 6) == 1.0
