@@ -10,7 +10,8 @@
    and a span of quotes alone is dropped;
 4. ``kind_weight``: spans of the kind of answer asked for gain (``prefer_kind``);
 5. ``row_weight``: spans in the table row the question names (its rare words outside the
-   span), or in a term line whose description it names, gain
+   span), in a term line whose description it names, or said under the condition it asks
+   under, gain
    (``qa.read.rows.prefer_named_rows``), and ``column_weight`` more for a whole
    cell of that row in the column the question names; a cell so preferred over the span
    the model chose in the same passage keeps that span's null margin (``row_margin``, in

@@ -17,7 +17,12 @@ over "Keep (don't delete) input files"), a configuration keyword, an exit status
 it means. To a question asking for an option, a name or an exit status, a span in the
 term's line gains as its description holds the question's rare terms (stemmed; the words
 that only say what kind of name is asked, "option", "variable", left out); in an option's
-line only the option gains, not its argument.
+line only a span that starts at an option gains, not its argument or the command.
+
+A value said with its condition ("0 if a line is selected, 1 if no lines were selected";
+"If a warning occurs, exit status is 2") is bound by that condition: to a question that
+asks under one ("... if no lines were selected?"), the value whose condition it restates
+gains (negations count).
 """
 
 from __future__ import annotations
@@ -170,6 +175,57 @@ def asks_term(question: str) -> bool:
     return asked_kind(question) == CODE or bool(_ASKS_STATUS.search(question))
 
 
+# A value said with its condition: "the exit status is 0 if a line is selected, 1 if no
+# lines were selected", "If a warning occurs, exit status is 2." To a question asking under
+# a condition ("... if no lines were selected?"), the value whose own condition it restates
+# gains. Negations count: they are what tells "a line is selected" from "no lines were".
+_QUESTION_IF = re.compile(r"\s\b(?:if|when|whenever)\s+(.+)", re.I)
+_IF_AFTER = re.compile(r"\s*\b(?:if|when|whenever)\s+([^,;.]+)", re.I)
+_IF_BEFORE = re.compile(r"\b(?:if|when|whenever)\s+([^,;.]+),[^,;.]*$", re.I)
+_NEGATIONS = frozenset(("no", "not", "never", "none", "nothing", "nonzero", "without"))
+
+
+def _condition_terms(clause: str) -> set[str]:
+    from qa.core.text import terms
+
+    said = set(re.findall(r"[a-z']+", clause.lower()))
+    return set(terms(clause)) | (said & _NEGATIONS) | ({"not"} if "n't" in clause else set())
+
+
+def _condition(text: str, start: int, end: int) -> str | None:
+    """The condition ``text[start:end]`` is said under in its sentence: the "if ..." clause
+    right after it, or the one that leads into it."""
+    lo = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start), text.rfind("; ", 0, start))
+    ends = [i for i in (text.find(". ", end), text.find("\n", end), text.find("; ", end)) if i >= 0]
+    hi = min(ends) if ends else len(text)
+    after = _IF_AFTER.match(text, end, hi)
+    if after:
+        return after.group(1)
+    before = _IF_BEFORE.search(text[lo + 1 : start])
+    return before.group(1) if before else None
+
+
+def asks_condition(question: str) -> bool:
+    """Whether a question asks under a condition ("... if no lines were selected?")."""
+    return bool(_QUESTION_IF.search(question.strip()))
+
+
+def condition_binding(question: str, text: str, start: int, end: int) -> float:
+    """How much the condition ``text[start:end]`` is said under restates the one the
+    question asks under (0 when either has none)."""
+    asked = _QUESTION_IF.search(question.strip().rstrip("?"))
+    if not asked:
+        return 0.0
+    said = _condition(text, start, end)
+    if said is None:
+        return 0.0
+    want = _condition_terms(asked.group(1))
+    if not want:
+        return 0.0
+    got = _condition_terms(said)
+    return len(want & got) / len(want | got)
+
+
 def _names_something(line: str) -> bool:
     """Whether a line reads as a name, not a title: a code-like word ("-k", "Storage=",
     "/etc/skel"), a number (an exit status), or one lower-case word ("nofail")."""
@@ -188,9 +244,9 @@ def term_binding(question: str, text: str, start: int, end: int) -> float:
     found = next(((lo, hi, e) for lo, hi, e in _terms(text) if lo <= start and end <= hi), None)
     if found is None:
         return 0.0
-    line = text[found[0] : found[1]].lstrip()
-    if line.startswith("-") and not any(w.startswith("-") for w in text[start:end].split()):
-        return 0.0  # in an option's line, the option answers, not its argument ("port")
+    line, span = text[found[0] : found[1]], text[start:end].split()
+    if any(w.startswith("-") for w in line.split()) and not (span and span[0].startswith("-")):
+        return 0.0  # in an option's line the option answers, not its argument or the command
     from qa.core.text import terms
 
     lines = [set(terms(ln)) for ln in text.split("\n") if ln.strip()]
@@ -221,7 +277,9 @@ def row_binding(question: str, text: str, start: int, end: int) -> float:
     (0 outside a table row, for a span in a cell's name or in a header row)."""
     found = _row_line(text, start, end)
     if found is None:
-        return term_binding(question, text, start, end)
+        return term_binding(question, text, start, end) or condition_binding(
+            question, text, start, end
+        )
     if in_cell_name(found[1], start - found[0], end - found[0]):
         return 0.0
     asked = (words(question) - _STOP) & _rare_words(text)
@@ -340,8 +398,10 @@ def prefer_named_rows(
     that row in the column it names more."""
     if not (weight or column_weight) or not cands or not question:
         return list(cands)
-    if not any(has_rows(hits[i].passage.text) for i in {c.hit_index for c in cands}):
-        return list(cands)  # prose only: nothing to weigh
+    if not asks_condition(question) and not any(
+        has_rows(hits[i].passage.text) for i in {c.hit_index for c in cands}
+    ):
+        return list(cands)  # prose only, and no condition asked: nothing to weigh
     texts = [hits[c.hit_index].passage.text for c in cands]
     factors = [
         math.exp(gain(question, t, c.start, c.end, weight, column_weight))

@@ -230,3 +230,50 @@ def test_a_title_over_its_text_is_no_term() -> None:
     assert row_binding("Which command installs it as root?", prose, 0, 12) == 0.0
     s = prose.index("nofail")
     assert row_binding("Which option does not report errors?", prose, s, s + 6) == 1.0
+
+
+GREP_EXIT = (
+    "Normally the exit status is 0 if a line is selected, 1 if no lines were selected, "
+    "and 2 if an error occurred."
+)
+GZIP_EXIT = (
+    "Exit status is normally 0; if an error occurs, exit status is 1. "
+    "If a warning occurs, exit status is 2."
+)
+
+
+def _value(text: str, value: str, after: str = "") -> tuple[int, int]:
+    i = text.index(value + after)
+    return i, i + len(value)
+
+
+def test_a_value_is_bound_by_the_condition_it_is_said_under() -> None:
+    q = "What exit status does grep return if no lines were selected?"
+    zero, one, two = (row_binding(q, GREP_EXIT, *_value(GREP_EXIT, v, " if")) for v in "012")
+    assert one == 1.0 and zero < one and two == 0.0  # "no" tells the two apart
+    q = "What exit status does gzip return when a warning occurs?"
+    assert row_binding(q, GZIP_EXIT, *_value(GZIP_EXIT, "2", ".")) == 1.0  # "If ..., ... is 2"
+    assert row_binding(q, GZIP_EXIT, *_value(GZIP_EXIT, "1", ".")) < 0.5
+    # a question under no condition binds no value; a "when" question asks for a time
+    assert (
+        row_binding("What is grep's exit status?", GREP_EXIT, *_value(GREP_EXIT, "1", " if")) == 0
+    )
+    when = "When does grep exit with 1?"
+    assert row_binding(when, GREP_EXIT, *_value(GREP_EXIT, "1", " if")) == 0
+
+
+def test_the_rule_chooses_the_value_whose_condition_the_question_restates() -> None:
+    q = "What exit status does gzip return when a warning occurs?"
+    hits = hits_over(GZIP_EXIT)
+    one = replace(cand(hits, "1", 0.6), start=GZIP_EXIT.index("1."), end=GZIP_EXIT.index("1.") + 1)
+    two = replace(cand(hits, "2", 0.1), start=GZIP_EXIT.index("2."), end=GZIP_EXIT.index("2.") + 1)
+    assert answer([one, two], hits, q, replace(ON, row_weight=0.0, column_weight=0.0)) == "1"
+    assert answer([one, two], hits, q, ON) == "2"
+
+
+def test_in_a_command_line_over_its_output_the_option_is_the_term() -> None:
+    text = "$ pytest --cache-show\ncachedir: .pytest_cache shows what the cache holds\n\nmore"
+    q = "Which option shows what the pytest cache holds?"
+    s = text.index("--cache-show")
+    assert row_binding(q, text, s, s + len("--cache-show")) > 0
+    assert row_binding(q, text, 0, s + len("--cache-show")) == 0.0
