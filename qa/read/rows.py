@@ -34,8 +34,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from qa.core.text import terms
 from qa.core.types import Hit
-from qa.read.answer_type import reweigh
+from qa.read.answer_type import CODE, asked_kind, looks_like_code, reweigh
 
 if TYPE_CHECKING:
     from qa.read.decide import Candidate
@@ -167,11 +168,10 @@ _FRAME = (
 _ASKS_STATUS = re.compile(r"\b(?:exit|return)\s+(?:status|value|code)s?\b", re.I)
 
 
+@lru_cache(maxsize=64)
 def asks_term(question: str) -> bool:
     """Whether a question asks for a name a description goes with: an option, keyword,
     variable, file (a code-like answer), or an exit status."""
-    from qa.read.answer_type import CODE, asked_kind
-
     return asked_kind(question) == CODE or bool(_ASKS_STATUS.search(question))
 
 
@@ -186,8 +186,7 @@ _NEGATIONS = frozenset(("no", "not", "never", "none", "nothing", "nonzero", "wit
 
 
 def _condition_terms(clause: str) -> set[str]:
-    from qa.core.text import terms
-
+    """A condition's stemmed terms, and its negations (stop words elsewhere)."""
     said = set(re.findall(r"[a-z']+", clause.lower()))
     return set(terms(clause)) | (said & _NEGATIONS) | ({"not"} if "n't" in clause else set())
 
@@ -229,8 +228,6 @@ def condition_binding(question: str, text: str, start: int, end: int) -> float:
 def _names_something(line: str) -> bool:
     """Whether a line reads as a name, not a title: a code-like word ("-k", "Storage=",
     "/etc/skel"), a number (an exit status), or one lower-case word ("nofail")."""
-    from qa.read.answer_type import looks_like_code
-
     ws = line.split()
     return any(map(looks_like_code, ws)) or line.isdigit() or (len(ws) == 1 and line.islower())
 
@@ -247,19 +244,27 @@ def term_binding(question: str, text: str, start: int, end: int) -> float:
     line, span = text[found[0] : found[1]], text[start:end].split()
     if any(w.startswith("-") for w in line.split()) and not (span and span[0].startswith("-")):
         return 0.0  # in an option's line the option answers, not its argument or the command
-    from qa.core.text import terms
+    asked = (set(terms(question)) & _rare_terms(text)) - _frame_terms()
+    if not asked:
+        return 0.0
+    return len(asked & set(terms(text[found[1] : found[2]]))) / len(asked)
 
+
+@lru_cache(maxsize=256)
+def _rare_terms(text: str) -> frozenset[str]:
+    """The stemmed terms of a passage that at most a third of its lines hold."""
     lines = [set(terms(ln)) for ln in text.split("\n") if ln.strip()]
     counts: dict[str, int] = {}
     for ts in lines:
         for t in ts:
             counts[t] = counts.get(t, 0) + 1
     most = max(1, len(lines) // 3)
-    frame = set(terms(_FRAME))
-    asked = {t for t in terms(question) if 0 < counts.get(t, 0) <= most and t not in frame}
-    if not asked:
-        return 0.0
-    return len(asked & set(terms(text[found[1] : found[2]]))) / len(asked)
+    return frozenset(t for t, n in counts.items() if n <= most)
+
+
+@lru_cache(maxsize=1)
+def _frame_terms() -> frozenset[str]:
+    return frozenset(terms(_FRAME))
 
 
 def _row_line(text: str, start: int, end: int) -> tuple[int, str] | None:

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from html import unescape
 
 from qa.index.formats import Extracted, Skip, Unreadable, Unsupported
 
@@ -42,6 +43,12 @@ _TERM_PARA = re.compile(
     r'<p class="Pp">((?:(?!</?p\b).){1,300}?)</p>\s*<div class="Bd-indent">', re.S
 )
 _TERM_WORDS = 12
+
+
+class LinkPage(Skip):
+    """An alias page (``.so`` to another page): left out, the page it names is read."""
+
+    reason = "duplicate"
 
 
 def is_roff(data: bytes) -> bool:
@@ -105,19 +112,15 @@ def read_man(data: bytes) -> Extracted:
     if target is not None:
         raise LinkPage(f"is a link to the man page {target} (.so); that page is read in its place")
     source, encoding = decode(data)
-    html = render(source.encode("utf-8"))
-    title = _TITLE.search(html)
-    html = _PERMALINK.sub(r"\1", _HEAD.sub("", html))
-    html = _SYNOPSIS.sub(lambda m: f"<p>{_CELL_TAG.sub(' ', m.group(1))}</p>", html)
-    html = _TERM.sub(r"<dd>\1<br/>", html)
-    html = _TERM_PARA.sub(_term_paragraph, html)
-    text, blocks, first_heading = extract_html(html)
+    page = render(source.encode("utf-8"))
+    title = _TITLE.search(page)
+    page = _PERMALINK.sub(r"\1", _HEAD.sub("", page))
+    page = _SYNOPSIS.sub(lambda m: f"<p>{_CELL_TAG.sub(' ', m.group(1))}</p>", page)
+    page = _TERM.sub(r"<dd>\1<br/>", page)
+    page = _TERM_PARA.sub(_term_paragraph, page)
+    text, blocks, first_heading = extract_html(page)
     name = _plain(title.group(1)) if title else first_heading
     return Extracted(text, blocks, name.lower() if name.isupper() else name, {"encoding": encoding})
-
-
-class LinkPage(Skip):
-    reason = "duplicate"
 
 
 def _term_paragraph(m: re.Match[str]) -> str:
@@ -131,6 +134,4 @@ def _term_paragraph(m: re.Match[str]) -> str:
 
 def _plain(fragment: str) -> str:
     """An HTML fragment's text (the running header's title: ``GZIP(1)``)."""
-    import html
-
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+    return unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
