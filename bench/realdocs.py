@@ -41,9 +41,9 @@ QUESTIONS = HERE / "questions.jsonl"
 # data/doctables are evaluation sets and are only ever measured
 SETS = {
     name: ROOT / "data" / name
-    for name in ("realdocs", "docheld", "doctables", "doctune", "tabletune")
+    for name in ("realdocs", "docheld", "doctables", "doctune", "tabletune", "mantune")
 }
-FORMATS = ("pdf", "docx", "html", "markdown", "text")
+FORMATS = ("pdf", "docx", "html", "markdown", "text", "man")
 K = 5
 SHORT_WORDS = 5  # a passage of fewer words counts as short
 
