@@ -16,7 +16,7 @@ from rich.table import Table
 from qa.cli.client import Server
 from qa.cli.render import console, err, escape, show_report, show_response, with_progress
 from qa.core.config import MAX_K, Settings
-from qa.core.errors import QAError
+from qa.core.errors import NotFound, QAError
 
 app = typer.Typer(
     help="Source-grounded extractive question answering with exact citations.",
@@ -283,7 +283,11 @@ def cite(
     store: StoreOpt = None,
 ) -> None:
     """Show the exact passage behind a citation id, with its document, offsets and context."""
-    c = _engine(index, store).cite(citation_id)
+    engine = _engine(index, store)
+    try:
+        c = engine.cite(citation_id)
+    except NotFound as e:  # say which index was searched: the default one, if none was given
+        raise NotFound(f"{e}; searched {engine.location.describe()}") from None
     if as_json:
         print(json.dumps(c, ensure_ascii=False))
         return

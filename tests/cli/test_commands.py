@@ -77,6 +77,16 @@ def test_index_ask_json_cite_docs_rm(index_dir: Path, corpus_dir: Path):
     assert len(json.loads(_run("docs", "--json").stdout)) == 2
 
 
+def test_an_unknown_citation_names_the_index_searched(index_dir, corpus_dir, monkeypatch, capsys):
+    assert _run("index", str(corpus_dir)).exit_code == 0
+    monkeypatch.setattr("sys.argv", ["qa", "cite", "pBOGUS123"])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    err = capsys.readouterr().err
+    assert e.value.code == 1 and "no citation 'pBOGUS123'" in err
+    assert f"searched {index_dir}/" in err  # the default index, when none was given
+
+
 def test_ask_human_output_highlights_answer_and_lists_citations(index_dir, corpus_dir):
     _run("index", str(corpus_dir))
     r = _run("ask", "Who walked on the Moon?")
