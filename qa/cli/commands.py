@@ -297,6 +297,14 @@ def cite(
         f"[bold]{escape(str(c['title']))}[/bold]{section}  [dim]{escape(str(c['source']))}  "
         f"doc {c['doc_id']}  {page}chars {c['start']}–{c['end']}[/dim]\n"
     )
+    if not console.is_terminal:  # no bold to tell the passage from its context: mark it
+        before, after = str(c["context_before"]).rstrip(), str(c["context_after"]).lstrip()
+        console.print(
+            f"…{escape(before)}\n----- the passage, chars {c['start']}–{c['end']} -----\n"
+            f"{escape(str(c['text']))}\n----- end of the passage -----\n{escape(after)}…",
+            highlight=False,
+        )
+        return
     console.print(
         f"[dim]…{escape(str(c['context_before']))}[/dim][bold]{escape(str(c['text']))}"
         f"[/bold][dim]{escape(str(c['context_after']))}…[/dim]",

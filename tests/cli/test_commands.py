@@ -68,6 +68,10 @@ def test_index_ask_json_cite_docs_rm(index_dir: Path, corpus_dir: Path):
 
     r = _run("cite", cited["id"])
     assert r.exit_code == 0 and "1889" in r.stdout
+    # piped, where no bold tells it from its context, the passage is marked off
+    text = c["text"].replace("\r\n", "\n")
+    marked = f"----- the passage, chars {c['start']}–{c['end']} -----\n{text}\n-----"
+    assert marked in r.stdout and "----- end of the passage -----" in r.stdout
 
     r = _run("docs", "--json")
     docs = json.loads(r.stdout)
