@@ -95,14 +95,17 @@ def _rare_words(text: str) -> frozenset[str]:
             lines.append(words(text[lo:hi]))
             if row:
                 in_rows.append(lines[-1])
-    if len(in_rows) >= 2:
-        lines = in_rows
+    return _in_few(in_rows if len(in_rows) >= 2 else lines) - names
+
+
+def _in_few(lines: Sequence[set[str]]) -> frozenset[str]:
+    """The words that at most a third of ``lines`` hold (one, up to five lines)."""
     counts: dict[str, int] = {}
     for ws in lines:
         for w in ws:
             counts[w] = counts.get(w, 0) + 1
     most = max(1, len(lines) // 3)
-    return frozenset(w for w, n in counts.items() if n <= most and w not in names)
+    return frozenset(w for w, n in counts.items() if n <= most)
 
 
 def in_cell_name(line: str, start: int, end: int) -> bool:
@@ -131,8 +134,8 @@ def _lines(text: str) -> tuple[tuple[int, ...], tuple[tuple[int, bool, bool], ..
 
 
 def has_rows(text: str) -> bool:
-    """Whether a passage holds a table row, or a term with its description."""
-    return any(row for _, row, _ in _lines(text)[1]) or bool(_terms(text))
+    """Whether a passage holds a table row."""
+    return any(row for _, row, _ in _lines(text)[1])
 
 
 # A term and its description are a row of two cells: "-k, --keep\nKeep (don't delete)
@@ -253,13 +256,7 @@ def term_binding(question: str, text: str, start: int, end: int) -> float:
 @lru_cache(maxsize=256)
 def _rare_terms(text: str) -> frozenset[str]:
     """The stemmed terms of a passage that at most a third of its lines hold."""
-    lines = [set(terms(ln)) for ln in text.split("\n") if ln.strip()]
-    counts: dict[str, int] = {}
-    for ts in lines:
-        for t in ts:
-            counts[t] = counts.get(t, 0) + 1
-    most = max(1, len(lines) // 3)
-    return frozenset(t for t, n in counts.items() if n <= most)
+    return _in_few([set(terms(ln)) for ln in text.split("\n") if ln.strip()])
 
 
 @lru_cache(maxsize=1)
@@ -403,10 +400,10 @@ def prefer_named_rows(
     that row in the column it names more."""
     if not (weight or column_weight) or not cands or not question:
         return list(cands)
-    if not asks_condition(question) and not any(
-        has_rows(hits[i].passage.text) for i in {c.hit_index for c in cands}
-    ):
-        return list(cands)  # prose only, and no condition asked: nothing to weigh
+    texts = {hits[i].passage.text for i in {c.hit_index for c in cands}}
+    term = asks_term(question)
+    if not asks_condition(question) and not any(has_rows(t) or (term and _terms(t)) for t in texts):
+        return list(cands)  # no row, no term asked for, no condition: nothing to weigh
     texts = [hits[c.hit_index].passage.text for c in cands]
     factors = [
         math.exp(gain(question, t, c.start, c.end, weight, column_weight))
