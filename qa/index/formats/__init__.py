@@ -60,7 +60,8 @@ FORMATS: dict[str, str] = {
     ".cfg": "text",
     ".cnf": "text",
     ".ini": "text",
-    ".rst": "text",
+    ".rst": "rst",
+    ".rest": "rst",
     ".md": "markdown",
     ".markdown": "markdown",
     ".html": "html",
@@ -142,6 +143,8 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         from qa.index.formats.text import read_text as reader
     elif fmt == "man":
         from qa.index.formats.man import read_man as reader
+    elif fmt == "rst":
+        from qa.index.formats.rst import read_rst as reader
     else:
         raise BadInput(
             f"unknown format {fmt!r}: use one of {', '.join(sorted(set(FORMATS.values())))}"

@@ -50,8 +50,8 @@ _UPLOAD_DOC = {
                         "file": {
                             "type": "array",
                             "items": {"type": "string", "format": "binary"},
-                            "description": "One or more files (.pdf, .docx, .html, .md, .txt, "
-                            "man pages .1 to .9); each file's name is its source.",
+                            "description": "One or more files (.pdf, .docx, .html, .md, .rst, "
+                            ".txt, man pages .1 to .9); each file's name is its source.",
                         },
                         "strict": {"type": "boolean", "description": "Fail on any skip."},
                     },
@@ -74,8 +74,9 @@ async def add_document(
     request: Request, response: Response, ctx: Context
 ) -> AddDocumentResponse | UploadResponse:
     """Add a document given as text (JSON; 201 when new, 200 when already indexed), or
-    upload files (multipart: PDF, DOCX, HTML, Markdown, text), answered with the summary
-    of what was added, replaced, unchanged and skipped (with each file's reason).
+    upload files (multipart: PDF, DOCX, HTML, Markdown, reStructuredText, text, man pages),
+    answered with the summary of what was added, replaced, unchanged and skipped (with each
+    file's reason).
 
     ``source`` is a label for citations; nothing is ever read from disk. Reading, chunking
     and embedding run off the event loop, within the write limits; the body limit

@@ -1,0 +1,211 @@
+"""reStructuredText (README.rst, Sphinx sources): parsed by docutils, written as HTML and
+read as HTML, so sections are headings, tables are tables and markup is gone (``auto``, not
+````auto````).
+
+docutils runs with what a page nobody vetted must not reach switched off: no file or URL
+inserted (``include``, ``raw``, ``csv-table :file:``), no raw HTML, no configuration file
+read, no message written into the text. Sphinx's directives and roles, which plain docutils
+does not know, are read for what they hold: ``.. option:: -v`` over its description is a
+term and its text, ``.. code-block::`` a literal block, ``.. versionadded:: 2.0`` a line
+"New in version 2.0", ``:func:`~pkg.f``` the name "f"; a table of contents, an index entry
+or a file to include holds no text of the page and is left out. A file docutils fails on is
+read as plain text, with a warning in the log and the reason in its metadata
+(``rst_error``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from qa.index.formats import Extracted
+
+log = logging.getLogger(__name__)
+
+# Settings for pages nobody vetted: nothing from the file system, the network or the
+# environment; the text as written (no smart quotes); no message in the output.
+SETTINGS: dict[str, Any] = {
+    "file_insertion_enabled": False,
+    "raw_enabled": False,
+    "_disable_config": True,
+    "report_level": 5,
+    "halt_level": 5,
+    "warning_stream": False,
+    "traceback": True,
+    "smart_quotes": False,
+    "embed_stylesheet": False,
+    "stylesheet_path": "",
+    "syntax_highlight": "none",
+    "toc_backlinks": "none",
+    "footnote_backlinks": False,
+    "section_self_link": False,
+    "pep_references": False,
+    "rfc_references": False,
+    "output_encoding": "unicode",
+}
+# Sphinx's directives that hold nothing of the page's own text
+_LEFT_OUT = frozenset(
+    [
+        "toctree",
+        "index",
+        "highlight",
+        "literalinclude",
+        "autosummary",
+        "currentmodule",
+        "module",
+        "py:module",
+        "py:currentmodule",
+        "tabularcolumns",
+        "only-html",
+    ]
+)
+_CODE = frozenset(
+    ["code-block", "sourcecode", "doctest", "testcode", "testoutput", "ipython", "prompt"]
+)
+_VERSION = {
+    "versionadded": "New in version {}",
+    "versionchanged": "Changed in version {}",
+    "deprecated": "Deprecated since version {}",
+    "versionremoved": "Removed in version {}",
+}
+_DIRECTIVE = re.compile(r"^[ \t]*\.\.[ \t]+([A-Za-z][\w.:+-]*)::", re.M)
+_ROLE = re.compile(r"(?<![\w`]):([A-Za-z][\w.+-]*(?::[A-Za-z][\w.+-]*)*):`")
+# a cross-reference's text: "Title <target>" shows Title; "~a.b.c" shows c; "!x" shows x
+_TITLED = re.compile(r"^(.*?)\s*<[^<>]*>$", re.S)
+_lock = threading.Lock()  # docutils' registries are module-level
+# A term (an option, a field's name, a word defined) opens its description's first
+# paragraph, on a line of its own: one block, so a passage never ends between the two.
+_TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>\s*(<p\b[^>]*>)?", re.S)
+_NO_TITLE = "<title>&lt;string&gt;</title>"  # docutils' title for a page without one
+
+
+def _ref_text(text: str) -> str:
+    """What a Sphinx cross-reference role shows of its text."""
+    m = _TITLED.match(text)
+    if m and m.group(1):
+        return m.group(1)
+    text = text.lstrip("!")
+    if text.startswith("~"):
+        text = text[1:].rsplit(".", 1)[-1]
+    return text
+
+
+def _role(name: str, rawtext: str, text: str, *args: Any, **kw: Any) -> tuple[list, list]:
+    """An unknown role (Sphinx's ``:func:``, ``:ref:``, ``:option:``): its text, as code
+    when it names code."""
+    from docutils import nodes
+    from docutils.utils import unescape
+
+    shown = _ref_text(unescape(text))
+    if name.split(":")[-1] in ("ref", "doc", "term", "abbr", "dfn", "guilabel", "menuselection"):
+        return [nodes.Text(shown)], []
+    return [nodes.literal(rawtext, shown)], []
+
+
+class _AnyOptions(dict):
+    """An option spec that takes every option a directive is given, as written."""
+
+    def __bool__(self) -> bool:  # docutils parses options only when a spec is given
+        return True
+
+    def __missing__(self, key: str) -> Any:
+        from docutils.parsers.rst import directives
+
+        return directives.unchanged
+
+
+def _directive_class() -> type:
+    from docutils import nodes
+    from docutils.parsers.rst import Directive
+
+    class _Unknown(Directive):
+        """A directive plain docutils does not know (Sphinx's): read for what it holds."""
+
+        has_content = True
+        optional_arguments = 1
+        final_argument_whitespace = True
+        option_spec: ClassVar[dict] = _AnyOptions()
+
+        def run(self) -> Sequence[Any]:
+            name = self.name.split(":")[-1] if self.name not in _LEFT_OUT else self.name
+            arg = self.arguments[0].strip() if self.arguments else ""
+            content = "\n".join(self.content)
+            if self.name in _LEFT_OUT or name in _LEFT_OUT or name.startswith("auto"):
+                return []  # autodoc's text comes from code qa does not have
+            if name in _CODE:
+                return [nodes.literal_block(content, content)] if content.strip() else []
+            body = nodes.container()
+            if self.content:
+                self.state.nested_parse(self.content, self.content_offset, body)
+            if name in _VERSION:
+                version, _, said = arg.partition("\n")
+                line = _VERSION[name].format(version.strip())
+                lead = nodes.paragraph("", line + (": " if said.strip() else ""))
+                lead += self.state.inline_text(" ".join(said.split()), self.lineno)[0]
+                return [lead, *body.children]
+            said = [f"{k}: {v}" for k, v in self.options.items() if v and str(v).strip()]
+            if said:  # .. confval:: name / :default: 5
+                body += nodes.paragraph(text="; ".join(said))
+            if arg and len(body):  # .. option:: --foo / .. confval:: name, and its text
+                item = nodes.definition_list_item(
+                    "", nodes.term(arg, arg), nodes.definition("", *body.children)
+                )
+                return [nodes.definition_list("", item)]
+            if arg:
+                return [nodes.paragraph(text=arg)]
+            return list(body.children)
+
+    return _Unknown
+
+
+def _register(source: str) -> None:
+    """Register the directives and roles ``source`` uses that docutils does not know."""
+    from docutils.parsers.rst import directives, roles
+    from docutils.parsers.rst.languages import en
+
+    known_d = {*directives._directive_registry, *directives._directives, *en.directives}
+    known_r = {*roles._role_registry, *roles._roles, *en.roles}
+    unknown = _directive_class()
+    with _lock:
+        for name in set(_DIRECTIVE.findall(source)) - known_d:
+            directives.register_directive(name, unknown)
+        for name in set(_ROLE.findall(source)) - known_r:
+            roles.register_local_role(name, _role)
+
+
+def to_html(source: str) -> str:
+    """``source`` (reStructuredText) as a whole HTML page, as the settings above allow."""
+    from docutils.core import publish_string
+
+    _register(source)
+    settings = {**SETTINGS, "warning_stream": io.StringIO()}
+    page = str(publish_string(source, writer="html5", settings_overrides=settings))
+    return page.replace(_NO_TITLE, "<title></title>", 1)
+
+
+def join_terms(page: str) -> str:
+    """``page`` with each definition list's term moved into its description's first
+    paragraph, on a line of its own."""
+    return _TERM.sub(lambda m: f"<dd>{m.group(2) or ''}{m.group(1)}<br/>", page)
+
+
+def read_rst(data: bytes) -> Extracted:
+    """A reStructuredText file: rendered by docutils and read as HTML; as plain text when
+    docutils fails on it (the reason kept in ``meta``)."""
+    from qa.index.formats.html import extract_html
+    from qa.index.formats.text import decode, read_text
+
+    source, encoding = decode(data)
+    try:
+        page = to_html(source)
+    except Exception as e:  # docutils' own failure on one file must not stop a folder
+        why = f"{type(e).__name__}: {e}".splitlines()[0][:200]
+        log.warning("reStructuredText read as plain text: docutils failed (%s)", why)
+        out = read_text(data)
+        return Extracted(out.text, out.blocks, out.title, {**out.meta, "rst_error": why})
+    text, blocks, title = extract_html(join_terms(page))
+    return Extracted(text, blocks, title, {"encoding": encoding})
