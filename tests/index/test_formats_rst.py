@@ -89,6 +89,12 @@ def test_sections_markup_and_title() -> None:
     assert "``" not in ex.text and ":func:" not in ex.text
 
 
+def test_a_title_field_names_a_page_without_a_title() -> None:
+    ex = extract(b":title: S3 &amp; More\n\nBody.\n\nPart\n====\n\nText.\n", "s3.rst")
+    assert ex.title == "S3 &amp; More"
+    assert extract(b"Body.\n\nPart\n----\n\nText.\n", "s3.rst").title == ""
+
+
 def test_definitions_stay_with_their_terms() -> None:
     blocks = [t for _, t in _blocks(extract(PAGE, "README.rst"))]
     assert "Author:\nAnn Example" in blocks  # a field list

@@ -19,6 +19,7 @@ import io
 import logging
 import re
 import threading
+from html import unescape
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -81,6 +82,8 @@ _lock = threading.Lock()  # docutils' registries are module-level
 # paragraph, on a line of its own: one block, so a passage never ends between the two.
 _TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>\s*(<p\b[^>]*>)?", re.S)
 _NO_TITLE = "<title>&lt;string&gt;</title>"  # docutils' title for a page without one
+# a page without a heading over it may name itself in a field (":title: AWS CLI S3 ...")
+_TITLE_FIELD = re.compile(r'<dd class="title">\s*<p>(.*?)</p>', re.S)
 
 
 def _ref_text(text: str) -> str:
@@ -208,4 +211,6 @@ def read_rst(data: bytes) -> Extracted:
         out = read_text(data)
         return Extracted(out.text, out.blocks, out.title, {**out.meta, "rst_error": why})
     text, blocks, title = extract_html(join_terms(page))
+    if not title and (field := _TITLE_FIELD.search(page)):
+        title = " ".join(unescape(re.sub(r"<[^>]+>", "", field.group(1))).split())
     return Extracted(text, blocks, title, {"encoding": encoding})
