@@ -19,8 +19,8 @@ import io
 import logging
 import re
 import threading
-from html import unescape
 from collections.abc import Sequence
+from html import unescape
 from typing import Any, ClassVar
 
 from qa.index.formats import Extracted
