@@ -41,9 +41,9 @@ QUESTIONS = HERE / "questions.jsonl"
 # data/doctables are evaluation sets and are only ever measured
 SETS = {
     name: ROOT / "data" / name
-    for name in ("realdocs", "docheld", "doctables", "doctune", "tabletune", "mantune")
+    for name in ("realdocs", "docheld", "doctables", "doctune", "tabletune", "mantune", "rsttune")
 }
-FORMATS = ("pdf", "docx", "html", "markdown", "text", "man")
+FORMATS = ("pdf", "docx", "html", "markdown", "rst", "text", "man")
 K = 5
 SHORT_WORDS = 5  # a passage of fewer words counts as short
 

@@ -92,7 +92,13 @@ def test_sections_markup_and_title() -> None:
 def test_a_title_field_names_a_page_without_a_title() -> None:
     ex = extract(b":title: S3 &amp; More\n\nBody.\n\nPart\n====\n\nText.\n", "s3.rst")
     assert ex.title == "S3 &amp; More"
-    assert extract(b"Body.\n\nPart\n----\n\nText.\n", "s3.rst").title == ""
+    # no title, no field: the first heading names it
+    assert extract(b"Body.\n\nPart\n----\n\nText.\n\nMore\n----\n", "s3.rst").title == "Part"
+
+
+def test_an_admonition_opens_its_text() -> None:
+    ex = extract(b"Title\n=====\n\n.. note::\n\n   Frobbing is idempotent.\n", "n.rst")
+    assert ("text", "Note: Frobbing is idempotent.") in _blocks(ex)
 
 
 def test_definitions_stay_with_their_terms() -> None:

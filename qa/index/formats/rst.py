@@ -82,6 +82,8 @@ _lock = threading.Lock()  # docutils' registries are module-level
 # paragraph, on a line of its own: one block, so a passage never ends between the two.
 _TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>\s*(<p\b[^>]*>)?", re.S)
 _NO_TITLE = "<title>&lt;string&gt;</title>"  # docutils' title for a page without one
+# an admonition's title ("Note", "Warning") opens its first paragraph: "Note: Settings ..."
+_ADMONITION = re.compile(r'<p class="admonition-title">(.*?)</p>\s*<p>', re.S)
 # a page without a heading over it may name itself in a field (":title: AWS CLI S3 ...")
 _TITLE_FIELD = re.compile(r'<dd class="title">\s*<p>(.*?)</p>', re.S)
 
@@ -210,7 +212,10 @@ def read_rst(data: bytes) -> Extracted:
         log.warning("reStructuredText read as plain text: docutils failed (%s)", why)
         out = read_text(data)
         return Extracted(out.text, out.blocks, out.title, {**out.meta, "rst_error": why})
-    text, blocks, title = extract_html(join_terms(page))
+    text, blocks, title = extract_html(_ADMONITION.sub(r"<p>\1: ", join_terms(page)))
     if not title and (field := _TITLE_FIELD.search(page)):
         title = " ".join(unescape(re.sub(r"<[^>]+>", "", field.group(1))).split())
+    if not title:  # a README whose badges come first, or with several top sections
+        first = next((b for b in blocks if b.kind == "heading"), None)
+        title = text[first.start : first.end] if first else ""
     return Extracted(text, blocks, title, {"encoding": encoding})
