@@ -151,8 +151,31 @@ def test_a_page_docutils_fails_on_is_read_as_text(monkeypatch, caplog) -> None:
     monkeypatch.setattr(rst_format, "to_html", broken)
     ex = extract(b"Title\n=====\n\nSome text.\n", "README.rst")
     assert "Some text." in ex.text
-    assert ex.meta["rst_error"] == "RuntimeError: parser bug"
+    assert ex.meta["rst_error"] == "docutils failed (RuntimeError: parser bug)"
     assert "docutils failed" in caplog.text
+
+
+def test_crafted_markup_runs_out_of_time_and_is_read_as_text(monkeypatch) -> None:
+    # quadratic in docutils' inline parser: seconds for 100 KB, hours for a few MB
+    monkeypatch.setattr(rst_format, "TIMEOUT_S", 0.5)
+    soup = "\n".join("**a *b ``c `d`_ :x:`y` " * 10 for _ in range(400)) + "\n"
+    ex = extract(soup.encode(), "soup.rst")
+    assert ex.meta["rst_error"] == "docutils did not finish in 0.5 s"
+    assert "``c `d`_" in ex.text  # every character kept, as plain text
+
+
+def test_a_line_too_long_for_docutils_is_read_as_text() -> None:
+    ex = extract(b"Title\n=====\n\n" + b"word " * 3000 + b"\n\nAfter.\n", "long.rst")
+    assert ex.meta["rst_error"].startswith("a line of 15,000 characters")
+    assert "After." in ex.text
+
+
+def test_what_docutils_cannot_parse_is_kept_as_written() -> None:
+    page = b"Title\n=====\n\n+---+---+\n| a | b\n+---+---+\n\nAfter.\n"
+    ex = extract(page, "bad.rst")
+    assert "| a | b" in ex.text and "After." in ex.text
+    assert "System Message" not in ex.text and "Malformed" not in ex.text
+    assert ex.meta["rst_problems"] == 1
 
 
 def test_a_folder_of_rst_indexes(tmp_path) -> None:

@@ -19,6 +19,7 @@ import io
 import logging
 import re
 import threading
+import time
 from collections.abc import Sequence
 from html import unescape
 from typing import Any, ClassVar
@@ -26,14 +27,15 @@ from typing import Any, ClassVar
 from qa.index.formats import Extracted
 
 log = logging.getLogger(__name__)
+TIMEOUT_S = 20.0  # as long as a man page may take; a longer page is read as plain text
 
 # Settings for pages nobody vetted: nothing from the file system, the network or the
-# environment; the text as written (no smart quotes); no message in the output.
+# environment; the text as written (no smart quotes).
 SETTINGS: dict[str, Any] = {
     "file_insertion_enabled": False,
     "raw_enabled": False,
     "_disable_config": True,
-    "report_level": 5,
+    "report_level": 3,  # errors stay in the page, where `_keep_source` keeps their text
     "halt_level": 5,
     "warning_stream": False,
     "traceback": True,
@@ -82,6 +84,10 @@ _lock = threading.Lock()  # docutils' registries are module-level
 # paragraph, on a line of its own: one block, so a passage never ends between the two.
 _TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>\s*(<p\b[^>]*>)?", re.S)
 _NO_TITLE = "<title>&lt;string&gt;</title>"  # docutils' title for a page without one
+# docutils' report of what it could not parse, with that source as a literal block
+_PROBLEM = re.compile(r'<aside class="system-message"[^>]*>.*?</aside>', re.S)
+_LITERAL = re.compile(r'<pre class="literal-block">.*?</pre>', re.S)
+LINE_LIMIT = 10_000  # docutils' line_length_limit
 # an admonition's title ("Note", "Warning") opens its first paragraph: "Note: Settings ..."
 _ADMONITION = re.compile(r'<p class="admonition-title">(.*?)</p>\s*<p>', re.S)
 # a page without a heading over it may name itself in a field (":title: AWS CLI S3 ...")
@@ -182,14 +188,49 @@ def _register(source: str) -> None:
             roles.register_local_role(name, _role)
 
 
-def to_html(source: str) -> str:
-    """``source`` (reStructuredText) as a whole HTML page, as the settings above allow."""
+class Overtime(Exception):
+    """docutils ran past its time limit on one page."""
+
+
+def _inliner(deadline: float) -> Any:
+    """docutils' inline parser, checking the time at each markup it meets: crafted markup
+    (``**a *b ``c `d`_`` repeated) makes it quadratic in a paragraph's length."""
+    from docutils.parsers.rst.states import Inliner
+
+    def checked(fn: Any) -> Any:
+        def run(inliner: Any, match: Any, lineno: int) -> Any:
+            if time.monotonic() > deadline:
+                raise Overtime
+            return fn(inliner, match, lineno)
+
+        return run
+
+    # instance attributes, not a subclass: docutils builds its patterns from the class's
+    inliner = Inliner()
+    inliner.dispatch = {k: checked(v) for k, v in Inliner.dispatch.items()}
+    parse = inliner.parse
+
+    def timed_parse(*args: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise Overtime
+        return parse(*args)
+
+    inliner.parse = timed_parse
+    return inliner
+
+
+def to_html(source: str, timeout: float | None = None) -> str:
+    """``source`` (reStructuredText) as a whole HTML page, as the settings above allow;
+    `Overtime` past ``timeout`` seconds (default `TIMEOUT_S`)."""
     from docutils.core import publish_string
+    from docutils.parsers.rst import Parser
 
     _register(source)
     settings = {**SETTINGS, "warning_stream": io.StringIO()}
-    page = str(publish_string(source, writer="html5", settings_overrides=settings))
-    return page.replace(_NO_TITLE, "<title></title>", 1)
+    limit = TIMEOUT_S if timeout is None else timeout
+    parser = Parser(inliner=_inliner(time.monotonic() + limit))
+    page = publish_string(source, parser=parser, writer="html5", settings_overrides=settings)
+    return str(page).replace(_NO_TITLE, "<title></title>", 1)
 
 
 def join_terms(page: str) -> str:
@@ -205,17 +246,36 @@ def read_rst(data: bytes) -> Extracted:
     from qa.index.formats.text import decode, read_text
 
     source, encoding = decode(data)
-    try:
-        page = to_html(source)
-    except Exception as e:  # docutils' own failure on one file must not stop a folder
-        why = f"{type(e).__name__}: {e}".splitlines()[0][:200]
-        log.warning("reStructuredText read as plain text: docutils failed (%s)", why)
+    longest = max(map(len, source.splitlines()), default=0)
+    why = None
+    if longest > LINE_LIMIT:  # docutils drops the whole page over such a line
+        why = f"a line of {longest:,} characters (docutils reads lines up to {LINE_LIMIT:,})"
+    else:
+        try:
+            page = to_html(source)
+        except Overtime:
+            why = f"docutils did not finish in {TIMEOUT_S:g} s"
+        except Exception as e:  # docutils' own failure on one file must not stop a folder
+            why = "docutils failed (" + f"{type(e).__name__}: {e}".splitlines()[0][:200] + ")"
+    if why is not None:
+        log.warning("reStructuredText read as plain text: %s", why)
         out = read_text(data)
         return Extracted(out.text, out.blocks, out.title, {**out.meta, "rst_error": why})
+    page, problems = _keep_source(page)
     text, blocks, title = extract_html(_ADMONITION.sub(r"<p>\1: ", join_terms(page)))
     if not title and (field := _TITLE_FIELD.search(page)):
         title = " ".join(unescape(re.sub(r"<[^>]+>", "", field.group(1))).split())
     if not title:  # a README whose badges come first, or with several top sections
         first = next((b for b in blocks if b.kind == "heading"), None)
         title = text[first.start : first.end] if first else ""
-    return Extracted(text, blocks, title, {"encoding": encoding})
+    meta: dict[str, object] = {"encoding": encoding}
+    if problems:
+        meta["rst_problems"] = problems
+    return Extracted(text, blocks, title, meta)
+
+
+def _keep_source(page: str) -> tuple[str, int]:
+    """``page`` with each of docutils' error messages replaced by the source it could not
+    parse (a malformed table, an unknown directive), as written; and how many there were."""
+    found = _PROBLEM.findall(page)
+    return _PROBLEM.sub(lambda m: "".join(_LITERAL.findall(m.group(0))), page), len(found)
