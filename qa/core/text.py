@@ -59,14 +59,18 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 # A command-line option ("-l", "--keep", "-N") is a term as written as well: questions on
 # manuals name options, and only the case tells -n from -N.
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z0-9][\w-]*")
+# So is a version or dotted number ("1.5.0", "v0.4.6" as "0.4.6", "3.8"): the tokens above
+# keep none of its one-digit parts, so "When was pluggy 1.5.0 released?" had no term but
+# "pluggy" to tell its release from 1.0.0's.
+_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)+)")
 
 
 def terms(text: str) -> list[str]:
     """The lower-cased, stop-word-free, Snowball-stemmed terms of ``text``, and its
-    command-line options as written."""
+    command-line options and versions as written."""
     stemmer, stop = _analysis()
     words = stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in stop])
-    return words + _OPTION.findall(text)
+    return words + _OPTION.findall(text) + _VERSION.findall(text)
 
 
 def stop_words() -> frozenset[str]:

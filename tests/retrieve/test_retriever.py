@@ -29,6 +29,25 @@ def test_command_line_options_are_terms_as_written():
     assert terms("state-of-the-art e-mail - a dash") == ["state", "art", "mail", "dash"]
 
 
+def test_versions_are_terms_as_written():
+    assert terms("When was pluggy 1.5.0 released?") == ["pluggi", "releas", "1.5.0"]
+    assert terms("since v0.4.6, on Python 3.8+") == ["sinc", "v0", "python", "0.4.6", "3.8"]
+    assert "1.5.0" not in terms("pluggy 1.0.0 dropped 5.0")
+
+
+def test_a_version_named_in_the_question_finds_its_release():
+    r = _retriever(
+        [
+            "pluggy 1.0.0 (2021-08-25)\nDropped support for Python 2.",
+            "pluggy 1.3.0 (2023-08-26)\nTyping for hooks.",
+            "pluggy 1.5.0 (2024-04-19)\nA new feature.",
+        ],
+        alpha=0.0,  # the lexical side alone: before versions were terms, all three tied
+    )
+    first, second = r.retrieve("When was pluggy 1.5.0 released?", 2)
+    assert first.passage.text.startswith("pluggy 1.5.0") and first.lexical > second.lexical
+
+
 def test_an_option_named_in_the_question_finds_its_passage():
     r = _retriever(
         [
