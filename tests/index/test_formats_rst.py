@@ -152,7 +152,7 @@ def test_a_page_docutils_fails_on_is_read_as_text(monkeypatch, caplog) -> None:
     ex = extract(b"Title\n=====\n\nSome text.\n", "README.rst")
     assert "Some text." in ex.text
     assert ex.meta["rst_error"] == "docutils failed (RuntimeError: parser bug)"
-    assert "docutils failed" in caplog.text
+    assert "README.rst: reStructuredText read as plain text: docutils failed" in caplog.text
 
 
 def test_crafted_markup_runs_out_of_time_and_is_read_as_text(monkeypatch) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from qa.core.errors import BadInput
 from qa.core.types import Block
+
+log = logging.getLogger(__name__)
 
 # Why a file was left out; the keys of an ingest summary's ``skipped``.
 SKIP_REASONS = ("unsupported type", "no text", "unreadable", "duplicate")
@@ -160,4 +163,6 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         raise
     if not out.text.strip():
         raise NoText("holds no text; add text to it or leave it out")
+    if why := out.meta.get("rst_error"):  # read, but not as what it is: say which file
+        log.warning("%s: reStructuredText read as plain text: %s", name, why)
     return Extracted(out.text, out.blocks, out.title, {"format": fmt, **out.meta})

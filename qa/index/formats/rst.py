@@ -9,14 +9,13 @@ does not know, are read for what they hold: ``.. option:: -v`` over its descript
 term and its text, ``.. code-block::`` a literal block, ``.. versionadded:: 2.0`` a line
 "New in version 2.0", ``:func:`~pkg.f``` the name "f"; a table of contents, an index entry
 or a file to include holds no text of the page and is left out. A file docutils fails on is
-read as plain text, with a warning in the log and the reason in its metadata
-(``rst_error``).
+read as plain text, with the reason in its metadata (``rst_error``), which `extract` logs
+with the file's name.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 import re
 import threading
 import time
@@ -26,7 +25,6 @@ from typing import Any, ClassVar
 
 from qa.index.formats import Extracted
 
-log = logging.getLogger(__name__)
 TIMEOUT_S = 20.0  # as long as a man page may take; a longer page is read as plain text
 
 # Settings for pages nobody vetted: nothing from the file system, the network or the
@@ -241,7 +239,7 @@ def join_terms(page: str) -> str:
 
 def read_rst(data: bytes) -> Extracted:
     """A reStructuredText file: rendered by docutils and read as HTML; as plain text when
-    docutils fails on it (the reason kept in ``meta``)."""
+    docutils fails on it (the reason in ``meta["rst_error"]``)."""
     from qa.index.formats.html import extract_html
     from qa.index.formats.text import decode, read_text
 
@@ -258,7 +256,6 @@ def read_rst(data: bytes) -> Extracted:
         except Exception as e:  # docutils' own failure on one file must not stop a folder
             why = "docutils failed (" + f"{type(e).__name__}: {e}".splitlines()[0][:200] + ")"
     if why is not None:
-        log.warning("reStructuredText read as plain text: %s", why)
         out = read_text(data)
         return Extracted(out.text, out.blocks, out.title, {**out.meta, "rst_error": why})
     page, problems = _keep_source(page)
