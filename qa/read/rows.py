@@ -323,16 +323,28 @@ def _pipe_cells(line: str) -> list[str]:
 
 def value_only(text: str, start: int, end: int) -> tuple[int, int]:
     """``text[start:end]`` without the cell's name it starts with ("Bcrypt Version: >= 1.0.3"
-    is the cell ">= 1.0.3"), where it ends inside that cell's value."""
-    found = _row_line(text, start, end)
+    is the cell ">= 1.0.3"), where it ends inside that cell's value; a span from inside one
+    cell's value into the next cell ends with that value ("AWS_DEFAULT_OUTPUT; Description:
+    Default output st" is "AWS_DEFAULT_OUTPUT"), and so does one into the next row."""
+    found = _row_line(text, start, min(end, _line_end(text, start)))
     if found is None:
         return start, end
     lo, line = found
     s, e = start - lo, end - lo
+    if e > len(line) and not _named_cells(line):
+        return start, end  # across rows of another kind of table: not this rule's to cut
     for m, v_end in _named_cells(line):
         if s <= m.start(1) < m.end() < e <= v_end:
             return lo + m.end(), end
+        if m.end() <= s < v_end < e and line[s:v_end].strip():
+            return start, lo + len(line[:v_end].rstrip())
     return start, end
+
+
+def _line_end(text: str, at: int) -> int:
+    """Where the line holding ``text[at]`` ends."""
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
 
 
 def column_name(text: str, start: int, end: int) -> str | None:
@@ -372,8 +384,19 @@ def column_match(question: str, text: str, start: int, end: int) -> float:
     name = column_name(text, start, end)
     if not name:
         return 0.0
-    named = _content(name)
-    return len(named & _content(question)) / len(named) if named else 0.0
+    named, asked = _content(name), _content(question)
+    if not named:
+        return 0.0
+    said = named & asked
+    if said and any(said < (_content(other) & asked) for other in _row_names(text, start)):
+        return 0.0  # "environment variable" names the column "Environment Variable", not "Variable"
+    return len(said) / len(named)
+
+
+def _row_names(text: str, at: int) -> list[str]:
+    """The cells' names of the ``Name: value;`` row holding ``text[at]``."""
+    found = _row_line(text, at, at)
+    return [m.group(1) for m, _ in _named_cells(found[1])] if found else []
 
 
 def gain(

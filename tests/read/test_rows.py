@@ -176,6 +176,30 @@ def test_a_span_that_takes_in_a_cells_name_keeps_its_value() -> None:
     assert value_only(BCRYPT, s, e) == (s, e)
 
 
+AWS = (
+    "Variable: region; Environment Variable: AWS_DEFAULT_REGION; Description: Default AWS Region\n"
+    "Variable: output; Environment Variable: AWS_DEFAULT_OUTPUT; Description: Default output"
+    " style\n"
+    "Variable: cli_timestamp_format; Environment Variable: N/A; Description: Output format"
+)
+
+
+def test_a_span_from_a_cells_value_into_the_next_cell_or_row_keeps_the_value() -> None:
+    s, e = _at(AWS, "AWS_DEFAULT_OUTPUT; Description: Default")
+    assert AWS[slice(*value_only(AWS, s, e))] == "AWS_DEFAULT_OUTPUT"
+    s, e = _at(AWS, "AWS_DEFAULT_OUTPUT; Description: Default output style\nVariable: cli")
+    assert AWS[slice(*value_only(AWS, s, e))] == "AWS_DEFAULT_OUTPUT"
+    md = "| a | b |\n| c | d |"
+    assert value_only(md, 2, 13) == (2, 13)  # across a Markdown table's rows: not cut here
+
+
+def test_the_column_the_question_names_most_fully_is_the_one_named() -> None:
+    q = "Which environment variable sets the default output style?"
+    assert column_match(q, AWS, *_at(AWS, "AWS_DEFAULT_OUTPUT")) == 1.0
+    assert column_match(q, AWS, *_at(AWS, "output")) == 0.0  # "Variable": the other names more
+    assert column_match("Which variable sets the output style?", AWS, *_at(AWS, "output")) == 1.0
+
+
 def test_the_cell_is_answered_without_its_name() -> None:
     hits = hits_over(BCRYPT)
     q = "Which bcrypt versions go with Node 8?"
