@@ -58,6 +58,7 @@ from qa.train.confidence import (  # noqa: E402
     cv_probabilities,
     fit,
     pick,
+    rises_with,
     summary,
     threshold_table,
 )
@@ -197,7 +198,18 @@ def main(argv: list[str] | None = None) -> int:
             for doc in DOC_WEIGHTS if args.doctune else (1.0,):
                 scores[(name, l2, doc)] = cross_validate(rows, feats, l2, aw, doc)
                 print(f"{name:18} l2={l2:<5} doc×{doc:<4} {scores[(name, l2, doc)]}")
-    best = pick(scores)
+    # a confidence that falls as the reader's null margin rises says the reader is surer
+    # when it is less sure: such fits are not kept
+    fitted = {}
+
+    def rises(key: tuple[str, float, float]) -> bool:
+        feats = CANDIDATES[key[0]]
+        if "null_margin" not in feats:
+            return True
+        fitted[key] = fitted.get(key) or fit(rows, feats, key[1], aw, key[2])
+        return rises_with(fitted[key], "null_margin")
+
+    best = pick(scores, allowed=rises)
     name, l2, doc = best
     cal = fit(rows, CANDIDATES[name], l2, aw, doc)
     print("chosen:", name, l2, doc, dict(zip(cal.names, cal.weights.round(3), strict=True)))
@@ -223,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         "cv_by_domain": {k: v for k, v in scores[best].items() if k not in ("log_loss", "ece")},
         "selection": "leave-one-group-out (SQuAD article, doctune file); among the feature "
         f"sets, penalties and doctune weights within {LOG_LOSS_SLACK} of the best log loss, "
-        "the lowest worst-domain ECE",
+        "the lowest worst-domain ECE; only fits whose confidence never falls as the null "
+        "margin rises",
         "answerable_weight": {k: round(v, 3) for k, v in aw.items()}
         if isinstance(aw, dict)
         else aw,

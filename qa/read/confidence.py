@@ -59,6 +59,12 @@ def hinge(name: str, knot: float) -> str:
     return f"{name}>{knot:g}"
 
 
+def hinged(name: str) -> tuple[str, float] | None:
+    """The feature and knot of a hinge's name ("null_margin>14"), else None."""
+    m = _HINGE.match(name)
+    return (m.group(1), float(m.group(2))) if m else None
+
+
 def value(feats: Mapping[str, float], name: str) -> float:
     """Feature ``name`` of ``feats``: a measured one, or a hinge over one (``hinge``)."""
     m = _HINGE.match(name)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.core.types import Answer, Hit
-from qa.read.confidence import Calibrator, fit_logistic
+from qa.read.confidence import Calibrator, fit_logistic, hinged
 from qa.read.decide import Proposal
 from qa.read.reader import NeuralReader
 from qa.train import squad
@@ -299,10 +299,35 @@ def _scores(rows: Sequence[Asked], probs: Sequence[float | None], aw: Answerable
     return {"log_loss": round(log_loss(p, y, w), 4), "ece": round(ece(p, y, weights=w), 4)}
 
 
-def pick(scores: dict[Any, dict], slack: float = LOG_LOSS_SLACK) -> Any:
+def rises_with(cal: Calibrator, name: str) -> bool:
+    """Whether ``cal``'s probability never falls as feature ``name`` rises, the others held:
+    its slope in ``name`` (the feature's weight, plus each hinge's past its knot) is never
+    negative."""
+    slope, knots = 0.0, []
+    for n, w, scale in zip(cal.names, cal.weights, cal.scale, strict=True):
+        if n == name:
+            slope += float(w / scale)
+        elif (h := hinged(n)) is not None and h[0] == name:
+            knots.append((h[1], float(w / scale)))
+    for _, w in sorted(knots):
+        if slope < 0:
+            return False
+        slope += w
+    return slope >= 0
+
+
+def pick(
+    scores: dict[Any, dict],
+    slack: float = LOG_LOSS_SLACK,
+    allowed: Callable[[Any], bool] | None = None,
+) -> Any:
     """The candidate to keep: among those whose log loss is within ``slack`` of the best,
     the one whose worst per-domain ECE is lowest (a confidence that holds on both kinds of
-    text); by log loss alone when there is one domain."""
+    text); by log loss alone when there is one domain. Only candidates ``allowed`` takes
+    count (all when None)."""
+    scores = {k: s for k, s in scores.items() if allowed is None or allowed(k)}
+    if not scores:
+        raise ValueError("no candidate calibrator is allowed")
     best = min(s["log_loss"] for s in scores.values())
     near = [k for k, s in scores.items() if s["log_loss"] <= best + slack]
     return min(near, key=lambda k: (scores[k].get("worst_ece", 0.0), scores[k]["log_loss"]))

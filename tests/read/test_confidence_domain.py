@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from qa.core.types import Answer
-from qa.read.confidence import features
-from qa.train.confidence import Asked, cross_validate, domain, pick
+from qa.read.confidence import Calibrator, features
+from qa.train.confidence import Asked, cross_validate, domain, pick, rises_with
 from tests.read.scripted import whole_hits
 
 
@@ -79,6 +79,30 @@ def test_pick_prefers_the_calibrator_that_holds_on_its_worse_domain() -> None:
     assert pick(scores) == "with code"
     assert pick(scores, slack=0.0) == "plain"
     assert pick({"a": {"log_loss": 0.5}, "b": {"log_loss": 0.4}}) == "b"  # one domain
+
+
+def test_only_allowed_calibrators_are_picked() -> None:
+    scores = {"falls": {"log_loss": 0.50}, "rises": {"log_loss": 0.51}}
+    assert pick(scores) == "falls"
+    assert pick(scores, allowed=lambda k: k == "rises") == "rises"
+    with pytest.raises(ValueError, match="no candidate"):
+        pick(scores, allowed=lambda k: False)
+
+
+@pytest.mark.parametrize(
+    ("weights", "rises"),
+    [
+        ((1.0, 0.5), True),
+        ((-0.1, 2.0), False),  # falls up to the knot, then climbs
+        ((0.5, -0.4), True),  # flatter past the knot, still rising
+        ((0.5, -0.6), False),  # falls past the knot
+    ],
+)
+def test_a_calibrator_rises_with_the_margin_when_every_stretch_does(weights, rises) -> None:
+    names = ("null_margin", "null_margin>12", "rank")
+    cal = Calibrator(names, np.zeros(3), np.ones(3), np.array([*weights, -3.0]), 0.0)
+    assert rises_with(cal, "null_margin") is rises
+    assert rises_with(cal, "rank") is False and rises_with(cal, "dense") is True
 
 
 def test_cross_validate_scores_each_domain() -> None:
