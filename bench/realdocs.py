@@ -37,11 +37,21 @@ HERE = ROOT / "data" / "realdocs"
 DOCS = HERE / "docs"
 QUESTIONS = HERE / "questions.jsonl"
 # data/doctune and data/tabletune (tables) are the tuning twins (decoding rules, renderings,
-# calibrators, domain adaptation are judged there); data/realdocs, data/docheld and
-# data/doctables are evaluation sets and are only ever measured
+# calibrators, domain adaptation are judged there), with data/mantune (man pages) and
+# data/rsttune (reStructuredText); data/realdocs, data/docheld, data/doctables and
+# data/rstheld are evaluation sets and are only ever measured
 SETS = {
     name: ROOT / "data" / name
-    for name in ("realdocs", "docheld", "doctables", "doctune", "tabletune", "mantune", "rsttune")
+    for name in (
+        "realdocs",
+        "docheld",
+        "doctables",
+        "rstheld",
+        "doctune",
+        "tabletune",
+        "mantune",
+        "rsttune",
+    )
 }
 FORMATS = ("pdf", "docx", "html", "markdown", "rst", "text", "man")
 K = 5
