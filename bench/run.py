@@ -66,6 +66,7 @@ SECTIONS = (
     "realdocs",
     "docheld",
     "doctables",
+    "rstheld",
     "followups",
     "calibration",
     "stores",
@@ -708,6 +709,11 @@ def section_doctables(ctx: Context) -> dict[str, Any]:
     return section_docheld(ctx, "doctables")
 
 
+def section_rstheld(ctx: Context) -> dict[str, Any]:
+    """bench/realdocs.py --set rstheld: held-out reStructuredText documents."""
+    return section_docheld(ctx, "rstheld")
+
+
 def section_followups(ctx: Context) -> dict[str, Any]:
     """bench/followups.py: chat follow-up conversations, the reader's question before/after."""
     import followups  # bench/followups.py
@@ -749,6 +755,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "realdocs": section_realdocs,
     "docheld": section_docheld,
     "doctables": section_doctables,
+    "rstheld": section_rstheld,
     "followups": section_followups,
     "calibration": section_calibration,
     "stores": section_stores,
@@ -1015,6 +1022,7 @@ def render(
     L += render_realdocs(parts.get("realdocs"))
     L += render_realdocs(parts.get("docheld"), "docheld")
     L += render_realdocs(parts.get("doctables"), "doctables")
+    L += render_realdocs(parts.get("rstheld"), "rstheld")
     L += render_followups(parts.get("followups"))
     L += render_calibration(parts.get("calibration"))
 
@@ -1351,16 +1359,22 @@ def render(
 
 
 def render_realdocs(part: dict[str, Any] | None, name: str = "realdocs") -> list[str]:
-    """A real-documents section (data/realdocs, docheld or doctables): bench/realdocs.py's
-    table."""
+    """A real-documents section (data/realdocs, docheld, doctables or rstheld):
+    bench/realdocs.py's table."""
     import realdocs  # bench/realdocs.py
 
     title = {
         "realdocs": "Real documents",
         "docheld": "More real documents, held out",
         "doctables": "Questions on tables, held out",
+        "rstheld": "reStructuredText, held out",
     }[name]
-    L = [f"## {title}: PDF, DOCX, HTML, Markdown, text (`data/{name}`)", ""]
+    kinds = (
+        "READMEs, references, a changelog"
+        if name == "rstheld"
+        else "PDF, DOCX, HTML, Markdown, text"
+    )
+    L = [f"## {title}: {kinds} (`data/{name}`)", ""]
     if not part:
         return [*L, "_not run_", ""]
     return [*L, *realdocs.render(part), "", state_note(part), ""]
