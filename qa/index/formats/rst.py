@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from functools import cache
 from html import unescape
 from typing import Any, ClassVar
 
@@ -35,7 +36,6 @@ SETTINGS: dict[str, Any] = {
     "_disable_config": True,
     "report_level": 3,  # errors stay in the page, where `_keep_source` keeps their text
     "halt_level": 5,
-    "warning_stream": False,
     "traceback": True,
     "smart_quotes": False,
     "embed_stylesheet": False,
@@ -58,8 +58,6 @@ _LEFT_OUT = frozenset(
         "autosummary",
         "currentmodule",
         "module",
-        "py:module",
-        "py:currentmodule",
         "tabularcolumns",
         "only-html",
     ]
@@ -127,6 +125,7 @@ class _AnyOptions(dict):
         return directives.unchanged
 
 
+@cache
 def _directive_class() -> type:
     from docutils import nodes
     from docutils.parsers.rst import Directive
@@ -140,10 +139,10 @@ def _directive_class() -> type:
         option_spec: ClassVar[dict] = _AnyOptions()
 
         def run(self) -> Sequence[Any]:
-            name = self.name.split(":")[-1] if self.name not in _LEFT_OUT else self.name
+            name = self.name.split(":")[-1]  # py:function is function
             arg = self.arguments[0].strip() if self.arguments else ""
             content = "\n".join(self.content)
-            if self.name in _LEFT_OUT or name in _LEFT_OUT or name.startswith("auto"):
+            if name in _LEFT_OUT or name.startswith("auto"):
                 return []  # autodoc's text comes from code qa does not have
             if name in _CODE:
                 return [nodes.literal_block(content, content)] if content.strip() else []
@@ -274,5 +273,4 @@ def read_rst(data: bytes) -> Extracted:
 def _keep_source(page: str) -> tuple[str, int]:
     """``page`` with each of docutils' error messages replaced by the source it could not
     parse (a malformed table, an unknown directive), as written; and how many there were."""
-    found = _PROBLEM.findall(page)
-    return _PROBLEM.sub(lambda m: "".join(_LITERAL.findall(m.group(0))), page), len(found)
+    return _PROBLEM.subn(lambda m: "".join(_LITERAL.findall(m.group(0))), page)
