@@ -198,16 +198,12 @@ def main(argv: list[str] | None = None) -> int:
             for doc in DOC_WEIGHTS if args.doctune else (1.0,):
                 scores[(name, l2, doc)] = cross_validate(rows, feats, l2, aw, doc)
                 print(f"{name:18} l2={l2:<5} doc×{doc:<4} {scores[(name, l2, doc)]}")
+
     # a confidence that falls as the reader's null margin rises says the reader is surer
     # when it is less sure: such fits are not kept
-    fitted = {}
-
     def rises(key: tuple[str, float, float]) -> bool:
-        feats = CANDIDATES[key[0]]
-        if "null_margin" not in feats:
-            return True
-        fitted[key] = fitted.get(key) or fit(rows, feats, key[1], aw, key[2])
-        return rises_with(fitted[key], "null_margin")
+        name, l2, doc = key
+        return rises_with(fit(rows, CANDIDATES[name], l2, aw, doc), "null_margin")
 
     best = pick(scores, allowed=rises)
     name, l2, doc = best

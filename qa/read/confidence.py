@@ -67,16 +67,16 @@ def hinged(name: str) -> tuple[str, float] | None:
 
 def value(feats: Mapping[str, float], name: str) -> float:
     """Feature ``name`` of ``feats``: a measured one, or a hinge over one (``hinge``)."""
-    m = _HINGE.match(name)
-    if m is None:
+    h = hinged(name)
+    if h is None:
         return float(feats[name])
-    return max(float(feats[m.group(1)]) - float(m.group(2)), 0.0)
+    return max(float(feats[h[0]]) - h[1], 0.0)
 
 
 def known(name: str) -> bool:
     """Whether ``name`` is a feature ``value`` can compute."""
-    m = _HINGE.match(name)
-    return (m.group(1) if m else name) in FEATURES
+    h = hinged(name)
+    return (h[0] if h else name) in FEATURES
 
 
 def sentence_at(text: str, offset: int) -> str:
