@@ -92,8 +92,12 @@ def test_sections_markup_and_title() -> None:
 def test_a_title_field_names_a_page_without_a_title() -> None:
     ex = extract(b":title: S3 &amp; More\n\nBody.\n\nPart\n====\n\nText.\n", "s3.rst")
     assert ex.title == "S3 &amp; More"
-    # no title, no field: the first heading names it
-    assert extract(b"Body.\n\nPart\n----\n\nText.\n\nMore\n----\n", "s3.rst").title == "Part"
+    # no title, no field: a README whose badge comes first is named by its one top heading
+    readme = b".. image:: badge.svg\n\nColorama\n========\n\nText.\n\nUsage\n-----\n\nMore.\n"
+    assert extract(readme, "README.rst").title == "Colorama"
+    # a changelog's entries are its top headings: none of them names it
+    changes = b"Version 2.2.0\n-------------\n\nA.\n\nVersion 2.1.2\n-------------\n\nB.\n"
+    assert extract(changes, "CHANGES.rst").title == ""
 
 
 def test_an_admonition_opens_its_text() -> None:
@@ -142,6 +146,19 @@ def test_nothing_outside_the_page_is_read(tmp_path, monkeypatch) -> None:
     ex = extract(page, "evil.rst")
     assert "Body text." in ex.text
     assert "TOKEN-7f3a" not in ex.text and "RAW-9c1e" not in ex.text
+    assert ex.meta["rst_not_included"] == [f"include {secret}"]
+
+
+def test_what_a_page_would_include_is_named_in_the_log(caplog) -> None:
+    page = b"Title\n=====\n\n.. include:: ../CHANGES.rst\n\n.. literalinclude:: ../LICENSE\n"
+    extract(page, "index.rst")
+    said = "index.rst: other files it includes are not read: include ../CHANGES.rst; "
+    assert said + "literalinclude ../LICENSE" in caplog.text
+
+
+def test_an_issue_role_reads_as_its_number() -> None:
+    ex = extract(b"Fixed a crash. :issue:`299` :pr:`12` :issue:`see this <1>`\n", "n.rst")
+    assert "Fixed a crash. #299 #12 see this" in ex.text
 
 
 def test_a_page_docutils_fails_on_is_read_as_text(monkeypatch, caplog) -> None:

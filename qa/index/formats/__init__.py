@@ -165,4 +165,6 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         raise NoText("holds no text; add text to it or leave it out")
     if why := out.meta.get("rst_error"):  # read, but not as what it is: say which file
         log.warning("%s: reStructuredText read as plain text: %s", name, why)
+    if left := out.meta.get("rst_not_included"):  # qa reads no file a page names
+        log.warning("%s: other files it includes are not read: %s", name, "; ".join(left))
     return Extracted(out.text, out.blocks, out.title, {"format": fmt, **out.meta})

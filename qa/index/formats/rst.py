@@ -71,6 +71,10 @@ _VERSION = {
     "deprecated": "Deprecated since version {}",
     "versionremoved": "Removed in version {}",
 }
+# roles that link an issue or pull request by its number (sphinx-issues, extlinks)
+_NUMBERED = frozenset(["issue", "pr", "pull", "bug", "gh", "ghissue", "ghpull"])
+# what a page would pull in from other files: qa reads none, and says so
+_INCLUDE = re.compile(r"^[ \t]*\.\.[ \t]+(include|literalinclude)::[ \t]*(\S.*?)[ \t]*$", re.M)
 _DIRECTIVE = re.compile(r"^[ \t]*\.\.[ \t]+([A-Za-z][\w.:+-]*)::", re.M)
 _ROLE = re.compile(r"(?<![\w`]):([A-Za-z][\w.+-]*(?::[A-Za-z][\w.+-]*)*):`")
 # a cross-reference's text: "Title <target>" shows Title; "~a.b.c" shows c; "!x" shows x
@@ -108,7 +112,10 @@ def _role(name: str, rawtext: str, text: str, *args: Any, **kw: Any) -> tuple[li
     from docutils.utils import unescape
 
     shown = _ref_text(unescape(text))
-    if name.split(":")[-1] in ("ref", "doc", "term", "abbr", "dfn", "guilabel", "menuselection"):
+    kind = name.split(":")[-1]
+    if kind in _NUMBERED and shown.isdigit():  # :issue:`299` reads "#299", not a bare 299
+        return [nodes.Text(f"#{shown}")], []
+    if kind in ("ref", "doc", "term", "abbr", "dfn", "guilabel", "menuselection"):
         return [nodes.Text(shown)], []
     return [nodes.literal(rawtext, shown)], []
 
@@ -261,12 +268,15 @@ def read_rst(data: bytes) -> Extracted:
     text, blocks, title = extract_html(_ADMONITION.sub(r"<p>\1: ", join_terms(page)))
     if not title and (field := _TITLE_FIELD.search(page)):
         title = " ".join(unescape(re.sub(r"<[^>]+>", "", field.group(1))).split())
-    if not title:  # a README whose badges come first, or with several top sections
-        first = next((b for b in blocks if b.kind == "heading"), None)
-        title = text[first.start : first.end] if first else ""
+    if not title:  # a README whose badges come first: its one top heading names it
+        headings = [b for b in blocks if b.kind == "heading"]
+        top = [b for b in headings if b.level == min((h.level for h in headings), default=0)]
+        title = text[top[0].start : top[0].end] if len(top) == 1 else ""
     meta: dict[str, object] = {"encoding": encoding}
     if problems:
         meta["rst_problems"] = problems
+    if included := [f"{kind} {target}" for kind, target in _INCLUDE.findall(source)]:
+        meta["rst_not_included"] = included
     return Extracted(text, blocks, title, meta)
 
 
