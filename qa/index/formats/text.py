@@ -29,6 +29,11 @@ _BINARY = (
     "is not text in any encoding qa recognises (binary?); "
     "convert it to UTF-8, e.g. iconv -f ENCODING -t UTF-8"
 )
+# NUL bytes outside UTF-16/32: a program, an image, an archive; no encoding makes it text
+_NUL = (
+    "holds binary data (NUL bytes), not text; leave it out, or index a text export of it "
+    "(see what it is with `file`)"
+)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: its mark starts with UTF-16-LE's
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -183,7 +188,7 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     if b"\x00" in data:
         found = _utf16_without_bom(data)
         if found is None:
-            raise Unreadable(_BINARY)
+            raise Unreadable(_NUL)
         return found
     try:
         return data.decode("utf-8"), "utf-8"
