@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from qa.core.errors import BadInput
 from qa.index.formats import Extracted
-from qa.index.formats.html import declared_charset, extract_html, html_to_text, read_html
+from qa.index.formats.html import (
+    declared_charset,
+    extract_html,
+    html_to_text,
+    join_terms,
+    read_html,
+)
 from tests.index.test_formats_text import check_blocks, kinds
 
 
@@ -261,3 +267,12 @@ def test_html_keeps_its_promises_on_any_markup(html: str) -> None:
     check_blocks(out)
     assert text == "\n\n".join(text[b.start : b.end] for b in blocks)
     assert "\n\n" not in "".join(text[b.start : b.end] for b in blocks if b.kind != "code")
+
+
+def test_a_term_opens_its_description_whether_or_not_a_paragraph_holds_it() -> None:
+    bare = "<dl><dt>-k</dt><dd>keep input files</dd></dl>"
+    assert join_terms(bare) == "<dl><dd>-k<br/>keep input files</dd></dl>"
+    para = '<dl><dt>--connect-to</dt>\n<dd>\n<p class="Pp">For a request</p></dd></dl>'
+    assert join_terms(para) == '<dl><dd><p class="Pp">--connect-to<br/>For a request</p></dd></dl>'
+    text, blocks, _ = extract_html(join_terms(para))
+    assert [text[b.start : b.end] for b in blocks] == ["--connect-to\nFor a request"]

@@ -329,6 +329,17 @@ def _parse(html: str) -> Any:
     return root
 
 
+# A term (an option, a field's name, a word defined) and its description are one block, the
+# term on a line of its own opening the description's first paragraph: a passage never ends
+# between a name and what it does.
+_TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>\s*(<p\b[^>]*>)?", re.S)
+
+
+def join_terms(page: str) -> str:
+    """``page`` with each definition list's term moved into its description."""
+    return _TERM.sub(lambda m: f"<dd>{m.group(2) or ''}{m.group(1)}<br/>", page)
+
+
 def extract_html(html: str) -> tuple[str, tuple[Block, ...], str]:
     """The text, blocks and title of an HTML page (see the module docstring).
 

@@ -34,9 +34,6 @@ _PERMALINK = re.compile(r'<a class="permalink" href="[^"]*">(.*?)</a>', re.S)
 # mdoc's synopsis lays a command and its arguments out as a one-row table: a line of text
 _SYNOPSIS = re.compile(r'<table class="Nm">(.*?)</table>', re.S)
 _CELL_TAG = re.compile(r"</?(?:tr|td)\b[^>]*>")
-# An option or keyword (dt) and its description (dd) are one block, the name on its own
-# line: a passage never ends between them, and the name stays with what it does.
-_TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>", re.S)
 # DocBook-made pages (systemd's, shadow's) set the name as a paragraph of its own with the
 # description indented under it: the same pair.
 _TERM_PARA = re.compile(
@@ -97,7 +94,7 @@ def render(data: bytes, timeout: float | None = None) -> str:
 
 def read_man(data: bytes) -> Extracted:
     """A man page's roff, rendered and read; plain text under a man page's name as text."""
-    from qa.index.formats.html import extract_html
+    from qa.index.formats.html import extract_html, join_terms
     from qa.index.formats.text import decode, read_text
 
     if not is_roff(data):
@@ -116,7 +113,7 @@ def read_man(data: bytes) -> Extracted:
     title = _TITLE.search(page)
     page = _PERMALINK.sub(r"\1", _HEAD.sub("", page))
     page = _SYNOPSIS.sub(lambda m: f"<p>{_CELL_TAG.sub(' ', m.group(1))}</p>", page)
-    page = _TERM.sub(r"<dd>\1<br/>", page)
+    page = join_terms(page)
     page = _TERM_PARA.sub(_term_paragraph, page)
     text, blocks, first_heading = extract_html(page)
     name = _plain(title.group(1)) if title else first_heading

@@ -80,9 +80,6 @@ _ROLE = re.compile(r"(?<![\w`]):([A-Za-z][\w.+-]*(?::[A-Za-z][\w.+-]*)*):`")
 # a cross-reference's text: "Title <target>" shows Title; "~a.b.c" shows c; "!x" shows x
 _TITLED = re.compile(r"^(.*?)\s*<[^<>]*>$", re.S)
 _lock = threading.Lock()  # docutils' registries are module-level
-# A term (an option, a field's name, a word defined) opens its description's first
-# paragraph, on a line of its own: one block, so a passage never ends between the two.
-_TERM = re.compile(r"<dt\b[^>]*>(.*?)</dt>\s*<dd\b[^>]*>\s*(<p\b[^>]*>)?", re.S)
 _NO_TITLE = "<title>&lt;string&gt;</title>"  # docutils' title for a page without one
 # docutils' report of what it could not parse, with that source as a literal block
 _PROBLEM = re.compile(r'<aside class="system-message"[^>]*>.*?</aside>', re.S)
@@ -237,16 +234,10 @@ def to_html(source: str, timeout: float | None = None) -> str:
     return str(page).replace(_NO_TITLE, "<title></title>", 1)
 
 
-def join_terms(page: str) -> str:
-    """``page`` with each definition list's term moved into its description's first
-    paragraph, on a line of its own."""
-    return _TERM.sub(lambda m: f"<dd>{m.group(2) or ''}{m.group(1)}<br/>", page)
-
-
 def read_rst(data: bytes) -> Extracted:
     """A reStructuredText file: rendered by docutils and read as HTML; as plain text when
     docutils fails on it (the reason in ``meta["rst_error"]``)."""
-    from qa.index.formats.html import extract_html
+    from qa.index.formats.html import extract_html, join_terms
     from qa.index.formats.text import decode, read_text
 
     source, encoding = decode(data)
@@ -269,8 +260,8 @@ def read_rst(data: bytes) -> Extracted:
     if not title and (field := _TITLE_FIELD.search(page)):
         title = " ".join(unescape(re.sub(r"<[^>]+>", "", field.group(1))).split())
     if not title:  # a README whose badges come first: its one top heading names it
-        headings = [b for b in blocks if b.kind == "heading"]
-        top = [b for b in headings if b.level == min((h.level for h in headings), default=0)]
+        levels = [b.level for b in blocks if b.kind == "heading"]
+        top = [b for b in blocks if b.kind == "heading" and b.level == min(levels)]
         title = text[top[0].start : top[0].end] if len(top) == 1 else ""
     meta: dict[str, object] = {"encoding": encoding}
     if problems:
