@@ -73,10 +73,13 @@ FORMATS: dict[str, str] = {
     ".pdf": "pdf",
     ".docx": "docx",
     ".man": "man",
+    ".info": "info",
 }
 # A man page's section: ls.1, printf.3, openssl.1ssl, File::Spec.3pm, cron.8 ...
 _MAN_SECTION = re.compile(r"\.[1-9][a-z]{0,12}$")
 MAN_SECTIONS = ".1 to .9"
+# The parts of a split Info manual: find.info-1, find.info-2 ...
+_INFO_PART = re.compile(r"\.info-\d{1,4}$")
 
 
 # A gzip-compressed file (Debian ships its README, NEWS and FAQ so) reads as the file it
@@ -98,6 +101,8 @@ def format_of(name: str) -> str | None:
     suffix = Path(inner if inner is not None else name).suffix.lower()
     if inner is not None and not suffix:
         return "text"
+    if _INFO_PART.fullmatch(suffix):
+        return "info"
     return FORMATS.get(suffix) or ("man" if _MAN_SECTION.fullmatch(suffix) else None)
 
 
@@ -130,7 +135,8 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         suffix = "".join(suffixes).lower() or "(none)"
         raise Unsupported(
             f"has an unsupported file type {suffix!r}; qa reads {', '.join(sorted(FORMATS))},"
-            f" man pages ({MAN_SECTIONS}) and any of them compressed ({GZIP})"
+            f" man pages ({MAN_SECTIONS}), Info manuals' parts (.info-1 ...)"
+            f" and any of them compressed ({GZIP})"
         )
     if packed and data.startswith(_GZIP_MAGIC):
         data, packed = gunzip(data), False
@@ -148,6 +154,8 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
         from qa.index.formats.man import read_man as reader
     elif fmt == "rst":
         from qa.index.formats.rst import read_rst as reader
+    elif fmt == "info":
+        from qa.index.formats.info import read_info as reader
     else:
         raise BadInput(
             f"unknown format {fmt!r}: use one of {', '.join(sorted(set(FORMATS.values())))}"
