@@ -80,7 +80,8 @@ def index(
         ),
     ] = False,
 ) -> None:
-    """Build the index from files and folders (.pdf, .docx, .html, .md, .rst, .txt, man pages).
+    """Build the index from files and folders (.pdf, .docx, .html, .md, .rst, .txt, man pages,
+    Info manuals).
 
     Files are embedded a batch at a time; an interrupted rebuild resumes when the same
     command runs again. Documents already indexed that are not from these paths are kept

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 SUFFIXES = set(FORMATS)
-_KINDS = ("text", "markdown", "html", "pdf", "docx", "man")
+_KINDS = ("text", "markdown", "html", "pdf", "docx", "man", "rst", "info")
 
 
 @dataclass(frozen=True)
