@@ -136,6 +136,9 @@ def ask_one(engine: Any, q: dict[str, Any]) -> dict[str, Any]:
         "f1": round(f1, 4),
         f"recall@{K}": recall,
         "right_file": own is not None and Path(own.source).name == name,
+        "confidence": None
+        if resp.answer is None or resp.answer.confidence is None
+        else round(resp.answer.confidence, 3),
         "ms": round(ms, 1),
     }
     if not q["answers"]:
