@@ -38,8 +38,9 @@ DOCS = HERE / "docs"
 QUESTIONS = HERE / "questions.jsonl"
 # data/doctune and data/tabletune (tables) are the tuning twins (decoding rules, renderings,
 # calibrators, domain adaptation are judged there), with data/mantune (man pages) and
-# data/rsttune (reStructuredText); data/realdocs, data/docheld, data/doctables and
-# data/rstheld are evaluation sets and are only ever measured
+# data/rsttune (reStructuredText) and data/infotune (GNU Info manuals); data/realdocs,
+# data/docheld, data/doctables, data/rstheld and data/infoheld are evaluation sets and are
+# only ever measured
 SETS = {
     name: ROOT / "data" / name
     for name in (
@@ -47,13 +48,15 @@ SETS = {
         "docheld",
         "doctables",
         "rstheld",
+        "infoheld",
         "doctune",
         "tabletune",
         "mantune",
         "rsttune",
+        "infotune",
     )
 }
-FORMATS = ("pdf", "docx", "html", "markdown", "rst", "text", "man")
+FORMATS = ("pdf", "docx", "html", "markdown", "rst", "text", "man", "info")
 K = 5
 SHORT_WORDS = 5  # a passage of fewer words counts as short
 

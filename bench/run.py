@@ -67,6 +67,7 @@ SECTIONS = (
     "docheld",
     "doctables",
     "rstheld",
+    "infoheld",
     "followups",
     "calibration",
     "stores",
@@ -714,6 +715,11 @@ def section_rstheld(ctx: Context) -> dict[str, Any]:
     return section_docheld(ctx, "rstheld")
 
 
+def section_infoheld(ctx: Context) -> dict[str, Any]:
+    """bench/realdocs.py --set infoheld: held-out GNU Info manuals."""
+    return section_docheld(ctx, "infoheld")
+
+
 def section_followups(ctx: Context) -> dict[str, Any]:
     """bench/followups.py: chat follow-up conversations, the reader's question before/after."""
     import followups  # bench/followups.py
@@ -756,6 +762,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "docheld": section_docheld,
     "doctables": section_doctables,
     "rstheld": section_rstheld,
+    "infoheld": section_infoheld,
     "followups": section_followups,
     "calibration": section_calibration,
     "stores": section_stores,
@@ -1023,6 +1030,7 @@ def render(
     L += render_realdocs(parts.get("docheld"), "docheld")
     L += render_realdocs(parts.get("doctables"), "doctables")
     L += render_realdocs(parts.get("rstheld"), "rstheld")
+    L += render_realdocs(parts.get("infoheld"), "infoheld")
     L += render_followups(parts.get("followups"))
     L += render_calibration(parts.get("calibration"))
 
@@ -1359,7 +1367,7 @@ def render(
 
 
 def render_realdocs(part: dict[str, Any] | None, name: str = "realdocs") -> list[str]:
-    """A real-documents section (data/realdocs, docheld, doctables or rstheld):
+    """A real-documents section (data/realdocs, docheld, doctables, rstheld or infoheld):
     bench/realdocs.py's table."""
     import realdocs  # bench/realdocs.py
 
@@ -1368,12 +1376,12 @@ def render_realdocs(part: dict[str, Any] | None, name: str = "realdocs") -> list
         "docheld": "More real documents, held out",
         "doctables": "Questions on tables, held out",
         "rstheld": "reStructuredText, held out",
+        "infoheld": "GNU Info manuals, held out",
     }[name]
-    kinds = (
-        "READMEs, references, a changelog"
-        if name == "rstheld"
-        else "PDF, DOCX, HTML, Markdown, text"
-    )
+    kinds = {
+        "rstheld": "READMEs, references, a changelog",
+        "infoheld": "eight manuals from Debian packages",
+    }.get(name, "PDF, DOCX, HTML, Markdown, text")
     L = [f"## {title}: {kinds} (`data/{name}`)", ""]
     if not part:
         return [*L, "_not run_", ""]

@@ -1,8 +1,8 @@
 """The question sets a reviewer wrote on one kind of document before asking qa (data/mantune:
-man pages, data/rsttune: reStructuredText, both for tuning; data/rstheld: reStructuredText,
-held out): well-formed, their files are the ones recorded, every gold answer is a verbatim
-span of qa's reading of its page, and no file or question is shared with the sets it must
-stay apart from."""
+man pages, data/rsttune: reStructuredText, data/infotune: GNU Info manuals, for tuning;
+data/rstheld and data/infoheld: reStructuredText and Info manuals, held out): well-formed,
+their files are the ones recorded, every gold answer is a verbatim span of qa's reading of
+its page, and no file or question is shared with the sets it must stay apart from."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from qa.index.formats import extract
 from tests.test_docheld_data import _load, _norm, _sums
 
 ROOT = Path(__file__).resolve().parents[1]
-EVALUATION = ("realdocs", "docheld", "doctables", "rstheld")
-TUNING = ("doctune", "tabletune", "mantune", "rsttune")
+EVALUATION = ("realdocs", "docheld", "doctables", "rstheld", "infoheld")
+TUNING = ("doctune", "tabletune", "mantune", "rsttune", "infotune")
 
 
 class QuestionSet(NamedTuple):
@@ -32,8 +32,10 @@ class QuestionSet(NamedTuple):
 SETS = [
     QuestionSet("mantune", "man", 50, EVALUATION, "mandoc"),
     QuestionSet("rsttune", "rst", 50, EVALUATION),
+    QuestionSet("infotune", "info", 55, EVALUATION),
     # held out: apart from the tuning sets too, since nothing may be chosen on it
     QuestionSet("rstheld", "rst", 45, tuple(s for s in EVALUATION + TUNING if s != "rstheld")),
+    QuestionSet("infoheld", "info", 45, tuple(s for s in EVALUATION + TUNING if s != "infoheld")),
 ]
 
 

@@ -9,9 +9,10 @@ paragraph, its lines joined; an option or a function (``‘-i’`` / ``‘--igno
 first; bulleted and numbered items are a list; other indented lines are an example, kept
 line by line. Menus, the index, node lines, tag tables and the preamble repeated from the
 first node are navigation, not text, and are left out; ``*Note Node::`` reads "see Node";
-the quotes makeinfo puts around code (``‘ls’``) are dropped. The main file of a split
-manual holds only the table of its parts and is left out in their favour; a file named
-``.info`` that holds no Info nodes is read as plain text.
+the quotes makeinfo puts around code (``‘ls’``, or ``'ls'`` in a manual made without curly
+quotes) are dropped outside examples, where quotes are the shell's. The main file of a
+split manual holds only the table of its parts and is left out in their favour; a file
+named ``.info`` that holds no Info nodes is read as plain text.
 """
 
 from __future__ import annotations
@@ -173,8 +174,9 @@ def _join(lines: list[str], quoted: re.Pattern[str]) -> str:
     return _inline(" ".join(" ".join(line.split()) for line in lines), quoted)
 
 
-def _inline(text: str, quoted: re.Pattern[str]) -> str:
-    """Cross references as "see Node", makeinfo's quotes around code dropped."""
+def _inline(text: str, quoted: re.Pattern[str] | None) -> str:
+    """Cross references as "see Node", makeinfo's quotes around code dropped (``quoted``;
+    None in an example, whose quotes are the shell's)."""
 
     def see(m: re.Match[str]) -> str:
         return ("See " if m.group(1) == "N" else "see ") + " ".join(m.group(3).split())
@@ -183,6 +185,8 @@ def _inline(text: str, quoted: re.Pattern[str]) -> str:
         return ("See " if m.group(1) == "N" else "see ") + " ".join(m.group(2).split())
 
     text = _NOTE_LABEL.sub(see_label, _NOTE.sub(see, text))
+    if quoted is None:
+        return text
     return quoted.sub(
         lambda m: m.group(1) + ("’s" if m.lastindex == 2 and m.group(2) else ""), text
     )
@@ -239,7 +243,7 @@ def _read_node(body: str, out: _Out, quoted: re.Pattern[str]) -> None:
             out.emit(_join(run, quoted), "text")
         else:  # an example: its lines as they are, less their common indent
             cut = min(_indent(x) for x in run)
-            out.emit(_inline("\n".join(x[cut:] for x in run), quoted), "code")
+            out.emit(_inline("\n".join(x[cut:] for x in run), None), "code")
 
 
 def _list_apart(run: list[str]) -> list[list[str]]:
