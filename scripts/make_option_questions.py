@@ -213,12 +213,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-family", type=int, default=8)
     ap.add_argument("--seed", type=int, default=83)
     ap.add_argument("--leave-out", nargs="*", default=[], help="more programs to leave out")
+    ap.add_argument(
+        "--rules",
+        default="which option,what it does,default",
+        help="the rules to keep, comma-separated",
+    )
     ap.add_argument("--per-page", type=int, default=12, help="at most this many questions a page")
     args = ap.parse_args(argv)
     leave_out = exclusions(args.leave_out)
     pages = sample_pages(args.seed, args.pages, args.per_family, leave_out)
     out = build(pages)
     rng = random.Random(args.seed)
+    rules = {r.strip() for r in args.rules.split(",")}
+    for art in out["data"]:
+        for p in art["paragraphs"]:
+            p["qas"] = [q for q in p["qas"] if kind(q["question"]) in rules]
     every = [q for a in out["data"] for p in a["paragraphs"] for q in p["qas"]]
     which = sum(1 for q in every if kind(q["question"]) == "which option")
     does = [q for q in every if kind(q["question"]) == "what it does"]
