@@ -196,3 +196,8 @@ def test_manuals_without_curly_quotes() -> None:
 def test_a_file_named_info_holding_no_nodes_is_text() -> None:
     x = extract(b"name = Frob\ncore = 7.x\n", "frob.info")
     assert "core = 7.x" in x.text
+
+
+def test_compressed_bytes_of_a_stated_format_are_unpacked_whatever_their_name() -> None:
+    x = extract(gzip.compress(MANUAL), "upload.bin", "info")
+    assert x.title == "Frob" and "--depth=DEPTH" in x.text

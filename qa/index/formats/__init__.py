@@ -138,7 +138,8 @@ def extract(data: bytes, name: str, fmt: str | None = None) -> Extracted:
             f" man pages ({MAN_SECTIONS}), Info manuals' parts (.info-1 ...)"
             f" and any of them compressed ({GZIP})"
         )
-    if packed and data.startswith(_GZIP_MAGIC):
+    if data.startswith(_GZIP_MAGIC) and (packed or fmt not in ("pdf", "docx")):
+        # compressed under a name without .gz (an upload of a stated kind): read the same
         data, packed = gunzip(data), False
     if fmt == "pdf":
         from qa.index.formats.pdf import read_pdf as reader
