@@ -55,6 +55,27 @@ class Extracted:
     meta: dict[str, object] = field(default_factory=dict)
 
 
+class BlockText:
+    """A document's text built block by block: ``emit`` appends a block after a blank line
+    and records where it lies (`Block`)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pos = 0
+        self.blocks: list[Block] = []
+
+    def emit(self, text: str, kind: str, level: int = 0) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if self.parts:
+            self.parts.append("\n\n")
+            self.pos += 2
+        self.parts.append(text)
+        self.blocks.append(Block(self.pos, self.pos + len(text), kind, level))
+        self.pos += len(text)
+
+
 FORMATS: dict[str, str] = {
     ".txt": "text",
     ".text": "text",

@@ -15,7 +15,7 @@ from typing import Any
 
 from qa.core.errors import BadInput
 from qa.core.types import Block
-from qa.index.formats import Extracted
+from qa.index.formats import BlockText, Extracted
 from qa.index.formats.boilerplate import grid_width
 from qa.index.formats.text import decode
 
@@ -160,13 +160,11 @@ def _rejoin_fields(rows: list[list[Cell]]) -> list[list[Cell]]:
     return out
 
 
-class _Walk:
+class _Walk(BlockText):
     """The state of the walk: the text and blocks so far, and the block being built."""
 
     def __init__(self, layout: set[Any], in_content: bool) -> None:
-        self.parts: list[str] = []
-        self.pos = 0
-        self.blocks: list[Block] = []
+        super().__init__()
         self.layout = layout
         self.content = int(in_content)  # depth inside main/article
         self.ctx: str | None = None  # None (running text), heading, list, table or code
@@ -177,17 +175,6 @@ class _Walk:
         self.items: list[list[str]] = []
         self.table = _Table()
         self.brs = 0  # <br>s in a row: two end a paragraph
-
-    def emit(self, text: str, kind: str, level: int = 0) -> None:
-        text = text.strip()
-        if not text:
-            return
-        if self.parts:
-            self.parts.append("\n\n")
-            self.pos += 2
-        self.parts.append(text)
-        self.blocks.append(Block(self.pos, self.pos + len(text), kind, level))
-        self.pos += len(text)
 
     def flush(self) -> None:
         if self.buf:

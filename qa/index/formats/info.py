@@ -18,11 +18,10 @@ named ``.info`` that holds no Info nodes is read as plain text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from itertools import pairwise
 
 from qa.core.types import Block
-from qa.index.formats import Extracted, Skip
+from qa.index.formats import BlockText, Extracted, Skip
 
 _NODE = "\x1f"
 # makeinfo's hidden markers (``\0\b[index\0\b]`` opens an index, images too): no text
@@ -57,22 +56,8 @@ def is_info(text: str) -> bool:
     return bool(re.search(r"\x1f\r?\n(?:File:|Indirect:|Tag Table:)", text[: 1 << 20]))
 
 
-@dataclass
-class _Out:
-    parts: list[str] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
-    pos: int = 0
-
-    def emit(self, text: str, kind: str, level: int = 0) -> None:
-        text = text.strip()
-        if not text:
-            return
-        if self.parts:
-            self.parts.append("\n\n")
-            self.pos += 2
-        self.parts.append(text)
-        self.blocks.append(Block(self.pos, self.pos + len(text), kind, level))
-        self.pos += len(text)
+class _Out(BlockText):
+    """The manual's text so far; a list's items after a blank line join its block."""
 
     def extend(self, text: str) -> None:
         """More lines of the last block."""

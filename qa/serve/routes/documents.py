@@ -50,8 +50,8 @@ _UPLOAD_DOC = {
                         "file": {
                             "type": "array",
                             "items": {"type": "string", "format": "binary"},
-                            "description": "One or more files (.pdf, .docx, .html, .md, .rst, .info, "
-                            ".txt, man pages .1 to .9); each file's name is its source.",
+                            "description": "One or more files (.pdf, .docx, .html, .md, .rst, "
+                            ".info, .txt, man pages .1 to .9); each file's name is its source.",
                         },
                         "strict": {"type": "boolean", "description": "Fail on any skip."},
                     },
