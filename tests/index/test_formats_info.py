@@ -201,3 +201,51 @@ def test_a_file_named_info_holding_no_nodes_is_text() -> None:
 def test_compressed_bytes_of_a_stated_format_are_unpacked_whatever_their_name() -> None:
     x = extract(gzip.compress(MANUAL), "upload.bin", "info")
     assert x.title == "Frob" and "--depth=DEPTH" in x.text
+
+
+def _node(body: str) -> list[tuple[str, str]]:
+    x = read_info((PREAMBLE + "\x1f\nFile: f.info,  Node: Top,  Up: (dir)\n\n" + body).encode())
+    return [(b.kind, x.text[b.start : b.end]) for b in x.blocks]
+
+
+def test_term_lists_nested_and_run_together() -> None:
+    blocks = _node(
+        "‘--backup[=METHOD]’\n"
+        "     Make a backup of each file.  The valid METHODs are:\n\n"
+        "     ‘none’\n     ‘off’\n          Never make backups.\n\n"
+        "     ‘numbered’\n     ‘t’\n          Always make numbered backups.\n\n"
+        "‘--preserve’\n     Preserve these:\n\n"
+        "     ‘mode’\n          Preserve the file mode bits.\n"
+        "     ‘ownership’\n          Preserve the owner and group.\n\n"
+        "   Back in the running text.\n"
+    )
+    for item in (
+        "none\noff\nNever make backups.",
+        "numbered\nt\nAlways make numbered backups.",  # after another item, not an example
+        "mode\nPreserve the file mode bits.",
+        "ownership\nPreserve the owner and group.",  # no blank line between the items
+    ):
+        assert ("text", item) in blocks
+    assert ("text", "Back in the running text.") in blocks
+
+
+def test_grouped_and_consecutive_definitions() -> None:
+    blocks = _node(
+        " -- Test: -atime n\n -- Test: -ctime n\n     True if the file was accessed N days ago.\n\n"
+        " -- Constant: KEY_SIZE\n     The key size, 16.\n -- Constant: DIGEST_SIZE\n"
+        "     The digest size, 4.\n"
+    )
+    assert blocks == [
+        ("text", "Test: -atime n\nTest: -ctime n\nTrue if the file was accessed N days ago."),
+        ("text", "Constant: KEY_SIZE\nThe key size, 16."),
+        ("text", "Constant: DIGEST_SIZE\nThe digest size, 4."),
+    ]
+
+
+def test_emphasis_is_unmarked_in_text_not_in_code() -> None:
+    blocks = _node(
+        "*Returns:* ASN1_SUCCESS when it is _not_ empty; N*24 hours.\n\n"
+        "     char *p = *q; int snake_case_name_;\n"
+    )
+    assert ("text", "Returns: ASN1_SUCCESS when it is not empty; N*24 hours.") in blocks
+    assert ("code", "char *p = *q; int snake_case_name_;") in blocks

@@ -41,6 +41,11 @@ _NOTE_LABEL = re.compile(
 )
 # ‘code’ (makeinfo's quotes; one before a letter is an apostrophe, don’t; ‘x’s keeps one)
 _QUOTED = re.compile(r"‘((?:[^‘’\n]|’(?=\w)(?!s\b)|\n(?!\n)){0,300}?)’(s\b)?(?!\w)")
+# makeinfo's *strong* and _emphasis_ in running text (not C's "char *p" or snake_case)
+_EMPHASIS = re.compile(
+    r"(?<![\w*])\*([^*\s](?:[^*\n]{0,78}[^*\s])?)\*(?![\w*])"
+    r"|(?<![\w_])_([^_\s](?:[^_\n]{0,78}[^_\s])?)_(?![\w_])"
+)
 # 'code' in manuals made without curly quotes (makeinfo in the C locale)
 _ASCII_QUOTED = re.compile(r"(?<![\w'])'([^'\s](?:[^'\n]{0,78}[^'\s])?)'(?![\w'])")
 
@@ -87,7 +92,8 @@ def read_info(data: bytes) -> Extracted:
         raise SplitManual(
             "is the table of a manual split into parts"
             + (f" ({', '.join(parts[:4])}{', …' if len(parts) > 4 else ''})" if parts else "")
-            + "; the parts hold its text: index them with it"
+            + "; it is left out: its text is in those parts, so index them (a folder"
+            " holding them all reads them)"
         )
     name = m.group(1) if (m := _PREAMBLE_NAME.match(preamble.lstrip())) else ""
     quoted = _QUOTED if "‘" in source else _ASCII_QUOTED
@@ -155,8 +161,10 @@ def _filled(lines: list[str]) -> bool:
 
 
 def _join(lines: list[str], quoted: re.Pattern[str]) -> str:
-    """A filled paragraph's lines as one line (makeinfo's two spaces after a sentence: one)."""
-    return _inline(" ".join(" ".join(line.split()) for line in lines), quoted)
+    """A filled paragraph's lines as one line (makeinfo's two spaces after a sentence: one),
+    its emphasis unmarked (``*Returns:*``, ``_not_``)."""
+    text = " ".join(" ".join(line.split()) for line in lines)
+    return _EMPHASIS.sub(r"\1\2", _inline(text, quoted))
 
 
 def _inline(text: str, quoted: re.Pattern[str] | None) -> str:
@@ -178,7 +186,7 @@ def _inline(text: str, quoted: re.Pattern[str] | None) -> str:
 
 
 def _read_node(body: str, out: _Out, quoted: re.Pattern[str]) -> None:
-    desc = -1  # the indent of the description being read (a term list's), else -1
+    descs: list[int] = []  # the indents of the term lists' descriptions being read, nested
     listed = False  # the last block is a list: items after a blank line join it
     for run in (piece for whole in _paragraphs(body) for piece in _list_apart(whole)):
         was_list, listed = listed, False
@@ -191,32 +199,43 @@ def _read_node(body: str, out: _Out, quoted: re.Pattern[str]) -> None:
             and abs(len(run[1]) - len(run[0])) <= 2
         ):
             out.emit(_inline(run[0], quoted), "heading", _UNDERLINES[run[1][0]])
-            desc = -1
+            descs.clear()
             continue
         lead = _indent(run[0])
         rest = min((_indent(x) for x in run[1:]), default=lead)
-        if desc >= 0 and lead < desc:
-            desc = -1  # out of the term list
-        base = max(desc, 0)
-        if _DEF.match(run[0]):  # -- Function: f (args), its wrapped lines, its description
-            k = 1
-            while k < len(run) and _indent(run[k]) >= 10:
-                k += 1
-            term = " ".join(x.strip() for x in run[:k]).removeprefix("-- ")
-            desc = min((_indent(x) for x in run[k:]), default=5)
-            _emit_item(out, term, run[k:], quoted)
+        while descs and lead < descs[-1]:
+            descs.pop()  # out of a term list, back in the one around it
+        base = descs[-1] if descs else 0
+        if _DEF.match(run[0]):  # -- Function: f (args), wrapped; others of its group; text
+            k = 0
+            while k < len(run):  # definitions may follow each other without a blank line
+                terms = []
+                while k < len(run) and _DEF.match(run[k]):
+                    j = k + 1
+                    while j < len(run) and _indent(run[j]) >= 10 and not _DEF.match(run[j]):
+                        j += 1
+                    terms.append(" ".join(x.strip() for x in run[k:j]).removeprefix("-- "))
+                    k = j
+                j = k
+                while j < len(run) and not _DEF.match(run[j]):
+                    j += 1
+                _emit_item(out, "\n".join(terms), run[k:j], quoted)
+                k = j
+            descs.append(5)
             continue
-        if lead == base and (k := _term_end(run)):
-            desc = _indent(run[k])
-            _emit_item(out, "\n".join(x.strip() for x in run[:k]), run[k:], quoted)
+        items = _term_items(run) if lead == base else []
+        if items:
+            descs.append(lead + 5)
+            for terms, desc in items:
+                _emit_item(out, "\n".join(x.strip() for x in terms), desc, quoted)
             continue
         if _BULLET.match(run[0]) and lead <= base + 3:
-            items: list[list[str]] = []
+            bullets: list[list[str]] = []
             for line in run:
-                if not items or (_BULLET.match(line) and _indent(line) <= lead):
-                    items.append([])
-                items[-1].append(line)
-            text = "\n".join(_MARK.sub("", _join(i, quoted)) for i in items)
+                if not bullets or (_BULLET.match(line) and _indent(line) <= lead):
+                    bullets.append([])
+                bullets[-1].append(line)
+            text = "\n".join(_MARK.sub("", _join(i, quoted)) for i in bullets)
             if was_list:
                 out.extend(text)
             else:
@@ -249,19 +268,27 @@ def _list_apart(run: list[str]) -> list[list[str]]:
     return [run]
 
 
-def _term_end(run: list[str]) -> int:
-    """How many lines of ``run`` name a term (an option and its other names), each on a
-    line of its own, over a description indented 5 under them (makeinfo's ``@table``);
-    0 when ``run`` is not one."""
+def _term_items(run: list[str]) -> list[tuple[list[str], list[str]]]:
+    """``run`` as the items of a term list (makeinfo's ``@table``): each a term and its other
+    names on lines of their own, over a description indented 5 under them; several items
+    may follow without a blank line between. Empty when ``run`` is not one."""
     lead = _indent(run[0])
-    for k in range(1, min(len(run), _TERM_LINES + 1)):
-        if _indent(run[k]) == lead:
-            continue
-        below = run[k:]
-        if _indent(run[k]) == lead + 5 and all(_indent(x) >= lead + 5 for x in below):
-            return k if all(len(x) < _FILL - 10 for x in run[:k]) else 0
-        return 0
-    return 0
+    items: list[tuple[list[str], list[str]]] = []
+    i = 0
+    while i < len(run):
+        k = i
+        while k < len(run) and _indent(run[k]) == lead and k - i < _TERM_LINES:
+            k += 1
+        j = k
+        while j < len(run) and _indent(run[j]) >= lead + 5:
+            j += 1
+        if k == i or j == k or _indent(run[k]) != lead + 5:
+            return []
+        if any(len(x) >= _FILL - 10 for x in run[i:k]):
+            return []
+        items.append((run[i:k], run[k:j]))
+        i = j
+    return items
 
 
 def _emit_item(out: _Out, term: str, desc: list[str], quoted: re.Pattern[str]) -> None:
