@@ -77,21 +77,27 @@ class Reporter:
         self._started = 0.0
         self._last = 0.0
         self._from = 0  # done when the stage started: a resumed rebuild starts part way
+        self._ended = False  # its end is said once (an empty stage reports done again)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         doing, did, show = _STAGES.get(stage, (stage, stage, lambda n: f"{n:,}"))
         if stage != self._stage:
             self._stage, self._started, self._last, self._from = stage, now, now, done
+            self._ended = False
             self.emit(f"{doing} {show(total)}…")
             if done < total:
                 return
+        if done < total:
+            self._ended = False  # more came in after an end: a later end is said again
         if done < total and now - self._last < self.interval_s:
             return
         self._last = now
         elapsed = now - self._started
         if done >= total:
-            self.emit(f"{did} {show(total)} in {_duration(elapsed)}")
+            if not self._ended:
+                self._ended = True
+                self.emit(f"{did} {show(total)} in {_duration(elapsed)}")
             return
         line = f"{doing}: {100 * done / total:.0f}% of {show(total)}"
         if done > self._from and elapsed > 0:

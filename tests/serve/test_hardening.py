@@ -378,6 +378,17 @@ def test_progress_lines_say_the_size_first_then_every_few_seconds(
     ]
 
 
+def test_an_ended_stage_is_said_once_until_more_comes_in() -> None:
+    lines: list[str] = []
+    report = Reporter(lines.append, interval_s=5)
+    for _ in range(3):  # an empty file: its reading reports done three times
+        report("index", 0, 0)
+    assert lines == ["indexing 0 bytes of files…", "read 0 bytes of files in 0 s"]
+    report("index", 0, 10)  # more files: their end is said too
+    report("index", 10, 10)
+    assert lines[-1] == "read 10 bytes of files in 0 s" and len(lines) == 3
+
+
 def test_qa_index_shows_progress_when_stderr_is_not_a_terminal(
     corpus_dir: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
